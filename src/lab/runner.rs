@@ -1,0 +1,257 @@
+//! Running a step: ensure services, run the step's command, run its checks.
+
+use super::{Lab, Step};
+use crate::check::{CheckContext, CommandOutput, Outcome, Status};
+use crate::services::{Namespace, Services, UpOptions};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where and as whom a lab runs.
+#[derive(Clone)]
+pub struct RunOptions {
+    pub workspace: PathBuf,
+    /// The lab's data materialised on disk (see [`materialize_data`]).
+    pub lab_data: PathBuf,
+    pub namespace: Namespace,
+    pub services: Arc<Services>,
+    /// Timeout for each client call of a check.
+    pub check_timeout: Duration,
+}
+
+/// One check's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub kind: String,
+    pub description: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub duration_ms: u64,
+}
+
+/// One step's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepResult {
+    pub step: String,
+    pub title: String,
+    pub checks: Vec<CheckResult>,
+    #[serde(skip)]
+    pub command: Option<CommandOutput>,
+    pub duration_ms: u64,
+}
+
+impl StepResult {
+    pub fn passed(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.outcome.passed())
+    }
+    pub fn errored(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.outcome.status == Status::Error)
+    }
+}
+
+/// A whole lab's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct LabRun {
+    pub lab: String,
+    pub steps: Vec<StepResult>,
+}
+
+/// Copy the lab's `data/` (from the trusted content) to `dest`, replacing
+/// what is there, and return `dest`.
+pub fn materialize_data(lab: &Lab, dest: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dest)?;
+    let rel = format!("{}/data", lab.dir());
+    if lab.content.is_dir(&rel) {
+        lab.content.extract_dir(&rel, dest, true)?;
+    }
+    Ok(dest.to_path_buf())
+}
+
+/// Create a learner's workspace from `starter/` (and a copy of `data/`).
+/// Files already there are never overwritten. Returns how many files were
+/// written.
+pub fn prepare_workspace(lab: &Lab, workspace: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(workspace)?;
+    let mut n = lab
+        .content
+        .extract_dir(&format!("{}/starter", lab.dir()), workspace, false)?;
+    let data = format!("{}/data", lab.dir());
+    if lab.content.is_dir(&data) {
+        n += lab
+            .content
+            .extract_dir(&data, &workspace.join("data"), false)?;
+    }
+    Ok(n)
+}
+
+/// Run a shell command from `cwd` with extra environment, a time limit, and
+/// the datalab binary on PATH. On timeout the whole process group is killed.
+pub async fn run_command(
+    command: &str,
+    cwd: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> CommandOutput {
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .kill_on_drop(true);
+    cmd.stdin(std::process::Stdio::null());
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut parts = vec![dir];
+        parts.extend(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(parts) {
+            cmd.env("PATH", joined);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let mut out = CommandOutput {
+        command: command.to_string(),
+        ..Default::default()
+    };
+    let child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            out.stderr = format!("could not start `sh -c {command}`: {e}");
+            return out;
+        }
+    };
+    let pid = child.id();
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(o)) => {
+            out.status = o.status.code();
+            out.stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+            out.stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        }
+        Ok(Err(e)) => out.stderr = format!("`{command}` failed: {e}"),
+        Err(_) => {
+            out.timed_out = true;
+            #[cfg(unix)]
+            if let Some(pid) = pid {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Run one step: bring up the services the lab needs, run the step's command
+/// from the workspace, then every check. Never panics and never hangs past
+/// the step's timeout plus each check's timeout.
+pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult {
+    let started = Instant::now();
+    let step: &Step = &lab.def.steps[index];
+    let brokers = step.brokers.unwrap_or(1);
+    let mut env: Vec<(String, String)> = vec![
+        (
+            "DATALAB_NAMESPACE".into(),
+            opts.namespace.as_str().to_string(),
+        ),
+        (
+            "DATALAB_LAB_DATA".into(),
+            opts.lab_data.display().to_string(),
+        ),
+        (
+            "DATALAB_WORKSPACE".into(),
+            opts.workspace.display().to_string(),
+        ),
+        ("DATALAB_LAB".into(), lab.id.clone()),
+        ("DATALAB_STEP".into(), step.id.clone()),
+    ];
+    for kind in &lab.def.services {
+        let want = UpOptions {
+            brokers: if *kind == crate::services::ServiceKind::Kafka {
+                brokers
+            } else {
+                1
+            },
+        };
+        match opts.services.ensure(*kind, &want).await {
+            Ok(ep) => {
+                let (k, v) = ep.env_var();
+                env.push((k.to_string(), v));
+            }
+            Err(e) => {
+                let outcome = Outcome::from(e);
+                return StepResult {
+                    step: step.id.clone(),
+                    title: step.title.clone(),
+                    checks: step
+                        .checks
+                        .iter()
+                        .map(|c| CheckResult {
+                            kind: c.kind(),
+                            description: c.as_check().describe(),
+                            outcome: outcome.clone(),
+                            duration_ms: 0,
+                        })
+                        .collect(),
+                    command: None,
+                    duration_ms: started.elapsed().as_millis() as u64,
+                };
+            }
+        }
+    }
+    let command = match &step.run {
+        Some(cmd) => {
+            let timeout = Duration::from_secs(step.timeout.unwrap_or(60));
+            Some(run_command(cmd, &opts.workspace, &env, timeout).await)
+        }
+        None => None,
+    };
+    let ctx = CheckContext {
+        workspace: opts.workspace.clone(),
+        lab_data: opts.lab_data.clone(),
+        namespace: opts.namespace.clone(),
+        services: opts.services.clone(),
+        step_output: command.clone(),
+        timeout: opts.check_timeout,
+        brokers,
+    };
+    let mut checks = Vec::with_capacity(step.checks.len());
+    for spec in &step.checks {
+        let check = spec.as_check();
+        let t = Instant::now();
+        // A check has its own client timeouts; this outer bound only stops a
+        // check that forgot one from hanging the whole run.
+        let outer = opts.check_timeout * 10 + Duration::from_secs(step.timeout.unwrap_or(60));
+        let outcome = match tokio::time::timeout(outer, check.run(&ctx)).await {
+            Ok(o) => o,
+            Err(_) => Outcome::error(format!(
+                "{} did not answer within {}s",
+                check.describe(),
+                outer.as_secs()
+            )),
+        };
+        checks.push(CheckResult {
+            kind: spec.kind(),
+            description: check.describe(),
+            outcome,
+            duration_ms: t.elapsed().as_millis() as u64,
+        });
+    }
+    StepResult {
+        step: step.id.clone(),
+        title: step.title.clone(),
+        checks,
+        command,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
