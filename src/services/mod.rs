@@ -9,6 +9,7 @@
 //! Dependency direction: `tui`/`cli` → `lab`/`check` → `services`. Nothing in
 //! here knows about labs, quizzes or the UI.
 
+pub mod definition;
 mod namespace;
 
 pub use namespace::Namespace;
