@@ -1,0 +1,60 @@
+//! Shared by the integration tests: one services layer per test run, reused
+//! by every test binary through a shared home (state file), so each service
+//! starts once per run.
+//!
+//! Environment:
+//! - `DATALAB_TEST_HOME`: where services keep state, data and logs
+//!   (default: `target/test-home`, shared by all test binaries).
+//! - `DATALAB_PROVIDER`: `native` (default in tests), `docker`, `external`.
+#![allow(dead_code)]
+
+use datalab::course::Content;
+use datalab::services::{ProviderKind, Services, ServicesConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The datalab binary built for this test run.
+pub fn datalab_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_datalab"))
+}
+
+/// The home shared by every test binary of this run.
+pub fn test_home() -> PathBuf {
+    std::env::var_os("DATALAB_TEST_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-home"))
+}
+
+pub fn provider() -> ProviderKind {
+    match std::env::var("DATALAB_PROVIDER").as_deref() {
+        Ok("docker") => ProviderKind::Docker,
+        Ok("external") => ProviderKind::External,
+        Ok("auto") => ProviderKind::Auto,
+        _ => ProviderKind::Native,
+    }
+}
+
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("DATALAB_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+        directories::BaseDirs::new().map(|b| b.cache_dir().join("datalab")).expect("a home directory")
+    })
+}
+
+/// The services layer every test of this run shares.
+pub fn services() -> Arc<Services> {
+    // Step commands run `datalab …`: make sure they find this build.
+    // SAFETY: set once, before any thread of the test reads the environment.
+    unsafe { std::env::set_var("DATALAB_BIN", datalab_bin()) };
+    Arc::new(Services::new(ServicesConfig {
+        data_dir: test_home().join("services"),
+        cache_dir: cache_dir(),
+        provider: provider(),
+        timeout: Duration::from_secs(5),
+    }))
+}
+
+/// The shipped content, read from the source tree (what the binary embeds).
+pub fn content() -> Content {
+    Content::disk(env!("CARGO_MANIFEST_DIR"))
+}
