@@ -8,4 +8,6 @@ pub mod check;
 pub mod cli;
 pub mod course;
 pub mod lab;
+pub mod progress;
+pub mod quiz;
 pub mod services;
