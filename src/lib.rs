@@ -7,6 +7,7 @@
 pub mod check;
 pub mod cli;
 pub mod course;
+pub mod grade;
 pub mod lab;
 pub mod progress;
 pub mod quiz;

@@ -1,6 +1,8 @@
 //! The command line (clap). Each command group lives in its own file and
 //! exposes a clap `Subcommand`/`Args` type plus `run(…, &Ctx) -> ExitCode`.
 
+mod course;
+mod labs;
 pub mod services;
 
 use crate::course::Content;
@@ -36,6 +38,22 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Print the agenda: days, sessions and units
+    Outline(course::OutlineArgs),
+    /// Validate content files (an instructor's copy with --content, or PATH)
+    Lint(course::LintArgs),
+    /// Take a quiz (plain text when stdin is not a terminal, or with --plain)
+    Quiz(course::QuizArgs),
+    /// Show what is done
+    Progress(course::ProgressArgs),
+    /// Forget progress (all, or one unit)
+    Reset(course::ResetArgs),
+    /// Open a lab: prepare its workspace and show its steps
+    Lab(labs::LabArgs),
+    /// Run a lab's checks against your workspace (all steps up to the first failing one, or STEP)
+    Check(labs::CheckArgs),
+    /// Run every check of a lab (or all labs) and report; exit 0 all pass, 1 some fail, 2 usage/content error
+    Grade(labs::GradeArgs),
     /// Start, stop and inspect the Kafka, MongoDB and Cassandra servers the labs use
     #[command(subcommand)]
     Services(services::ServicesCommand),
@@ -102,10 +120,64 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Some(Command::Outline(a)) => course::outline(a, &ctx),
+        Some(Command::Lint(a)) => course::lint(a, &ctx),
+        Some(Command::Quiz(a)) => course::quiz(a, &ctx),
+        Some(Command::Progress(a)) => course::progress(a, &ctx),
+        Some(Command::Reset(a)) => course::reset(a, &ctx),
+        Some(Command::Lab(a)) => labs::lab(a, &ctx, &rt),
+        Some(Command::Check(a)) => rt.block_on(labs::check(a, &ctx)),
+        Some(Command::Grade(a)) => rt.block_on(labs::grade(a, &ctx)),
         Some(Command::Services(cmd)) => rt.block_on(services::run(cmd, &ctx)),
-        None => {
-            eprintln!("datalab: the course UI is not built yet");
-            ExitCode::from(2)
-        }
+        None => open_tui(&ctx, &rt, None),
     }
 }
+
+/// Exit code for usage and content errors.
+pub const USAGE: u8 = 2;
+
+impl Ctx {
+    /// Load the course, or print every content error (`path:line:col:
+    /// message`) and return the exit code.
+    pub fn course(&self) -> Result<crate::course::Course, ExitCode> {
+        crate::course::Course::load(self.content.clone()).map_err(|e| {
+            eprint!("datalab: the course content has errors:\n{e}");
+            ExitCode::from(USAGE)
+        })
+    }
+
+    pub fn store(&self) -> crate::progress::ProgressStore {
+        crate::progress::ProgressStore::new(&self.home)
+    }
+
+    /// Load progress, reporting (not failing on) a corrupt or newer file.
+    pub fn progress(&self) -> crate::progress::Progress {
+        let (p, warn) = self.store().load();
+        if let Some(w) = warn {
+            eprintln!("datalab: {w}");
+        }
+        p
+    }
+}
+
+/// The course UI, or, without a terminal, what to run instead.
+fn open_tui(ctx: &Ctx, rt: &tokio::runtime::Runtime, start_unit: Option<String>) -> ExitCode {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        println!("{}", NO_TTY_HELP);
+        return ExitCode::SUCCESS;
+    }
+    let _ = (ctx, rt, start_unit);
+    println!("{}", NO_TTY_HELP);
+    ExitCode::SUCCESS
+}
+
+const NO_TTY_HELP: &str = "datalab runs its course in a terminal UI, and this is not a terminal.
+Without one, use the plain commands:
+  datalab outline              the agenda
+  datalab quiz ID --plain      take a quiz, one answer a line on stdin
+  datalab lab ID               prepare a lab's workspace and list its steps
+  datalab check LAB [STEP]     run a lab's checks against your workspace
+  datalab grade --lab ID       grade a workspace (text, json or junit)
+  datalab progress             what is done
+  datalab services status      the Kafka, MongoDB and Cassandra servers";
