@@ -11,6 +11,7 @@
 
 pub mod definition;
 mod namespace;
+pub mod provider;
 
 pub use namespace::Namespace;
 
