@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// Receives short human lines about a cold start ("resolving jars", …).
+pub type ProgressFn = dyn Fn(&str) + Send + Sync;
+
 /// Where a provider keeps what belongs to one service kind.
 #[derive(Clone, Debug)]
 pub struct ServiceDirs {
@@ -86,7 +89,6 @@ impl Running {
 
 /// How one provider starts and stops services. `Send + Sync` so the manager
 /// can hold providers behind `Arc<dyn Provider>`.
-#[allow(dead_code)] // until the providers land
 #[async_trait::async_trait]
 pub(crate) trait Provider: Send + Sync {
     fn kind(&self) -> ProviderKind;
@@ -103,7 +105,7 @@ pub(crate) trait Provider: Send + Sync {
         def: &ServiceDef,
         opts: &UpOptions,
         dirs: &ServiceDirs,
-        progress: &(dyn Fn(&str) + Send + Sync),
+        progress: &ProgressFn,
     ) -> Result<Running, ServiceError>;
 
     /// Stop everything `running` describes (all nodes). Must not fail when
@@ -118,4 +120,16 @@ pub(crate) trait Provider: Send + Sync {
 
     /// The last `tail` lines of the service's logs (all nodes).
     async fn logs(&self, running: &Running, tail: usize) -> Result<String, ServiceError>;
+
+    /// Fetch everything `start` would download or build (jars, binaries,
+    /// images), so the course then works offline. Default: nothing to fetch.
+    async fn install(
+        &self,
+        def: &ServiceDef,
+        dirs: &ServiceDirs,
+        progress: &ProgressFn,
+    ) -> Result<(), ServiceError> {
+        let _ = (def, dirs, progress);
+        Ok(())
+    }
 }
