@@ -395,6 +395,16 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
             Err(code) => return code,
         };
         runs.push(crate::grade::grade_lab(lab, &opts).await);
+        // Drop what this grading run created (topics, databases, keyspaces
+        // under its own namespace); the servers keep running for the next.
+        for kind in &lab.def.services {
+            if let Err(e) = ctx.services.reset(Some(*kind), &namespace).await {
+                eprintln!(
+                    "datalab grade: could not clean up {kind} namespace {}: {e}",
+                    namespace.as_str()
+                );
+            }
+        }
     }
     let report = match a.format {
         Format::Text => crate::grade::to_text(&runs),
