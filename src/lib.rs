@@ -8,4 +8,5 @@ pub mod check;
 pub mod cli;
 pub mod course;
 pub mod lab;
+pub mod mapreduce;
 pub mod services;

@@ -1,6 +1,7 @@
 //! The command line (clap). Each command group lives in its own file and
 //! exposes a clap `Subcommand`/`Args` type plus `run(…, &Ctx) -> ExitCode`.
 
+pub mod mapreduce;
 pub mod services;
 
 use crate::course::Content;
@@ -39,6 +40,9 @@ pub enum Command {
     /// Start, stop and inspect the Kafka, MongoDB and Cassandra servers the labs use
     #[command(subcommand)]
     Services(services::ServicesCommand),
+    /// Run MapReduce jobs locally (mappers and reducers in any language)
+    #[command(subcommand)]
+    Mapreduce(mapreduce::MapreduceCommand),
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -103,6 +107,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Services(cmd)) => rt.block_on(services::run(cmd, &ctx)),
+        Some(Command::Mapreduce(cmd)) => mapreduce::run(cmd, &ctx),
         None => {
             eprintln!("datalab: the course UI is not built yet");
             ExitCode::from(2)
