@@ -69,13 +69,13 @@ fn generate(path: &Path, mb: u64) {
             if i > 0 {
                 line.push(' ');
             }
-            if rng.next() % 20 == 0 {
+            if rng.next().is_multiple_of(20) {
                 line.push_str(&word[..1].to_uppercase());
                 line.push_str(&word[1..]);
             } else {
                 line.push_str(word);
             }
-            if rng.next() % 30 == 0 {
+            if rng.next().is_multiple_of(30) {
                 line.push(',');
             }
         }
@@ -187,7 +187,10 @@ fn main() {
         w.join("engine").display()
     );
     let t_engine = sh(&engine_cmd, w);
-    println!("engine (default --reducers 2, --memory 256M): {}", secs(t_engine));
+    println!(
+        "engine (defaults: --reducers 2, --memory 256M, automatic split size): {}",
+        secs(t_engine)
+    );
     let pipe = |sort: &str, out: &str| {
         format!(
             "cat {} | {mapper} | {sort} | {reducer} > {out}",
@@ -217,7 +220,7 @@ fn main() {
     let tiny = w.join("tiny.txt");
     std::fs::write(&tiny, "the quick brown fox\njumps over the lazy dog\n").unwrap();
     for (label, m, r) in [
-        ("cat/cat", "cat".to_string(), "cat".to_string()),
+        ("tr/cat", "tr ' ' '\\t'".to_string(), "cat".to_string()),
         ("python", mapper.clone(), reducer.clone()),
     ] {
         let mut runs = Vec::new();
@@ -225,7 +228,14 @@ fn main() {
         for _ in 0..20 {
             let t = Instant::now();
             let st = Command::new(bin())
-                .args(["mapreduce", "run", "--quiet", "--overwrite", "--reducers", "1"])
+                .args([
+                    "mapreduce",
+                    "run",
+                    "--quiet",
+                    "--overwrite",
+                    "--reducers",
+                    "1",
+                ])
                 .arg("--input")
                 .arg(&tiny)
                 .args(["--mapper", &m, "--reducer", &r, "--output"])
@@ -236,7 +246,10 @@ fn main() {
             runs.push(t.elapsed());
             assert!(st.success());
             base.push(sh(
-                &format!("cat {} | {m} | LC_ALL=C sort | {r} > /dev/null", tiny.display()),
+                &format!(
+                    "cat {} | {m} | LC_ALL=C sort | {r} > /dev/null",
+                    tiny.display()
+                ),
                 w,
             ));
         }
@@ -251,12 +264,19 @@ fn main() {
 
     // 3. Peak RSS with --memory 64M.
     let mut cmd = Command::new(bin());
-    cmd.args(["mapreduce", "run", "--quiet", "--overwrite", "--memory", "64M"])
-        .arg("--input")
-        .arg(&input)
-        .args(["--mapper", &mapper, "--reducer", &reducer, "--output"])
-        .arg(w.join("rss"))
-        .stdout(Stdio::null());
+    cmd.args([
+        "mapreduce",
+        "run",
+        "--quiet",
+        "--overwrite",
+        "--memory",
+        "64M",
+    ])
+    .arg("--input")
+    .arg(&input)
+    .args(["--mapper", &mapper, "--reducer", &reducer, "--output"])
+    .arg(w.join("rss"))
+    .stdout(Stdio::null());
     let (d, kb, ok) = run_sampling_rss(cmd);
     let spilled = std::fs::read_to_string(w.join("rss/_COUNTERS.json"))
         .ok()

@@ -89,7 +89,7 @@ proptest! {
         let out = dir.path().join("out");
         let mut cfg = JobConfig::new(vec![input], MAPPER, REDUCER, &out);
         cfg.reducers = reducers;
-        cfg.split_size = split_size;
+        cfg.split_size = Some(split_size);
         cfg.parallelism = 2;
         if combiner {
             cfg.combiner = Some(REDUCER.to_string());
@@ -349,7 +349,8 @@ fn an_unreadable_input_is_a_usage_error() {
     if unsafe { libc::geteuid() } != 0 {
         use std::os::unix::fs::PermissionsExt;
         std::fs::write(w.join("secret.txt"), "x\n").unwrap();
-        std::fs::set_permissions(w.join("secret.txt"), std::fs::Permissions::from_mode(0)).unwrap();
+        std::fs::set_permissions(w.join("secret.txt"), std::fs::Permissions::from_mode(0o000))
+            .unwrap();
         let o = datalab(
             &[
                 "--input",

@@ -160,7 +160,10 @@ pub fn expected(expect: Expect, input: &Path, n: usize) -> std::io::Result<Table
 
 /// The learner's output: every `part-*` file, key → values in order, and
 /// which part file each key came from.
-fn read_output(dir: &Path) -> Result<(Table, usize, HashMap<String, HashSet<String>>), String> {
+/// Key → the part files it was found in.
+type Origins = HashMap<String, HashSet<String>>;
+
+fn read_output(dir: &Path) -> Result<(Table, usize, Origins), String> {
     let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| e.to_string())?
         .flatten()
@@ -170,7 +173,7 @@ fn read_output(dir: &Path) -> Result<(Table, usize, HashMap<String, HashSet<Stri
     parts.sort();
     let mut t = Table::new();
     let mut lines = 0;
-    let mut origin: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut origin = Origins::new();
     for p in &parts {
         let name = p
             .file_name()

@@ -43,9 +43,9 @@ pub struct RunArgs {
     /// The output folder (built beside it and moved into place when the job succeeds)
     #[arg(long, default_value = "output", value_name = "DIR")]
     pub output: PathBuf,
-    /// Bytes of input per map task (64K, 32M, 1G)
-    #[arg(long, default_value = "32M", value_parser = size, value_name = "BYTES")]
-    pub split_size: u64,
+    /// Bytes of input per map task (64K, 32M, 1G) [default: up to 32M, an equal share per core]
+    #[arg(long, value_parser = size, value_name = "BYTES")]
+    pub split_size: Option<u64>,
     /// Sort buffer memory shared by the running tasks; more is spilled to disk (64M, 1G)
     #[arg(long, default_value = "256M", value_parser = size, value_name = "BYTES")]
     pub memory: u64,

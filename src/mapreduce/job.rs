@@ -81,9 +81,12 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
     });
     let t = Instant::now();
     let files = list_inputs(&cfg.inputs)?;
-    let splits = plan_splits(&files, cfg.split_size)
-        .map_err(|e| JobError::Usage(format!("cannot read the inputs: {}", reason(&e))))?;
     let input_bytes: u64 = files.iter().map(|f| f.1).sum();
+    let split_size = cfg
+        .split_size
+        .unwrap_or_else(|| super::auto_split_size(input_bytes, cfg.parallelism));
+    let splits = plan_splits(&files, split_size)
+        .map_err(|e| JobError::Usage(format!("cannot read the inputs: {}", reason(&e))))?;
     counters.time.split_ms = ms(t);
     on_event(&Event::PhaseFinished {
         phase: Phase::Split,
@@ -276,7 +279,7 @@ fn validate(cfg: &JobConfig) -> Result<(), JobError> {
     if cfg.reducers > 10_000 {
         return Err(JobError::Usage("--reducers must be at most 10000".into()));
     }
-    if cfg.split_size == 0 {
+    if cfg.split_size == Some(0) {
         return Err(JobError::Usage("--split-size must be more than 0".into()));
     }
     if cfg.memory < 1024 {

@@ -59,7 +59,10 @@ pub struct JobConfig {
     /// Number of reduce tasks, so of `part-` files.
     pub reducers: usize,
     pub output: PathBuf,
-    pub split_size: u64,
+    /// Bytes per split; `None` picks one: splits of at most
+    /// [`DEFAULT_SPLIT_SIZE`], in a multiple of `parallelism` so every core
+    /// gets the same share (at least 1 MiB each).
+    pub split_size: Option<u64>,
     /// Bytes of sort buffer, shared by the tasks running at once.
     pub memory: u64,
     pub overwrite: bool,
@@ -88,7 +91,7 @@ impl JobConfig {
             combiner: None,
             reducers: DEFAULT_REDUCERS,
             output: output.into(),
-            split_size: DEFAULT_SPLIT_SIZE,
+            split_size: None,
             memory: DEFAULT_MEMORY,
             overwrite: false,
             strict: false,
@@ -97,6 +100,13 @@ impl JobConfig {
             workdir: None,
         }
     }
+}
+
+/// The split size chosen when none is given (see [`JobConfig::split_size`]).
+pub fn auto_split_size(input_bytes: u64, parallelism: usize) -> u64 {
+    let p = parallelism.max(1) as u64;
+    let rounds = input_bytes.div_ceil(p * DEFAULT_SPLIT_SIZE).max(1);
+    input_bytes.div_ceil(p * rounds).max(1 << 20)
 }
 
 /// The number of cores.
