@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench --bench mapreduce
 //! DATALAB_BENCH_MB=50 cargo bench --bench mapreduce   # a smaller input
+//! DATALAB_BENCH_MB=0 cargo bench --bench mapreduce    # only the tiny job
 //! ```
 //!
 //! 1. word count on a generated text (200 MB by default, cached under
@@ -149,6 +150,53 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+fn tiny_job(w: &Path, mapper: &str, reducer: &str) {
+    let tiny = w.join("tiny.txt");
+    std::fs::write(&tiny, "the quick brown fox\njumps over the lazy dog\n").unwrap();
+    for (label, m, r) in [
+        ("tr/cat", "tr ' ' '\\t'".to_string(), "cat".to_string()),
+        ("python", mapper.to_string(), reducer.to_string()),
+    ] {
+        let mut runs = Vec::new();
+        let mut base = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            let st = Command::new(bin())
+                .args([
+                    "mapreduce",
+                    "run",
+                    "--quiet",
+                    "--overwrite",
+                    "--reducers",
+                    "1",
+                ])
+                .arg("--input")
+                .arg(&tiny)
+                .args(["--mapper", &m, "--reducer", &r, "--output"])
+                .arg(w.join("tiny-out"))
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            runs.push(t.elapsed());
+            assert!(st.success());
+            base.push(sh(
+                &format!(
+                    "cat {} | {m} | LC_ALL=C sort | {r} > /dev/null",
+                    tiny.display()
+                ),
+                w,
+            ));
+        }
+        let (e, b) = (median(runs), median(base));
+        println!(
+            "tiny job ({label}, 1 reducer), median of 20: engine {:.1} ms, shell pipeline {:.1} ms, engine overhead {:.1} ms",
+            e.as_secs_f64() * 1e3,
+            b.as_secs_f64() * 1e3,
+            (e.as_secs_f64() - b.as_secs_f64()) * 1e3
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
     let mb: u64 = std::env::var("DATALAB_BENCH_MB")
@@ -157,6 +205,14 @@ fn main() {
         .unwrap_or(200);
     let data_dir = root().join("target/bench-data");
     std::fs::create_dir_all(&data_dir).unwrap();
+    let sol = root().join("labs/mapreduce/solution/wordcount");
+    let mapper = format!("python3 {}", sol.join("mapper.py").display());
+    let reducer = format!("python3 {}", sol.join("reducer.py").display());
+    if mb == 0 {
+        let work = tempfile::tempdir_in(&data_dir).unwrap();
+        tiny_job(work.path(), &mapper, &reducer);
+        return;
+    }
     let input = data_dir.join(format!("mapreduce-{mb}M.txt"));
     if !input.exists() {
         let t = Instant::now();
@@ -166,9 +222,6 @@ fn main() {
     let size = std::fs::metadata(&input).unwrap().len();
     let work = tempfile::tempdir_in(&data_dir).unwrap();
     let w = work.path();
-    let sol = root().join("labs/mapreduce/solution/wordcount");
-    let mapper = format!("python3 {}", sol.join("mapper.py").display());
-    let reducer = format!("python3 {}", sol.join("reducer.py").display());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let locale = std::env::var("LC_ALL")
         .or_else(|_| std::env::var("LANG"))
@@ -217,50 +270,7 @@ fn main() {
     }
 
     // 2. Fixed overhead of a tiny job.
-    let tiny = w.join("tiny.txt");
-    std::fs::write(&tiny, "the quick brown fox\njumps over the lazy dog\n").unwrap();
-    for (label, m, r) in [
-        ("tr/cat", "tr ' ' '\\t'".to_string(), "cat".to_string()),
-        ("python", mapper.clone(), reducer.clone()),
-    ] {
-        let mut runs = Vec::new();
-        let mut base = Vec::new();
-        for _ in 0..20 {
-            let t = Instant::now();
-            let st = Command::new(bin())
-                .args([
-                    "mapreduce",
-                    "run",
-                    "--quiet",
-                    "--overwrite",
-                    "--reducers",
-                    "1",
-                ])
-                .arg("--input")
-                .arg(&tiny)
-                .args(["--mapper", &m, "--reducer", &r, "--output"])
-                .arg(w.join("tiny-out"))
-                .stdout(Stdio::null())
-                .status()
-                .unwrap();
-            runs.push(t.elapsed());
-            assert!(st.success());
-            base.push(sh(
-                &format!(
-                    "cat {} | {m} | LC_ALL=C sort | {r} > /dev/null",
-                    tiny.display()
-                ),
-                w,
-            ));
-        }
-        let (e, b) = (median(runs), median(base));
-        println!(
-            "tiny job ({label}, 1 reducer), median of 20: engine {:.1} ms, shell pipeline {:.1} ms, engine overhead {:.1} ms",
-            e.as_secs_f64() * 1e3,
-            b.as_secs_f64() * 1e3,
-            (e.as_secs_f64() - b.as_secs_f64()) * 1e3
-        );
-    }
+    tiny_job(w, &mapper, &reducer);
 
     // 3. Peak RSS with --memory 64M.
     let mut cmd = Command::new(bin());

@@ -10,7 +10,7 @@ use super::{
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, ChildStdout};
+use std::process::{Child, ChildStdin, ChildStdout};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -142,6 +142,22 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
         failed_attempts: AtomicU64::new(0),
     };
 
+    // The first wave of reducers starts now and waits on its stdin, so the
+    // start-up of an interpreter (Python needs tens of milliseconds)
+    // overlaps with the map phase, like Hadoop's reducer slow start.
+    let reduce_workers = cfg.parallelism.max(1).min(cfg.reducers);
+    let warm = WarmReducers(
+        (0..cfg.reducers)
+            .map(|p| {
+                Mutex::new(
+                    (p < reduce_workers)
+                        .then(|| spawn_reducer(cfg, p, 1).ok())
+                        .flatten(),
+                )
+            })
+            .collect(),
+    );
+
     // Map (and combine).
     on_event(&Event::PhaseStarted { phase: Phase::Map });
     let t = Instant::now();
@@ -185,7 +201,6 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
         phase: Phase::Shuffle,
     });
     let t = Instant::now();
-    let reduce_workers = cfg.parallelism.max(1).min(cfg.reducers);
     let needs: Vec<usize> = (0..cfg.reducers)
         .filter(|&p| partitions[p].len() > MERGE_FACTOR)
         .collect();
@@ -222,7 +237,8 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
         let records: u64 = segs.iter().map(|s| s.records).sum();
         let part = out_dir.join(format!("part-{p:05}"));
         with_retries(&shared, TaskKind::Reduce, p, bytes, |attempt| {
-            reduce_attempt(&shared, p, segs, attempt, &part)
+            let child = if attempt == 1 { warm.take(p) } else { None };
+            reduce_attempt(&shared, p, segs, attempt, &part, child)
         })
         .map_err(|m| {
             JobError::Failed(format!(
@@ -246,17 +262,12 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
     });
     let t = Instant::now();
     let _ = std::fs::remove_dir_all(&shared.spill_dir);
-    counters.time.commit_ms = 0;
+    // The counters file is written before `_SUCCESS` and never touched
+    // after, so commit time is the time up to writing it (the renames that
+    // follow take microseconds).
+    counters.time.commit_ms = ms(t);
     counters.time.total_ms = ms(job_start);
     commit(&out_dir, &output, work.path(), &counters)?;
-    let commit_ms = ms(t);
-    counters.time.commit_ms = commit_ms;
-    counters.time.total_ms = ms(job_start);
-    // Rewrite the counters with the commit time (best effort: the job is
-    // already in place).
-    if let Ok(json) = serde_json::to_vec_pretty(&counters) {
-        let _ = std::fs::write(output.join(COUNTERS_FILE), json);
-    }
     on_event(&Event::PhaseFinished {
         phase: Phase::Commit,
         elapsed: t.elapsed(),
@@ -736,17 +747,17 @@ fn reduce_attempt(
     segs: &[Segment],
     attempt: u32,
     part: &Path,
+    started: Option<Child>,
 ) -> Result<Counters, TaskFailure> {
     let cfg = shared.cfg;
-    let env: Vec<(&str, String)> = vec![
-        ("mapreduce_task_partition", p.to_string()),
-        ("mapreduce_task_id", format!("r_{p:05}_{attempt}")),
-        ("DATALAB_TASK", format!("reduce-{p}")),
-    ];
     let out = File::create(part)
         .map_err(|e| TaskFailure::io(&format!("cannot create {}", part.display()), e))?;
-    let mut child = spawn(&cfg.reducer, cfg.workdir.as_deref(), &env)
-        .map_err(|e| TaskFailure::io(&format!("cannot start the reducer `{}`", cfg.reducer), e))?;
+    let mut child = match started {
+        Some(c) => c,
+        None => spawn_reducer(cfg, p, attempt).map_err(|e| {
+            TaskFailure::io(&format!("cannot start the reducer `{}`", cfg.reducer), e)
+        })?,
+    };
     let stdin = child.stdin.take().expect("piped stdin");
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
@@ -828,6 +839,38 @@ fn reduce_attempt(
         reduce_output_bytes: out_bytes,
         ..Counters::default()
     })
+}
+
+fn spawn_reducer(cfg: &JobConfig, p: usize, attempt: u32) -> io::Result<Child> {
+    let env: Vec<(&str, String)> = vec![
+        ("mapreduce_task_partition", p.to_string()),
+        ("mapreduce_task_id", format!("r_{p:05}_{attempt}")),
+        ("DATALAB_TASK", format!("reduce-{p}")),
+    ];
+    spawn(&cfg.reducer, cfg.workdir.as_deref(), &env)
+}
+
+/// Reducers started ahead of the reduce phase; the ones never used (the
+/// job failed first) are killed when this is dropped.
+struct WarmReducers(Vec<Mutex<Option<Child>>>);
+
+impl WarmReducers {
+    fn take(&self, p: usize) -> Option<Child> {
+        self.0
+            .get(p)
+            .and_then(|m| m.lock().unwrap_or_else(|e| e.into_inner()).take())
+    }
+}
+
+impl Drop for WarmReducers {
+    fn drop(&mut self) {
+        for m in &self.0 {
+            if let Some(mut c) = m.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
 }
 
 /// Copy a reducer's stdout to its part file; count lines and bytes.
