@@ -90,6 +90,7 @@ fn run_job(a: RunArgs) -> ExitCode {
 
     let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = ProgressBar::new(0);
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
         b.set_style(
             ProgressStyle::with_template(
                 "{spinner} {prefix:>7} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
@@ -134,6 +135,7 @@ fn run_job(a: RunArgs) -> ExitCode {
                 if *phase == Phase::Reduce {
                     b.set_position(0);
                     b.set_length(0);
+                    b.set_message("");
                 }
             }
             Event::TaskStarted {
