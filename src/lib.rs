@@ -11,4 +11,5 @@ pub mod grade;
 pub mod lab;
 pub mod progress;
 pub mod quiz;
+pub mod mapreduce;
 pub mod services;

@@ -16,6 +16,7 @@
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
 pub mod generic;
+pub mod mapreduce;
 
 use crate::services::{Endpoint, Namespace, ServiceError, ServiceKind, Services, UpOptions};
 use async_trait::async_trait;
@@ -146,6 +147,8 @@ pub enum CheckSpec {
     FileParses(generic::FileParses),
     CommandOutput(generic::CommandOutputCheck),
     Answer(generic::Answer),
+    MapreduceOutput(mapreduce::MapreduceOutput),
+    MapreduceCounters(mapreduce::MapreduceCounters),
 }
 
 impl CheckSpec {
@@ -155,6 +158,8 @@ impl CheckSpec {
             CheckSpec::FileParses(c) => c,
             CheckSpec::CommandOutput(c) => c,
             CheckSpec::Answer(c) => c,
+            CheckSpec::MapreduceOutput(c) => c,
+            CheckSpec::MapreduceCounters(c) => c,
         }
     }
 

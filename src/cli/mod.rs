@@ -3,6 +3,7 @@
 
 mod course;
 mod labs;
+pub mod mapreduce;
 pub mod services;
 
 use crate::course::Content;
@@ -57,6 +58,9 @@ pub enum Command {
     /// Start, stop and inspect the Kafka, MongoDB and Cassandra servers the labs use
     #[command(subcommand)]
     Services(services::ServicesCommand),
+    /// Run MapReduce jobs locally (mappers and reducers in any language)
+    #[command(subcommand)]
+    Mapreduce(mapreduce::MapreduceCommand),
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -131,6 +135,7 @@ pub fn main() -> ExitCode {
         Some(Command::Grade(a)) => rt.block_on(labs::grade(a, &ctx)),
         Some(Command::Services(cmd)) => rt.block_on(services::run(cmd, &ctx)),
         None => open_tui(&ctx, &rt, None),
+        Some(Command::Mapreduce(cmd)) => mapreduce::run(cmd, &ctx),
     }
 }
 

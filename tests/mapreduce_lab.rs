@@ -1,0 +1,141 @@
+//! The MapReduce lab: the reference solution passes every step and the
+//! starter fails every step, through the real runner and the real engine.
+
+mod common;
+
+use datalab::lab::{Lab, LabDef, RunOptions, StepResult, run_step};
+use datalab::services::Namespace;
+use std::path::Path;
+use std::time::Duration;
+
+fn load() -> Lab {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = std::fs::read_to_string(Path::new(root).join("labs/mapreduce/lab.yaml")).unwrap();
+    let def: LabDef = match serde_saphyr::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => panic!("labs/mapreduce/lab.yaml: {e}"),
+    };
+    Lab {
+        id: "mapreduce".into(),
+        def,
+        content: datalab::course::Content::disk(root),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let t = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// Run every step of the lab with `files` (solution/ or starter/) as the
+/// learner's workspace.
+fn run_all(files: &str) -> Vec<StepResult> {
+    run_with(files, |_| {}, usize::MAX)
+}
+
+/// Like [`run_all`], with a change to the workspace and only the first
+/// `steps` steps.
+fn run_with(files: &str, change: impl FnOnce(&Path), steps: usize) -> Vec<StepResult> {
+    // Step commands call `datalab`: put this build first on PATH.
+    let bin_dir = common::datalab_bin().parent().unwrap().to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut parts = vec![bin_dir];
+    parts.extend(std::env::split_paths(&path));
+    // SAFETY: set before the runtime and any step command start.
+    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+
+    let lab = load();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    datalab::lab::prepare_workspace(&lab, &ws).unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("labs/mapreduce/{files}")),
+        &ws,
+    );
+    change(&ws);
+    let data = datalab::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
+    let opts = RunOptions {
+        workspace: ws,
+        lab_data: data,
+        namespace: Namespace::none(),
+        services: common::services(),
+        check_timeout: Duration::from_secs(10),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    (0..lab.def.steps.len().min(steps))
+        .map(|i| rt.block_on(run_step(&lab, i, &opts)))
+        .collect()
+}
+
+fn describe(r: &StepResult) -> String {
+    let mut s = format!("step {}:", r.step);
+    for c in &r.checks {
+        s.push_str(&format!(
+            "\n  [{:?}] {}: {}",
+            c.outcome.status, c.description, c.outcome.message
+        ));
+    }
+    if let Some(cmd) = &r.command {
+        s.push_str(&format!(
+            "\n  command exit {:?}, stderr: {}",
+            cmd.status, cmd.stderr
+        ));
+    }
+    s
+}
+
+#[test]
+fn the_solution_passes_every_step() {
+    let results = run_all("solution");
+    assert_eq!(results.len(), 5);
+    for r in &results {
+        assert!(r.passed(), "{}", describe(r));
+    }
+}
+
+#[test]
+fn the_starter_fails_every_step() {
+    let results = run_all("starter");
+    for r in &results {
+        assert!(!r.passed(), "the starter passes {}", describe(r));
+        assert!(
+            !r.errored(),
+            "a check errored instead of failing: {}",
+            describe(r)
+        );
+        // Every failure says what is wrong and points at a learner's file.
+        let failed = r.checks.iter().find(|c| !c.outcome.passed()).unwrap();
+        assert!(failed.outcome.file.is_some(), "{}", describe(r));
+        eprintln!("{}", describe(r));
+    }
+}
+
+#[test]
+fn a_wrong_count_names_the_key_saw_and_expected() {
+    let results = run_with(
+        "solution",
+        |ws| {
+            // An off-by-one reducer: every total one too many.
+            let r = ws.join("wordcount/reducer.py");
+            let text = std::fs::read_to_string(&r).unwrap();
+            std::fs::write(
+                &r,
+                text.replace("current, total = word, 0", "current, total = word, 1"),
+            )
+            .unwrap();
+        },
+        1,
+    );
+    let r = &results[0];
+    assert!(!r.passed());
+    let msg = &r.checks[0].outcome.message;
+    assert!(msg.contains("saw") && msg.contains("expected"), "{msg}");
+    assert!(msg.contains("wordcount/reducer.py"), "{msg}");
+}
