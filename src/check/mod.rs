@@ -15,7 +15,9 @@
 //! [`CheckSpec`] plus a line in [`CheckSpec::as_check`]. Service checks live
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
+pub mod cql;
 pub mod generic;
+pub mod mongo;
 
 use crate::services::{Endpoint, Namespace, ServiceError, ServiceKind, Services, UpOptions};
 use async_trait::async_trait;
@@ -146,6 +148,21 @@ pub enum CheckSpec {
     FileParses(generic::FileParses),
     CommandOutput(generic::CommandOutputCheck),
     Answer(generic::Answer),
+    MongoCount(mongo::MongoCount),
+    MongoFind(mongo::MongoFind),
+    MongoDocument(mongo::MongoDocument),
+    MongoIndex(mongo::MongoIndex),
+    MongoTopValues(mongo::MongoTopValues),
+    MongoLookup(mongo::MongoLookup),
+    MongoValidator(mongo::MongoValidator),
+    CqlKeyspace(cql::CqlKeyspace),
+    CqlTable(cql::CqlTable),
+    CqlPartitionCounts(cql::CqlPartitionCounts),
+    CqlQueries(cql::CqlQueries),
+    CqlTablesAgree(cql::CqlTablesAgree),
+    CqlTtl(cql::CqlTtl),
+    CqlLwt(cql::CqlLwt),
+    CqlConsistency(cql::CqlConsistency),
 }
 
 impl CheckSpec {
@@ -155,6 +172,21 @@ impl CheckSpec {
             CheckSpec::FileParses(c) => c,
             CheckSpec::CommandOutput(c) => c,
             CheckSpec::Answer(c) => c,
+            CheckSpec::MongoCount(c) => c,
+            CheckSpec::MongoFind(c) => c,
+            CheckSpec::MongoDocument(c) => c,
+            CheckSpec::MongoIndex(c) => c,
+            CheckSpec::MongoTopValues(c) => c,
+            CheckSpec::MongoLookup(c) => c,
+            CheckSpec::MongoValidator(c) => c,
+            CheckSpec::CqlKeyspace(c) => c,
+            CheckSpec::CqlTable(c) => c,
+            CheckSpec::CqlPartitionCounts(c) => c,
+            CheckSpec::CqlQueries(c) => c,
+            CheckSpec::CqlTablesAgree(c) => c,
+            CheckSpec::CqlTtl(c) => c,
+            CheckSpec::CqlLwt(c) => c,
+            CheckSpec::CqlConsistency(c) => c,
         }
     }
 

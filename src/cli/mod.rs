@@ -2,7 +2,9 @@
 //! exposes a clap `Subcommand`/`Args` type plus `run(…, &Ctx) -> ExitCode`.
 
 mod course;
+pub mod cql;
 mod labs;
+pub mod mongo;
 pub mod services;
 
 use crate::course::Content;
@@ -57,6 +59,10 @@ pub enum Command {
     /// Start, stop and inspect the Kafka, MongoDB and Cassandra servers the labs use
     #[command(subcommand)]
     Services(services::ServicesCommand),
+    /// A MongoDB console: find, aggregate, explain, indexes, update, import (Extended JSON)
+    Mongo(mongo::MongoArgs),
+    /// A CQL console: run statements (-e) or a file (--file); understands CONSISTENCY and COPY … FROM
+    Cql(cql::CqlArgs),
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -129,6 +135,8 @@ pub fn main() -> ExitCode {
         Some(Command::Check(a)) => rt.block_on(labs::check(a, &ctx)),
         Some(Command::Grade(a)) => rt.block_on(labs::grade(a, &ctx)),
         Some(Command::Services(cmd)) => rt.block_on(services::run(cmd, &ctx)),
+        Some(Command::Mongo(a)) => rt.block_on(mongo::run(a, &ctx)),
+        Some(Command::Cql(a)) => rt.block_on(cql::run(a, &ctx)),
         None => open_tui(&ctx, &rt, None),
     }
 }
