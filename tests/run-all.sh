@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The whole datalab test suite, from a fresh clone:
+#   1. build once;
+#   2. fetch what the native services need (Kafka and Cassandra jars from
+#      Maven Central, the MongoDB server) into ~/.cache/datalab;
+#   3. every test against the NATIVE provider (real Kafka, Cassandra and the
+#      MongoDB server as local processes), each service started once per run;
+#   4. the DOCKER provider: install and start dockerd, build the images from
+#      containers/ (no registry needed), run the docker-provider tests
+#      through testcontainers;
+#   5. stop everything it started, whatever happened.
+# Environment: DATALAB_CACHE (default ~/.cache/datalab), DATALAB_SUITE
+# (all | native | docker; default all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+export DATALAB_CACHE="${DATALAB_CACHE:-$HOME/.cache/datalab}"
+mkdir -p "$DATALAB_CACHE"
+# Build artefacts live outside the clone so a new clone of the same machine
+# builds incrementally (set CARGO_TARGET_DIR yourself to override).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$DATALAB_CACHE/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+suite="${DATALAB_SUITE:-all}"
+bin="$CARGO_TARGET_DIR/debug/datalab"
+
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
+
+native_home=$(mktemp -d /tmp/datalab-native.XXXXXX)
+docker_home=$(mktemp -d /tmp/datalab-docker.XXXXXX)
+cleanup() {
+  status=$?
+  step "stopping the services this run started"
+  DATALAB_HOME="$native_home" "$bin" services down >/dev/null 2>&1 || true
+  if [ -f containers/docker/teardown.sh ] && [ "$suite" != native ]; then
+    DATALAB_HOME="$docker_home" "$bin" services down >/dev/null 2>&1 || true
+    bash containers/docker/teardown.sh || true
+  fi
+  rm -rf "$native_home" "$docker_home"
+  exit $status
+}
+trap cleanup EXIT INT TERM
+
+step "build"
+cargo build --all-targets --locked
+
+if [ "$suite" != docker ]; then
+  step "native services: fetch into $DATALAB_CACHE"
+  DATALAB_HOME="$native_home" "$bin" services install
+  step "tests against the native provider"
+  DATALAB_PROVIDER=native DATALAB_HOME="$native_home" DATALAB_TEST_HOME="$native_home" \
+    cargo test --all-targets --locked -- --test-threads=2
+  DATALAB_HOME="$native_home" "$bin" services down
+fi
+
+if [ "$suite" != native ] && [ -f containers/docker/setup.sh ]; then
+  step "docker: start dockerd and build the images from containers/"
+  bash containers/docker/setup.sh
+  DATALAB_HOME="$docker_home" "$bin" services build-images
+  step "tests against the docker provider (testcontainers)"
+  DATALAB_PROVIDER=docker DATALAB_HOME="$docker_home" DATALAB_TEST_HOME="$docker_home" \
+    cargo test --locked --test services_docker -- --test-threads=1
+fi
+step "done"
