@@ -355,12 +355,17 @@ pub enum CqlError {
     Other(String),
 }
 
-static SESSIONS: OnceLock<Mutex<HashMap<String, Arc<Session>>>> = OnceLock::new();
+type CachedSession = (Arc<Session>, Arc<()>);
+static SESSIONS: OnceLock<Mutex<HashMap<String, CachedSession>>> = OnceLock::new();
 
 /// A session to these contact points, reused for the life of the process.
 pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, CqlError> {
     let map = SESSIONS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(s) = map.lock().ok().and_then(|m| m.get(contact).cloned()) {
+    if let Some((s, _)) = map.lock().ok().and_then(|m| {
+        m.get(contact)
+            .filter(|e| super::mongo::token_alive(&e.1))
+            .cloned()
+    }) {
         return Ok(s);
     }
     let points: Vec<String> = contact.split(',').map(|s| s.trim().to_string()).collect();
@@ -389,7 +394,10 @@ pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, C
         }
     };
     if let Ok(mut m) = map.lock() {
-        m.insert(contact.to_string(), s.clone());
+        m.insert(
+            contact.to_string(),
+            (s.clone(), super::mongo::runtime_token()),
+        );
     }
     Ok(s)
 }

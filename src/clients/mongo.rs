@@ -367,12 +367,35 @@ pub struct Mongo {
     pub uri: String,
 }
 
-static CLIENTS: OnceLock<Mutex<HashMap<String, (Client, Flavor)>>> = OnceLock::new();
+type Cached = (Client, Flavor, std::sync::Arc<()>);
+static CLIENTS: OnceLock<Mutex<HashMap<String, Cached>>> = OnceLock::new();
+
+/// A token whose second reference lives in a task of the current runtime:
+/// when that runtime shuts down (a test ends), the task is dropped and the
+/// cached client, bound to that runtime, is known to be stale.
+pub fn runtime_token() -> std::sync::Arc<()> {
+    let t = std::sync::Arc::new(());
+    let t2 = t.clone();
+    tokio::spawn(async move {
+        let _keep = t2;
+        std::future::pending::<()>().await
+    });
+    t
+}
+
+/// Is the runtime that made this token still running?
+pub fn token_alive(t: &std::sync::Arc<()>) -> bool {
+    std::sync::Arc::strong_count(t) >= 2
+}
 
 /// Connect (reusing a client for the life of the process).
 pub async fn connect(uri: &str, timeout: Duration) -> Result<Mongo, MongoError> {
     let map = CLIENTS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some((c, _)) = map.lock().ok().and_then(|m| m.get(uri).cloned()) {
+    if let Some((c, _, _)) = map
+        .lock()
+        .ok()
+        .and_then(|m| m.get(uri).filter(|e| token_alive(&e.2)).cloned())
+    {
         return Ok(Mongo {
             client: c,
             timeout,
@@ -409,7 +432,7 @@ pub async fn connect(uri: &str, timeout: Duration) -> Result<Mongo, MongoError> 
         other => other,
     })?;
     if let Ok(mut mm) = map.lock() {
-        mm.insert(uri.into(), (client, flavor));
+        mm.insert(uri.into(), (client, flavor, runtime_token()));
     }
     Ok(m)
 }
@@ -441,7 +464,7 @@ impl Mongo {
         if let Some(f) = CLIENTS
             .get()
             .and_then(|m| m.lock().ok())
-            .and_then(|m| m.get(&self.uri).map(|(_, f)| f.clone()))
+            .and_then(|m| m.get(&self.uri).map(|e| e.1.clone()))
         {
             return Ok(f);
         }
