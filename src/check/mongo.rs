@@ -15,7 +15,10 @@ use async_trait::async_trait;
 use mongodb::bson::{Bson, Document, doc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 fn default_db() -> String {
     "lab".into()
@@ -38,13 +41,28 @@ fn server_err(e: MongoError) -> Outcome {
     }
 }
 
-/// The trusted data file as JSON values.
-fn data(ctx: &CheckContext, file: &str) -> Result<Vec<Value>, Outcome> {
+type DataCache = HashMap<(PathBuf, Option<SystemTime>), Arc<Vec<Value>>>;
+static DATA: OnceLock<Mutex<DataCache>> = OnceLock::new();
+
+/// The trusted data file as JSON values, parsed once per process (and again
+/// if the file changes).
+fn data(ctx: &CheckContext, file: &str) -> Result<Arc<Vec<Value>>, Outcome> {
     let p = ctx.lab_data.join(file);
+    let key = (p.clone(), std::fs::metadata(&p).and_then(|m| m.modified()).ok());
+    let cache = DATA.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(d) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(d);
+    }
     let text = std::fs::read_to_string(&p)
         .map_err(|e| Outcome::error(format!("lab data {file} is missing: {e}")))?;
     match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Array(a)) => Ok(a),
+        Ok(Value::Array(a)) => {
+            let a = Arc::new(a);
+            if let Ok(mut c) = cache.lock() {
+                c.insert(key, a.clone());
+            }
+            Ok(a)
+        }
         _ => Err(Outcome::error(format!(
             "lab data {file} is not a JSON array"
         ))),
@@ -446,8 +464,9 @@ impl Check for MongoDocument {
             let base = match &self.data {
                 Some(file) => match data(ctx, file) {
                     Ok(d) => d
-                        .into_iter()
-                        .find(|x| x.get("_id").is_some_and(|i| same(i, &self.id))),
+                        .iter()
+                        .find(|x| x.get("_id").is_some_and(|i| same(i, &self.id)))
+                        .cloned(),
                     Err(o) => return o,
                 },
                 None => None,
