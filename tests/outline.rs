@@ -7,8 +7,16 @@ use std::process::Command;
 
 #[test]
 fn outline_json_has_days_sessions_and_units() {
-    let out = Command::new(common::datalab_bin()).args(["outline", "--json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(common::datalab_bin())
+        .args(["outline", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let days = v["days"].as_array().expect("days");
     assert_eq!(days.len(), 2);
@@ -25,7 +33,10 @@ fn outline_json_has_days_sessions_and_units() {
                 for key in ["id", "kind", "title"] {
                     assert!(u[key].is_string(), "unit has {key}: {u}");
                 }
-                assert!(["lesson", "quiz", "comparison", "activity", "lab"].contains(&u["kind"].as_str().unwrap()));
+                assert!(
+                    ["lesson", "quiz", "comparison", "activity", "lab"]
+                        .contains(&u["kind"].as_str().unwrap())
+                );
                 units += 1;
             }
         }

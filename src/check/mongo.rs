@@ -48,7 +48,10 @@ static DATA: OnceLock<Mutex<DataCache>> = OnceLock::new();
 /// if the file changes).
 fn data(ctx: &CheckContext, file: &str) -> Result<Arc<Vec<Value>>, Outcome> {
     let p = ctx.lab_data.join(file);
-    let key = (p.clone(), std::fs::metadata(&p).and_then(|m| m.modified()).ok());
+    let key = (
+        p.clone(),
+        std::fs::metadata(&p).and_then(|m| m.modified()).ok(),
+    );
     let cache = DATA.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(d) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(d);
