@@ -6,10 +6,11 @@
 
 pub mod check;
 pub mod cli;
+pub mod clients;
 pub mod course;
 pub mod grade;
 pub mod lab;
+pub mod mapreduce;
 pub mod progress;
 pub mod quiz;
-pub mod mapreduce;
 pub mod services;

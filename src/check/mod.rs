@@ -15,8 +15,10 @@
 //! [`CheckSpec`] plus a line in [`CheckSpec::as_check`]. Service checks live
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
+pub mod cql;
 pub mod generic;
 pub mod mapreduce;
+pub mod mongo;
 
 use crate::services::{Endpoint, Namespace, ServiceError, ServiceKind, Services, UpOptions};
 use async_trait::async_trait;
@@ -149,6 +151,21 @@ pub enum CheckSpec {
     Answer(generic::Answer),
     MapreduceOutput(mapreduce::MapreduceOutput),
     MapreduceCounters(mapreduce::MapreduceCounters),
+    MongoCount(mongo::MongoCount),
+    MongoFind(mongo::MongoFind),
+    MongoDocument(mongo::MongoDocument),
+    MongoIndex(mongo::MongoIndex),
+    MongoTopValues(mongo::MongoTopValues),
+    MongoLookup(mongo::MongoLookup),
+    MongoValidator(mongo::MongoValidator),
+    CqlKeyspace(cql::CqlKeyspace),
+    CqlTable(cql::CqlTable),
+    CqlPartitionCounts(cql::CqlPartitionCounts),
+    CqlQueries(cql::CqlQueries),
+    CqlTablesAgree(cql::CqlTablesAgree),
+    CqlTtl(cql::CqlTtl),
+    CqlLwt(cql::CqlLwt),
+    CqlConsistency(cql::CqlConsistency),
 }
 
 impl CheckSpec {
@@ -160,6 +177,21 @@ impl CheckSpec {
             CheckSpec::Answer(c) => c,
             CheckSpec::MapreduceOutput(c) => c,
             CheckSpec::MapreduceCounters(c) => c,
+            CheckSpec::MongoCount(c) => c,
+            CheckSpec::MongoFind(c) => c,
+            CheckSpec::MongoDocument(c) => c,
+            CheckSpec::MongoIndex(c) => c,
+            CheckSpec::MongoTopValues(c) => c,
+            CheckSpec::MongoLookup(c) => c,
+            CheckSpec::MongoValidator(c) => c,
+            CheckSpec::CqlKeyspace(c) => c,
+            CheckSpec::CqlTable(c) => c,
+            CheckSpec::CqlPartitionCounts(c) => c,
+            CheckSpec::CqlQueries(c) => c,
+            CheckSpec::CqlTablesAgree(c) => c,
+            CheckSpec::CqlTtl(c) => c,
+            CheckSpec::CqlLwt(c) => c,
+            CheckSpec::CqlConsistency(c) => c,
         }
     }
 

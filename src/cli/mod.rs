@@ -2,8 +2,10 @@
 //! exposes a clap `Subcommand`/`Args` type plus `run(…, &Ctx) -> ExitCode`.
 
 mod course;
+pub mod cql;
 mod labs;
 pub mod mapreduce;
+pub mod mongo;
 pub mod services;
 
 use crate::course::Content;
@@ -61,6 +63,10 @@ pub enum Command {
     /// Run MapReduce jobs locally (mappers and reducers in any language)
     #[command(subcommand)]
     Mapreduce(mapreduce::MapreduceCommand),
+    /// A MongoDB console: find, aggregate, explain, indexes, update, import (Extended JSON)
+    Mongo(mongo::MongoArgs),
+    /// A CQL console: run statements (-e) or a file (--file); understands CONSISTENCY and COPY … FROM
+    Cql(cql::CqlArgs),
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -134,8 +140,10 @@ pub fn main() -> ExitCode {
         Some(Command::Check(a)) => rt.block_on(labs::check(a, &ctx)),
         Some(Command::Grade(a)) => rt.block_on(labs::grade(a, &ctx)),
         Some(Command::Services(cmd)) => rt.block_on(services::run(cmd, &ctx)),
-        None => open_tui(&ctx, &rt, None),
+        Some(Command::Mongo(a)) => rt.block_on(mongo::run(a, &ctx)),
+        Some(Command::Cql(a)) => rt.block_on(cql::run(a, &ctx)),
         Some(Command::Mapreduce(cmd)) => mapreduce::run(cmd, &ctx),
+        None => open_tui(&ctx, &rt, None),
     }
 }
 

@@ -1,0 +1,158 @@
+//! Figures for the NoSQL labs (printed, not asserted): warm check latency
+//! p50/p95 per lab (targets: ≤ 100 ms MongoDB, ≤ 150 ms Cassandra) and the
+//! full `grade` time of each lab's solution on a warm server.
+//!
+//!     cargo bench --bench nosql            # services from the services layer
+//!
+//! Services come from the same layer the labs use (`DATALAB_PROVIDER`,
+//! default native; `DATALAB_HOME` default target/bench-home).
+
+use datalab::check::CheckContext;
+use datalab::course::{Content, parse_lab};
+use datalab::lab::{Lab, RunOptions, materialize_data};
+use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let d = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &d);
+        } else {
+            std::fs::copy(e.path(), d).unwrap();
+        }
+    }
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let content = Content::disk(&root);
+    let lab = Lab {
+        id: id.into(),
+        def: parse_lab(&content, id).expect("lab.yaml"),
+        content,
+    };
+    let ws = tempfile::tempdir().unwrap();
+    copy_dir(&root.join("labs").join(id).join("solution"), ws.path());
+    copy_dir(
+        &root.join("labs").join(id).join("data"),
+        &ws.path().join("data"),
+    );
+    let data = tempfile::tempdir().unwrap();
+    let lab_data = materialize_data(&lab, data.path()).unwrap();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 100_000;
+    let opts = |tag: &str| RunOptions {
+        workspace: ws.path().to_path_buf(),
+        lab_data: lab_data.clone(),
+        namespace: Namespace::for_learner(&format!("b{tag}{stamp}")),
+        services: services.clone(),
+        check_timeout: Duration::from_secs(10),
+    };
+    // Full grade on a warm server (the first one also warms the server up).
+    let warm = opts("w");
+    let first = datalab::grade::grade_lab(&lab, &warm).await;
+    let failed: Vec<String> = first
+        .steps
+        .iter()
+        .filter(|s| !s.passed())
+        .map(|s| s.step.clone())
+        .collect();
+    if !failed.is_empty() {
+        println!("{id}: the solution did not pass steps {failed:?}; figures would mean nothing");
+        return;
+    }
+    let g = opts("g");
+    let t = Instant::now();
+    datalab::grade::grade_lab(&lab, &g).await;
+    let grade_s = t.elapsed().as_secs_f64();
+    // Warm checks: every check of the lab, `rounds` times, on the warm namespace.
+    let ctx = CheckContext {
+        workspace: warm.workspace.clone(),
+        lab_data: warm.lab_data.clone(),
+        namespace: warm.namespace.clone(),
+        services: services.clone(),
+        step_output: None,
+        timeout: warm.check_timeout,
+        brokers: 1,
+    };
+    let mut all = Vec::new();
+    let mut per: Vec<(String, f64)> = Vec::new();
+    for step in &lab.def.steps {
+        for spec in &step.checks {
+            let c = spec.as_check();
+            let mut v = Vec::new();
+            for _ in 0..rounds {
+                let t = Instant::now();
+                let _ = c.run(&ctx).await;
+                v.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            all.extend(v.iter().copied());
+            per.push((format!("{}: {}", step.id, spec.kind()), pct(&mut v, 0.5)));
+        }
+    }
+    let (p50, p95) = (pct(&mut all.clone(), 0.5), pct(&mut all, 0.95));
+    println!(
+        "{id}: warm check p50 {p50:.1} ms, p95 {p95:.1} ms over {} runs; full grade {grade_s:.2} s",
+        all.len()
+    );
+    for (name, ms) in per {
+        println!("    {name:<40} p50 {ms:7.1} ms");
+    }
+}
+
+fn main() {
+    let home = std::env::var_os("DATALAB_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-home"));
+    let cache = std::env::var_os("DATALAB_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|b| b.cache_dir().join("datalab")))
+        .unwrap_or_else(|| home.join("cache"));
+    let provider = match std::env::var("DATALAB_PROVIDER").as_deref() {
+        Ok("docker") => ProviderKind::Docker,
+        Ok("external") => ProviderKind::External,
+        Ok("auto") => ProviderKind::Auto,
+        _ => ProviderKind::Native,
+    };
+    let services = Arc::new(Services::new(ServicesConfig {
+        data_dir: home.join("services"),
+        cache_dir: cache,
+        provider,
+        timeout: Duration::from_secs(5),
+    }));
+    // Step commands run `datalab`: the debug or release build next to us.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let mut parts = vec![dir];
+    parts.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    // SAFETY: set before any thread starts.
+    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+    let rounds: usize = std::env::var("NOSQL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        bench_lab("mongodb", services.clone(), rounds).await;
+        bench_lab("cassandra", services.clone(), rounds).await;
+    });
+}

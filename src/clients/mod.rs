@@ -1,0 +1,2 @@
+pub mod cql;
+pub mod mongo;

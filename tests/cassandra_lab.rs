@@ -1,0 +1,185 @@
+//! The Cassandra lab on a real Apache Cassandra node: the solution passes
+//! every step, the starter fails every step, one wrong workspace per step
+//! fails with its message, a malformed CQL file says file:line with the
+//! server's own error and runs nothing, and `grade` reports are stable.
+
+mod common;
+#[path = "nosql/mod.rs"]
+mod nosql;
+
+use datalab::check::Status;
+use nosql::*;
+
+const LAB: &str = "cassandra";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solution_passes_every_step() {
+    let lab = lab(LAB);
+    let ws = workspace(&lab, "solution");
+    let g = Grader::new(&lab, ws.path(), fresh_namespace("csol"));
+    let run = g.all().await;
+    assert_eq!(run.steps.len(), 8);
+    for s in &run.steps {
+        assert!(s.passed(), "{}", explain(s));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starter_fails_every_step() {
+    let lab = lab(LAB);
+    let ws = workspace(&lab, "starter");
+    let g = Grader::new(&lab, ws.path(), fresh_namespace("cst"));
+    for s in &g.all().await.steps {
+        assert!(!s.passed(), "{}", explain(s));
+        assert!(
+            !s.errored(),
+            "a starter fails, it does not error: {}",
+            explain(s)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_wrong_workspace_per_step_fails_with_its_message() {
+    let lab = lab(LAB);
+    let cases: [(usize, &str, &str, &str); 8] = [
+        (
+            0,
+            "keyspace.cql",
+            "CREATE KEYSPACE IF NOT EXISTS iot WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3};",
+            "with 3 replica(s)",
+        ),
+        (
+            1,
+            "schema.cql",
+            "CREATE TABLE IF NOT EXISTS iot.readings_by_sensor_day (sensor_id text, day date, ts timestamp, temperature double, humidity double, PRIMARY KEY ((sensor_id, day), ts));",
+            "clustering columns are [ts asc]",
+        ),
+        (
+            2,
+            "load.cql",
+            "INSERT INTO iot.readings_by_sensor_day (sensor_id, day, ts, temperature) VALUES ('s-01', '2024-03-01', '2024-03-01 00:00:00+0000', 15.2);",
+            "partition (s-01, 2024-03-01) of readings_by_sensor_day has 1 rows, expected 96",
+        ),
+        (
+            3,
+            "queries.cql",
+            "SELECT ts, temperature FROM iot.readings_by_sensor_day WHERE sensor_id = 's-03' AND day = '2024-03-02';\nSELECT ts, temperature, humidity FROM iot.readings_by_sensor_day WHERE sensor_id = 's-01' AND day = '2024-03-01' AND ts >= '2024-03-01 06:00:00+0000' AND ts < '2024-03-01 07:00:00+0000' ORDER BY ts ASC;",
+            "queries.cql:1: question 1 returns 96 rows, expected 5",
+        ),
+        (
+            4,
+            "by_day.cql",
+            "CREATE TABLE IF NOT EXISTS iot.readings_by_day (day date, ts timestamp, sensor_id text, temperature double, humidity double, PRIMARY KEY ((day), ts, sensor_id)) WITH CLUSTERING ORDER BY (ts DESC, sensor_id ASC);",
+            "are missing from readings_by_day",
+        ),
+        (
+            5,
+            "alerts.cql",
+            "CREATE TABLE IF NOT EXISTS iot.alerts (sensor_id text, ts timestamp, message text, PRIMARY KEY ((sensor_id), ts));\nINSERT INTO iot.alerts (sensor_id, ts, message) VALUES ('s-01', '2024-03-01 10:00:00+0000', 'a');\nINSERT INTO iot.alerts (sensor_id, ts, message) VALUES ('s-01', '2024-03-01 11:00:00+0000', 'b');\nINSERT INTO iot.alerts (sensor_id, ts, message) VALUES ('s-01', '2024-03-01 12:00:00+0000', 'c');",
+            "has no TTL",
+        ),
+        (
+            6,
+            "register.cql",
+            "CREATE TABLE IF NOT EXISTS iot.users (username text PRIMARY KEY, email text);\nINSERT INTO iot.users (username, email) VALUES ('ada', 'ada@example.org');",
+            "has no INSERT … IF NOT EXISTS",
+        ),
+        (7, "consistency.yaml", "read: ONE\nwrite: ONE\n", "≤ 3"),
+    ];
+    for (step, file, text, want) in cases {
+        let ws = workspace(&lab, "solution");
+        std::fs::write(ws.path().join(file), text).unwrap();
+        let g = Grader::new(&lab, ws.path(), fresh_namespace(&format!("cw{step}")));
+        let results = g.up_to(step).await;
+        let r = results.last().unwrap();
+        let msg = failure(r);
+        assert!(
+            msg.contains(want),
+            "step {step}: {msg:?} should contain {want:?}\n{}",
+            explain(r)
+        );
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.outcome.status == Status::Fail)
+            .unwrap();
+        assert_eq!(
+            c.outcome.file.as_deref(),
+            Some(std::path::Path::new(file)),
+            "step {step}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_cql_says_file_line_with_the_servers_error_and_runs_nothing() {
+    let lab = lab(LAB);
+    let ws = workspace(&lab, "solution");
+    let ns = fresh_namespace("cbad");
+    let (code, _, err) = datalab(&["cql", "--file", "keyspace.cql"], ws.path(), &ns);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        ws.path().join("bad.cql"),
+        "-- a valid statement first\nCREATE TABLE iot.first (k text PRIMARY KEY);\n\nCREAT TABLE iot.second (k text PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let (code, _, err) = datalab(&["cql", "--file", "bad.cql"], ws.path(), &ns);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("bad.cql:4: "), "{err}");
+    assert!(err.contains("CREAT"), "the server's own text: {err}");
+    let (code, out, err) = datalab(
+        &[
+            "cql",
+            "--json",
+            "-e",
+            &format!(
+                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = '{}'",
+                ns.keyspace("iot")
+            ),
+        ],
+        ws.path(),
+        &ns,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("first"),
+        "nothing of a malformed file runs: {out}"
+    );
+    // An unterminated string is caught before the server is asked.
+    std::fs::write(
+        ws.path().join("bad.cql"),
+        "SELECT * FROM iot.x\n WHERE k = 'oops;\n",
+    )
+    .unwrap();
+    let (code, _, err) = datalab(&["cql", "--file", "bad.cql"], ws.path(), &ns);
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("bad.cql:2: this string is never closed"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grade_reports_one_junit_case_per_check_and_the_same_result_twice() {
+    let lab = lab(LAB);
+    let content = content_dir(&lab);
+    let ws = workspace(&lab, "solution");
+    let (code, xml) = grade_cli(content.path(), LAB, ws.path(), "junit");
+    assert_eq!(code, 0, "{xml}");
+    let checks: usize = lab.def.steps.iter().map(|s| s.checks.len()).sum();
+    assert_eq!(xml.matches("<testcase ").count(), checks, "{xml}");
+    let statuses = |json: &str| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["check"].to_string(), c["status"].to_string()))
+            .collect()
+    };
+    let (c1, j1) = grade_cli(content.path(), LAB, ws.path(), "json");
+    let (c2, j2) = grade_cli(content.path(), LAB, ws.path(), "json");
+    assert_eq!((c1, c2), (0, 0));
+    assert_eq!(statuses(&j1), statuses(&j2));
+}

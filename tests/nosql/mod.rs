@@ -1,0 +1,188 @@
+//! Shared by `mongodb_lab.rs` and `cassandra_lab.rs`: load one lab from the
+//! source tree, make workspaces from its starter/solution, grade them on the
+//! real servers the services layer gives, and run the datalab binary on a
+//! content folder holding just this lab.
+#![allow(dead_code)]
+
+use super::common;
+use datalab::check::Status;
+use datalab::course::{Content, parse_lab};
+use datalab::lab::{Lab, LabRun, RunOptions, StepResult, materialize_data, run_step};
+use datalab::services::Namespace;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+pub fn lab(id: &str) -> Lab {
+    let content = common::content();
+    let def = parse_lab(&content, id).unwrap_or_else(|e| panic!("labs/{id}/lab.yaml: {e:?}"));
+    // Step commands run `datalab …`: put this build first on PATH.
+    let bin_dir = common::datalab_bin().parent().unwrap().to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut parts = vec![bin_dir];
+    parts.extend(std::env::split_paths(&path));
+    // SAFETY: tests set it before any step runs; the value is the same each time.
+    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+    Lab {
+        id: id.into(),
+        def,
+        content,
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A learner's workspace: `labs/<id>/<which>` plus a copy of `data/`.
+pub fn workspace(lab: &Lab, which: &str) -> tempfile::TempDir {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("labs")
+        .join(&lab.id);
+    let ws = tempfile::tempdir().unwrap();
+    copy_dir(&root.join(which), ws.path());
+    copy_dir(&root.join("data"), &ws.path().join("data"));
+    ws
+}
+
+/// A namespace of its own for each grading, as `datalab grade` does.
+pub fn fresh_namespace(tag: &str) -> Namespace {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros()
+        % 1_000_000_000;
+    Namespace::for_learner(&format!("t{tag}{}_{n}", std::process::id()))
+}
+
+pub struct Grader {
+    pub lab: Lab,
+    pub opts: RunOptions,
+    _data: tempfile::TempDir,
+}
+
+impl Grader {
+    pub fn new(lab: &Lab, ws: &Path, ns: Namespace) -> Grader {
+        let data = tempfile::tempdir().unwrap();
+        let lab_data = materialize_data(lab, data.path()).unwrap();
+        Grader {
+            lab: lab.clone(),
+            opts: RunOptions {
+                workspace: ws.to_path_buf(),
+                lab_data,
+                namespace: ns,
+                services: common::services(),
+                check_timeout: Duration::from_secs(10),
+            },
+            _data: data,
+        }
+    }
+    pub async fn step(&self, i: usize) -> StepResult {
+        run_step(&self.lab, i, &self.opts).await
+    }
+    /// Steps 0..=last, in order (later steps build on earlier ones).
+    pub async fn up_to(&self, last: usize) -> Vec<StepResult> {
+        let mut out = Vec::new();
+        for i in 0..=last {
+            out.push(self.step(i).await);
+        }
+        out
+    }
+    pub async fn all(&self) -> LabRun {
+        datalab::grade::grade_lab(&self.lab, &self.opts).await
+    }
+}
+
+pub fn explain(r: &StepResult) -> String {
+    let mut s = format!("step {}:", r.step);
+    for c in &r.checks {
+        s += &format!(
+            "\n  {:?} {}: {}",
+            c.outcome.status, c.description, c.outcome.message
+        );
+    }
+    if let Some(cmd) = &r.command {
+        s += &format!(
+            "\n  command: {:?}\n  stdout: {}\n  stderr: {}",
+            cmd.status, cmd.stdout, cmd.stderr
+        );
+    }
+    s
+}
+
+/// The first failure message of a step (panics when it passed).
+pub fn failure(r: &StepResult) -> String {
+    let c = r
+        .checks
+        .iter()
+        .find(|c| c.outcome.status != Status::Pass)
+        .unwrap_or_else(|| panic!("step {} passed, expected a failure\n{}", r.step, explain(r)));
+    assert_eq!(c.outcome.status, Status::Fail, "{}", explain(r));
+    c.outcome.message.clone()
+}
+
+/// A content folder with just this lab, for the datalab binary.
+pub fn content_dir(lab: &Lab) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(
+        &root.join("labs").join(&lab.id),
+        &dir.path().join("labs").join(&lab.id),
+    );
+    for d in ["lessons", "quizzes"] {
+        std::fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("course.yaml"),
+        format!(
+            "title: NoSQL labs\ndays:\n  - id: d\n    title: Day\n    sessions:\n      - id: s\n        title: NoSQL\n        minutes: 60\n        units:\n          - {{ kind: lab, id: {} }}\n",
+            lab.id
+        ),
+    )
+    .unwrap();
+    let _ = Content::disk(dir.path());
+    dir
+}
+
+/// `datalab grade` on a workspace: (exit code, stdout).
+pub fn grade_cli(content: &Path, lab: &str, ws: &Path, format: &str) -> (i32, String) {
+    let out = Command::new(common::datalab_bin())
+        .arg("--content")
+        .arg(content)
+        .arg("--home")
+        .arg(common::test_home())
+        .args(["grade", "--lab", lab, "--format", format, "--workspace"])
+        .arg(ws)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Run the datalab binary with the test home: (exit code, stdout, stderr).
+pub fn datalab(args: &[&str], cwd: &Path, ns: &Namespace) -> (i32, String, String) {
+    let out = Command::new(common::datalab_bin())
+        .arg("--home")
+        .arg(common::test_home())
+        .args(args)
+        .current_dir(cwd)
+        .env("DATALAB_NAMESPACE", ns.as_str())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
