@@ -36,9 +36,13 @@ pub fn provider() -> ProviderKind {
 }
 
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("DATALAB_CACHE").map(PathBuf::from).unwrap_or_else(|| {
-        directories::BaseDirs::new().map(|b| b.cache_dir().join("datalab")).expect("a home directory")
-    })
+    std::env::var_os("DATALAB_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            directories::BaseDirs::new()
+                .map(|b| b.cache_dir().join("datalab"))
+                .expect("a home directory")
+        })
 }
 
 /// The services layer every test of this run shares.
