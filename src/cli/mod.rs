@@ -1,6 +1,7 @@
 //! The command line (clap). Each command group lives in its own file and
 //! exposes a clap `Subcommand`/`Args` type plus `run(…, &Ctx) -> ExitCode`.
 
+pub mod images;
 pub mod services;
 
 use crate::course::Content;
