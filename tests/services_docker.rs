@@ -359,3 +359,29 @@ async fn leftovers_of_a_crashed_run_are_removed_on_the_next_start() {
     services.down(&[]).await.expect("down");
     assert!(containers_of(&services.config.data_dir, None).is_empty());
 }
+
+/// An image that is neither here nor pullable (no registry) gets a message
+/// naming `datalab services build-images`; nothing is left running.
+#[test]
+fn a_missing_image_names_build_images() {
+    if !enabled() {
+        return;
+    }
+    let home = common::test_home().join("docker-missing-image");
+    let _ = std::fs::remove_dir_all(&home);
+    let out = Command::new(common::datalab_bin())
+        .args(["--provider", "docker", "services", "up", "mongodb"])
+        .env("DATALAB_HOME", &home)
+        .env("DATALAB_IMAGE_MONGODB", "datalab/no-such-image:0")
+        .output()
+        .expect("run datalab");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("datalab/no-such-image:0")
+            && stderr.contains("datalab services build-images mongodb"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(containers_of(&home.join("services"), None).is_empty());
+}
