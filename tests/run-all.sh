@@ -49,7 +49,7 @@ if [ "$suite" != docker ]; then
   DATALAB_HOME="$native_home" "$bin" services install
   step "tests against the native provider"
   DATALAB_PROVIDER=native DATALAB_HOME="$native_home" DATALAB_TEST_HOME="$native_home" \
-    cargo test --all-targets --locked -- --test-threads=2
+    cargo test --all-targets --locked --no-fail-fast -- --test-threads=2
   DATALAB_HOME="$native_home" "$bin" services down
 fi
 

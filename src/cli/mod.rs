@@ -3,6 +3,7 @@
 
 mod course;
 pub mod cql;
+pub mod images;
 mod labs;
 pub mod mapreduce;
 pub mod mongo;

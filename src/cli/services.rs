@@ -29,6 +29,8 @@ pub enum ServicesCommand {
     Reset { kind: Option<ServiceKind> },
     /// Download everything the services need, so the course then works offline
     Install { kinds: Vec<ServiceKind> },
+    /// Build the Kafka, Cassandra and MongoDB-stand-in images from containers/docker/ (no registry needed)
+    BuildImages { kinds: Vec<ServiceKind> },
     /// Show a service's recent log lines
     Logs {
         kind: ServiceKind,
@@ -207,6 +209,7 @@ pub async fn run(cmd: ServicesCommand, ctx: &Ctx) -> ExitCode {
     let services = &ctx.services;
     match cmd {
         ServicesCommand::Up { kinds, brokers } => up(services, kinds, brokers).await,
+        ServicesCommand::BuildImages { kinds } => super::images::build_images(kinds, ctx).await,
         ServicesCommand::Status { json } => {
             let statuses = services.status().await;
             print_status(&statuses, json);

@@ -144,7 +144,7 @@ impl Services {
     /// lives in `docker.rs` (testcontainers) and implements [`Provider`];
     /// hook it in here.
     fn docker(&self) -> Option<Arc<dyn Provider>> {
-        None
+        Some(Arc::new(super::docker::DockerProvider::new(&self.config)))
     }
 
     fn provider(&self, kind: ProviderKind) -> Result<Arc<dyn Provider>, ServiceError> {

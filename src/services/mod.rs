@@ -10,6 +10,7 @@
 //! here knows about labs, quizzes or the UI.
 
 pub mod definition;
+pub mod docker;
 pub mod external;
 mod manager;
 mod namespace;
