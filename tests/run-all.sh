@@ -49,7 +49,7 @@ if [ "$suite" != docker ]; then
   DATALAB_HOME="$native_home" "$bin" services install
   step "tests against the native provider"
   DATALAB_PROVIDER=native DATALAB_HOME="$native_home" DATALAB_TEST_HOME="$native_home" \
-    cargo test --all-targets --locked --no-fail-fast -- --test-threads=2
+    cargo test --locked --no-fail-fast -- --test-threads=2
   DATALAB_HOME="$native_home" "$bin" services down
 fi
 
@@ -59,6 +59,6 @@ if [ "$suite" != native ] && [ -f containers/docker/setup.sh ]; then
   DATALAB_HOME="$docker_home" "$bin" services build-images
   step "tests against the docker provider (testcontainers)"
   DATALAB_PROVIDER=docker DATALAB_HOME="$docker_home" DATALAB_TEST_HOME="$docker_home" \
-    cargo test --locked --test services_docker -- --test-threads=1
+    cargo test --locked --no-fail-fast --test services_docker --test services_native --test mongodb_compat -- --test-threads=1
 fi
 step "done"
