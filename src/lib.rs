@@ -11,3 +11,4 @@ pub mod lab;
 pub mod progress;
 pub mod quiz;
 pub mod services;
+pub mod tui;
