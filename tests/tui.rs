@@ -516,3 +516,56 @@ fn a_corrupt_progress_file_is_reported_on_screen() {
     let screen = h.draw();
     assert!(screen.contains("could not be read as progress"), "{screen}");
 }
+
+#[test]
+fn monochrome_theme_uses_no_colour_on_any_screen() {
+    use ratatui::style::Color;
+    for start in [
+        None,
+        Some("what-is-big-data"),
+        Some("opening"),
+        Some("styles"),
+        Some("brainstorm"),
+        Some("files"),
+    ] {
+        let mut h = harness(start);
+        h.app.ctx.theme = datalab::tui::theme::Theme::monochrome();
+        h.app.help = start.is_none();
+        let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| h.app.render(f)).unwrap();
+        let buf = term.backend().buffer();
+        for cell in buf.content() {
+            assert_eq!(cell.fg, Color::Reset, "{start:?}: a foreground colour");
+            assert_eq!(cell.bg, Color::Reset, "{start:?}: a background colour");
+        }
+    }
+}
+
+#[test]
+fn help_lists_the_keys_of_the_current_screen() {
+    let mut h = harness(Some("files"));
+    h.key(KeyCode::Char('?'));
+    let screen = h.draw();
+    assert!(screen.contains("Keys: lab"));
+    assert!(screen.contains("check this step"));
+    h.key(KeyCode::Esc);
+    assert!(!h.app.help);
+    assert!(
+        matches!(h.app.screen, Screen::Lab(_)),
+        "Esc closed help only"
+    );
+    h.key(KeyCode::Esc);
+    assert!(matches!(h.app.screen, Screen::Home));
+}
+
+#[test]
+fn nothing_is_written_before_the_first_frame() {
+    let mut h = harness(Some("styles"));
+    assert!(
+        !h.store().path().exists(),
+        "no write before the first frame"
+    );
+    h.draw();
+    h.app.tick(Instant::now());
+    assert_eq!(h.store().load().0.last_unit.as_deref(), Some("styles"));
+}

@@ -261,6 +261,9 @@ pub struct App {
     pub quit: bool,
     /// Set by the renderer when the terminal is below 80×24.
     pub(crate) too_small: Cell<bool>,
+    /// A resume point not yet written (the start unit: nothing is written
+    /// before the first frame).
+    pending_resume: Option<String>,
     rx: Receiver<AppEvent>,
 }
 
@@ -318,10 +321,13 @@ impl App {
             help: false,
             quit: false,
             too_small: Cell::new(false),
+            pending_resume: None,
             rx,
         };
         if let Some(i) = start {
-            app.open(i);
+            app.open_unit(i, false);
+            // Written on the first tick, after the first frame.
+            app.pending_resume = app.ctx.course.units.get(i).map(|u| u.id.clone());
         }
         Ok(app)
     }
@@ -451,10 +457,17 @@ impl App {
     /// Save what the current screen holds only in memory (a lesson's
     /// position, unsaved notes).
     fn leave(&mut self) {
+        self.save_resume();
         match &mut self.screen {
             Screen::Lesson(s) => super::lesson::leave(s, &mut self.ctx),
             Screen::Activity(s) => super::activity::flush_notes(s, &mut self.ctx),
             _ => {}
+        }
+    }
+
+    fn save_resume(&mut self) {
+        if let Some(id) = self.pending_resume.take() {
+            self.ctx.save(|p| p.last_unit = Some(id));
         }
     }
 
@@ -468,13 +481,20 @@ impl App {
 
     /// Open a unit: record it as the resume point and show its screen.
     pub fn open(&mut self, index: usize) {
+        self.open_unit(index, true);
+    }
+
+    fn open_unit(&mut self, index: usize, save: bool) {
         let Some(unit) = self.ctx.course.units.get(index).cloned() else {
             return;
         };
         self.leave();
         self.cursor = index;
-        let id = unit.id.clone();
-        self.ctx.save(|p| p.last_unit = Some(id));
+        self.pending_resume = None;
+        if save && self.ctx.progress.last_unit.as_deref() != Some(unit.id.as_str()) {
+            let id = unit.id.clone();
+            self.ctx.save(|p| p.last_unit = Some(id));
+        }
         self.screen = match unit.kind {
             UnitKind::Lesson => Screen::Lesson(LessonState::new(index, &unit.id, &self.ctx)),
             UnitKind::Quiz => match QuizState::new(index, &unit.id, &self.ctx) {
@@ -495,16 +515,20 @@ impl App {
         };
     }
 
-    /// Apply the results of background work.
-    pub fn pump_events(&mut self) {
+    /// Apply the results of background work; true when there were any.
+    pub fn pump_events(&mut self) -> bool {
+        let mut any = false;
         while let Ok(ev) = self.rx.try_recv() {
             super::lab::apply_event(&mut self.screen, &mut self.ctx, ev);
+            any = true;
         }
+        any
     }
 
     /// Advance clocks: activity timers, note saving, spinners, end-of-text
     /// detection.
     pub fn tick(&mut self, now: Instant) {
+        self.save_resume();
         match &mut self.screen {
             Screen::Activity(s) => super::activity::tick(s, &mut self.ctx, now),
             Screen::Lab(s) => super::lab::tick(s, &mut self.ctx, now),

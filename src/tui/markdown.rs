@@ -822,6 +822,27 @@ mod tests {
     }
 
     #[test]
+    fn quotes_are_barred_and_rules_span_the_width() {
+        let t = text(&render(
+            "> said\n> twice\n\n---\n\nafter",
+            20,
+            &Theme::monochrome(),
+        ));
+        assert_eq!(t[0], "│ said twice");
+        assert!(t.contains(&"─".repeat(20)), "{t:?}");
+        assert_eq!(t.last().map(String::as_str), Some("after"));
+    }
+
+    #[test]
+    fn loose_list_paragraphs_keep_their_indent() {
+        let md = "- first para\n\n  second para of the same item\n- next\n";
+        let t = text(&render(md, 20, &Theme::monochrome()));
+        assert_eq!(t[0], "  • first para");
+        assert!(t.iter().any(|l| l.starts_with("    second para")), "{t:?}");
+        assert!(t.iter().any(|l| l == "  • next"), "{t:?}");
+    }
+
+    #[test]
     fn a_long_word_is_split() {
         let t = text(&render("abcdefghijklmnop", 10, &Theme::monochrome()));
         assert_eq!(t, vec!["abcdefghij", "klmnop"]);

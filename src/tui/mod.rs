@@ -86,8 +86,16 @@ pub fn run(opts: TuiOptions) -> std::io::Result<()> {
 }
 
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> std::io::Result<()> {
+    let mut dirty = true;
+    let mut last_draw = Instant::now();
     loop {
-        terminal.draw(|f| app.render(f))?;
+        // Draw after input, background results and while something moves
+        // (timer, spinner); otherwise once a second for clocks elsewhere.
+        if dirty || app.animating() || last_draw.elapsed() >= Duration::from_secs(1) {
+            terminal.draw(|f| app.render(f))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
         if app.take_bell() {
             let out = terminal.backend_mut();
             out.write_all(b"\x07")?;
@@ -109,12 +117,13 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App) -> std::io
                     }
                     _ => {}
                 }
+                dirty = true;
                 if app.quit || !event::poll(Duration::ZERO)? {
                     break;
                 }
             }
         }
-        app.pump_events();
+        dirty |= app.pump_events();
         app.tick(Instant::now());
     }
 }
