@@ -569,3 +569,64 @@ fn nothing_is_written_before_the_first_frame() {
     h.app.tick(Instant::now());
     assert_eq!(h.store().load().0.last_unit.as_deref(), Some("styles"));
 }
+
+/// A course bigger than a screen: 2 days × 6 sessions × 4 lessons.
+fn big_course(dir: &Path) -> Course {
+    let mut yaml = String::from("title: Big\ndays:\n");
+    for d in 1..=2 {
+        yaml.push_str(&format!(
+            "  - id: d{d}\n    title: Day {d}\n    sessions:\n"
+        ));
+        for s in 1..=6 {
+            yaml.push_str(&format!(
+                "      - id: d{d}s{s}\n        title: Session {d}.{s}\n        minutes: 45\n        units:\n"
+            ));
+            for u in 1..=4 {
+                let id = format!("l{d}-{s}-{u}");
+                yaml.push_str(&format!("          - {{ kind: lesson, id: {id} }}\n"));
+                std::fs::create_dir_all(dir.join("lessons")).unwrap();
+                std::fs::write(
+                    dir.join(format!("lessons/{id}.md")),
+                    format!("# Lesson {d}.{s}.{u}\n\nText.\n"),
+                )
+                .unwrap();
+            }
+        }
+    }
+    std::fs::write(dir.join("course.yaml"), yaml).unwrap();
+    Course::load(Content::disk(dir)).expect("the big course loads")
+}
+
+#[test]
+fn the_agenda_scrolls_to_keep_the_cursor_visible() {
+    let content = tempfile::tempdir().unwrap();
+    let course = big_course(content.path());
+    let mut h = harness_with(None, |s| {
+        s.update(|p| p.last_unit = Some("l2-6-4".into())).unwrap();
+    });
+    h.app = App::new(TuiOptions {
+        course,
+        store: h.store(),
+        services: services(h.home.path()),
+        home: h.home.path().to_path_buf(),
+        namespace: Namespace::none(),
+        start_unit: None,
+        runtime: h.rt.handle().clone(),
+    })
+    .unwrap();
+    let screen = h.draw();
+    assert!(screen.contains("▸ • lesson    Lesson 2.6.4"), "{screen}");
+    assert!(!screen.contains("Lesson 1.1.1"));
+    h.key(KeyCode::Home);
+    let screen = h.draw();
+    assert!(screen.contains("Day 1"), "{screen}");
+    assert!(screen.contains("▸ • lesson    Lesson 1.1.1"), "{screen}");
+    for _ in 0..20 {
+        h.key(KeyCode::Down);
+    }
+    let screen = h.draw();
+    assert!(screen.contains("▸ • lesson    Lesson 1.6.1"), "{screen}");
+    h.key(KeyCode::Up);
+    assert!(h.draw().contains("▸ • lesson    Lesson 1.5.4"));
+    insta::assert_snapshot!("home_scrolled", h.draw());
+}
