@@ -380,7 +380,25 @@ pub fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(t.border())
-        .title(Line::styled(" Steps ", t.title()));
+        .title(Line::styled(" Steps ", t.title()))
+        .title(
+            Line::styled(
+                format!(
+                    " {}/{} passed ",
+                    lab.def
+                        .steps
+                        .iter()
+                        .filter(|st| app
+                            .ctx
+                            .unit_progress(&s.id)
+                            .is_some_and(|u| u.steps_done.contains(&st.id)))
+                        .count(),
+                    lab.def.steps.len()
+                ),
+                t.dim(),
+            )
+            .right_aligned(),
+        );
     let inner = block.inner(steps_area);
     frame.render_widget(block, steps_area);
     let iw = inner.width as usize;

@@ -262,6 +262,13 @@ pub fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
         ),
         Span::styled(format!("   score {right}"), t.dim()),
         Span::styled(
+            match app.ctx.unit_progress(&s.id).and_then(|u| u.best) {
+                Some((b, bt)) => format!(" (best {b}/{bt})"),
+                None => String::new(),
+            },
+            t.dim(),
+        ),
+        Span::styled(
             match q.kind {
                 QuestionKind::TrueFalse => "   true or false",
                 QuestionKind::Choice if is_multiple(q) => "   several answers are right",
