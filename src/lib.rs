@@ -14,3 +14,4 @@ pub mod mapreduce;
 pub mod progress;
 pub mod quiz;
 pub mod services;
+pub mod tui;

@@ -176,15 +176,42 @@ impl Ctx {
 }
 
 /// The course UI, or, without a terminal, what to run instead.
-fn open_tui(ctx: &Ctx, rt: &tokio::runtime::Runtime, start_unit: Option<String>) -> ExitCode {
+pub(crate) fn open_tui(
+    ctx: &Ctx,
+    rt: &tokio::runtime::Runtime,
+    start_unit: Option<String>,
+) -> ExitCode {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         println!("{}", NO_TTY_HELP);
         return ExitCode::SUCCESS;
     }
-    let _ = (ctx, rt, start_unit);
-    println!("{}", NO_TTY_HELP);
-    ExitCode::SUCCESS
+    let course = match ctx.course() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    // A corrupt or newer progress file is kept aside; say so before the UI
+    // takes the screen.
+    let (_, warn) = ctx.store().load();
+    if let Some(w) = warn {
+        eprintln!("datalab: {w}");
+    }
+    let opts = crate::tui::TuiOptions {
+        course,
+        store: ctx.store(),
+        services: ctx.services.clone(),
+        home: ctx.home.clone(),
+        namespace: ctx.namespace.clone(),
+        start_unit,
+        runtime: rt.handle().clone(),
+    };
+    match crate::tui::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("datalab: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 const NO_TTY_HELP: &str = "datalab runs its course in a terminal UI, and this is not a terminal.

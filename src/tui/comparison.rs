@@ -1,0 +1,139 @@
+//! A comparison: options × criteria as a table whose cells wrap to fit the
+//! terminal, then each scenario with its verdict and why. Scrolls.
+
+use super::app::{App, Ctx, Nav, ScrollView};
+use super::lesson::{neighbour, scroll_status};
+use super::markdown::{self, Align, table_lines, wrap_spans};
+use super::theme::Theme;
+use crate::course::Comparison;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub struct ComparisonState {
+    pub unit: usize,
+    pub id: String,
+    pub scroll: ScrollView,
+}
+
+impl ComparisonState {
+    pub fn new(unit: usize, id: &str) -> ComparisonState {
+        ComparisonState {
+            unit,
+            id: id.to_string(),
+            scroll: ScrollView::default(),
+        }
+    }
+}
+
+pub fn handle_key(s: &mut ComparisonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+    if s.scroll.handle_key(key) {
+        tick(s, ctx);
+        return Nav::Stay;
+    }
+    match key.code {
+        KeyCode::Char('d') => {
+            ctx.mark_done(&s.id);
+            ctx.info("marked as done");
+            Nav::Stay
+        }
+        KeyCode::Char('n') => neighbour(ctx, s.unit, 1),
+        KeyCode::Char('p') => neighbour(ctx, s.unit, -1),
+        KeyCode::Char('q') | KeyCode::Esc | KeyCode::Left => Nav::Back,
+        _ => Nav::Stay,
+    }
+}
+
+pub fn tick(s: &mut ComparisonState, ctx: &mut Ctx) {
+    if s.scroll.at_end() && !ctx.is_done(&s.id) {
+        ctx.mark_done(&s.id);
+    }
+}
+
+/// The whole comparison laid out to `width` columns.
+pub fn lines(c: &Comparison, width: usize, t: &Theme) -> Vec<Line<'static>> {
+    let mut out: Vec<Line<'static>> = Vec::new();
+    out.push(Line::styled(c.title.clone(), t.heading(1)));
+    out.push(Line::default());
+    if let Some(intro) = &c.intro {
+        out.extend(markdown::render(intro, width as u16, t));
+        out.push(Line::default());
+    }
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(c.criteria.len() + 1);
+    let mut header = vec![String::new()];
+    header.extend(c.options.iter().map(|o| o.name.clone()));
+    rows.push(header);
+    for crit in &c.criteria {
+        let mut row = vec![crit.name.value.clone()];
+        row.extend(
+            c.options
+                .iter()
+                .map(|o| crit.values.get(&o.id.value).cloned().unwrap_or_default()),
+        );
+        rows.push(row);
+    }
+    let aligns = vec![Align::Left; c.options.len() + 1];
+    out.extend(table_lines(&rows, &aligns, true, true, width, t, &[]));
+    if !c.scenarios.is_empty() {
+        out.push(Line::default());
+        out.push(Line::styled("Scenarios", t.heading(2)));
+        out.push(Line::default());
+        for sc in &c.scenarios {
+            let verdict = c
+                .options
+                .iter()
+                .find(|o| o.id.value == sc.verdict.value)
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| sc.verdict.value.clone());
+            out.extend(wrap_spans(
+                &[
+                    Span::styled(sc.name.clone(), t.strong()),
+                    Span::styled(" → ", t.dim()),
+                    Span::styled(verdict, t.ok()),
+                ],
+                width,
+                vec![Span::styled("▸ ", t.accent())],
+                vec![Span::raw("  ")],
+            ));
+            out.extend(wrap_spans(
+                &[Span::raw(sc.why.trim().to_string())],
+                width,
+                vec![Span::raw("  ")],
+                vec![Span::raw("  ")],
+            ));
+            out.push(Line::default());
+        }
+    }
+    while out.last().is_some_and(|l| l.width() == 0) {
+        out.pop();
+    }
+    out
+}
+
+pub fn render(app: &App, s: &ComparisonState, frame: &mut Frame, area: Rect) {
+    let Some(c) = app.ctx.course.comparisons.get(&s.id) else {
+        return;
+    };
+    let [text, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [_, text, _] = Layout::horizontal([
+        Constraint::Length(1),
+        Constraint::Min(10),
+        Constraint::Length(1),
+    ])
+    .areas(text);
+    let all = lines(c, text.width as usize, app.theme());
+    let total = all.len();
+    let offset = s.scroll.layout(total, text.height as usize);
+    let shown: Vec<Line> = all
+        .into_iter()
+        .skip(offset)
+        .take(text.height as usize)
+        .collect();
+    frame.render_widget(Paragraph::new(shown), text);
+    frame.render_widget(
+        scroll_status(app, &s.id, offset, total, text.height as usize),
+        status,
+    );
+}

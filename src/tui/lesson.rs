@@ -1,0 +1,127 @@
+//! The lesson reader: Markdown rendered to the terminal's width, scrolled,
+//! its position remembered, done when the end is reached (or on `d`).
+
+use super::app::{App, Ctx, Nav, ScrollView};
+use super::markdown;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub struct LessonState {
+    pub unit: usize,
+    pub id: String,
+    pub scroll: ScrollView,
+    /// The position last saved, to write only when it moved.
+    saved: Option<u32>,
+}
+
+impl LessonState {
+    pub fn new(unit: usize, id: &str, ctx: &Ctx) -> LessonState {
+        let saved = ctx.unit_progress(id).and_then(|p| p.position);
+        LessonState {
+            unit,
+            id: id.to_string(),
+            scroll: ScrollView::at(saved.unwrap_or(0) as usize),
+            saved,
+        }
+    }
+}
+
+/// Move to the next (`+1`) or previous (`-1`) unit of the agenda.
+pub fn neighbour(ctx: &Ctx, unit: usize, step: isize) -> Nav {
+    let target = unit as isize + step;
+    if target >= 0 && (target as usize) < ctx.course.units.len() {
+        Nav::Open(target as usize)
+    } else {
+        Nav::Stay
+    }
+}
+
+pub fn handle_key(s: &mut LessonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+    if s.scroll.handle_key(key) {
+        tick(s, ctx);
+        return Nav::Stay;
+    }
+    match key.code {
+        KeyCode::Char('d') => {
+            ctx.mark_done(&s.id);
+            ctx.info("marked as done");
+            Nav::Stay
+        }
+        KeyCode::Char('n') => neighbour(ctx, s.unit, 1),
+        KeyCode::Char('p') => neighbour(ctx, s.unit, -1),
+        KeyCode::Char('q') | KeyCode::Esc | KeyCode::Left => Nav::Back,
+        _ => Nav::Stay,
+    }
+}
+
+/// Done once the reader has seen the last line.
+pub fn tick(s: &mut LessonState, ctx: &mut Ctx) {
+    if s.scroll.at_end() && !ctx.is_done(&s.id) {
+        ctx.mark_done(&s.id);
+    }
+}
+
+/// Remember where the reader was.
+pub fn leave(s: &mut LessonState, ctx: &mut Ctx) {
+    let pos = s.scroll.offset as u32;
+    if s.saved != Some(pos) {
+        ctx.save_unit(&s.id, |u| u.position = Some(pos));
+        s.saved = Some(pos);
+    }
+}
+
+pub fn render(app: &App, s: &LessonState, frame: &mut Frame, area: Rect) {
+    let t = app.theme();
+    let Some(lesson) = app.ctx.course.lessons.get(&s.id) else {
+        return;
+    };
+    let [text, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [_, text, _] = Layout::horizontal([
+        Constraint::Length(2),
+        Constraint::Min(10),
+        Constraint::Length(2),
+    ])
+    .areas(text);
+    let lines = markdown::render(&lesson.markdown, text.width, t);
+    let total = lines.len();
+    let offset = s.scroll.layout(total, text.height as usize);
+    let shown: Vec<Line> = lines
+        .into_iter()
+        .skip(offset)
+        .take(text.height as usize)
+        .collect();
+    frame.render_widget(Paragraph::new(shown), text);
+    frame.render_widget(
+        scroll_status(app, &s.id, offset, total, text.height as usize),
+        status,
+    );
+}
+
+/// `lines 1-21 of 48 · 43%   ✓ done`.
+pub fn scroll_status<'a>(
+    app: &App,
+    id: &str,
+    offset: usize,
+    total: usize,
+    page: usize,
+) -> Line<'a> {
+    let t = app.theme();
+    let last = (offset + page).min(total);
+    let pct = (last * 100).checked_div(total).unwrap_or(100);
+    let mut spans = vec![Span::styled(
+        format!(
+            "  lines {}-{last} of {total} · {pct}%",
+            (offset + 1).min(total)
+        ),
+        t.dim(),
+    )];
+    if app.ctx.is_done(id) {
+        spans.push(Span::styled("   ✓ done", t.ok()));
+    } else if last < total {
+        spans.push(Span::styled("   ↓ more below", t.dim()));
+    }
+    Line::from(spans)
+}

@@ -1,0 +1,56 @@
+//! The extension point for service-specific panels on the lab screen (a
+//! Kafka console, a MongoDB query box, a CQL prompt). The lab screen knows
+//! nothing about any service: it asks [`for_lab`] for a panel, gives it a
+//! strip of the screen, and forwards keys to it while it has focus (Tab).
+//!
+//! To add one:
+//! 1. write `src/tui/panels/<name>.rs` with a type implementing [`LabPanel`]
+//!    (run client calls on `ctx.runtime` with a timeout, send results back
+//!    over your own `std::sync::mpsc` channel, and drain it in `tick`);
+//! 2. add one arm to [`for_lab`] choosing it, e.g. by
+//!    `lab.def.services.contains(&ServiceKind::Kafka)`.
+//!
+//! Nothing else changes: key routing, focus, layout and help are generic.
+
+use super::theme::Theme;
+use crate::lab::Lab;
+use crate::services::{Namespace, Services};
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What a panel may use when it handles a key.
+pub struct PanelCtx<'a> {
+    pub lab: &'a Lab,
+    pub services: &'a Arc<Services>,
+    pub namespace: &'a Namespace,
+    pub runtime: &'a tokio::runtime::Handle,
+    pub workspace: &'a Path,
+}
+
+/// A service-specific panel shown under a lab's steps.
+pub trait LabPanel {
+    /// The title on the panel's border ("Kafka console").
+    fn title(&self) -> String;
+    /// Rows the panel wants (borders included); the lab screen may give fewer.
+    fn height(&self) -> u16 {
+        8
+    }
+    /// Draw from the panel's state alone (the screen may be a TestBackend).
+    fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool);
+    /// A key while the panel has focus. Return false to let the lab screen
+    /// handle it (Tab and Esc always leave the panel).
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &PanelCtx) -> bool;
+    /// Called on every tick (about 10 times a second): collect results of
+    /// background work here.
+    fn tick(&mut self) {}
+}
+
+/// The panel for a lab, if one fits. None for now: service panels plug in
+/// here.
+pub fn for_lab(lab: &Lab) -> Option<Box<dyn LabPanel>> {
+    let _ = lab;
+    None
+}

@@ -1,0 +1,632 @@
+//! The TUI without a terminal: every screen drawn into a `TestBackend` at
+//! 80×24 from the fixture course and snapshotted (text only, so colours and
+//! NO_COLOR do not matter), plus key-driven behaviour against a temp home.
+//! No services are needed: the fixture lab uses generic checks only.
+
+use datalab::course::{Content, Course};
+use datalab::progress::ProgressStore;
+use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
+use datalab::tui::{App, Screen, TuiOptions};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-course")
+}
+
+struct Harness {
+    home: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+    app: App,
+}
+
+fn course() -> Course {
+    Course::load(Content::disk(fixture())).expect("the fixture course loads")
+}
+
+fn services(home: &Path) -> Arc<Services> {
+    Arc::new(Services::new(ServicesConfig {
+        data_dir: home.join("services"),
+        cache_dir: home.join("cache"),
+        provider: ProviderKind::External,
+        timeout: Duration::from_secs(1),
+    }))
+}
+
+/// An app on a fresh temp home; `prepare` may write progress first.
+fn harness_with(start: Option<&str>, prepare: impl FnOnce(&ProgressStore)) -> Harness {
+    let home = tempfile::tempdir().expect("temp dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let store = ProgressStore::new(home.path());
+    prepare(&store);
+    let app = App::new(TuiOptions {
+        course: course(),
+        store,
+        services: services(home.path()),
+        home: home.path().to_path_buf(),
+        namespace: Namespace::none(),
+        start_unit: start.map(str::to_string),
+        runtime: rt.handle().clone(),
+    })
+    .expect("the app starts");
+    Harness { home, rt, app }
+}
+
+fn harness(start: Option<&str>) -> Harness {
+    harness_with(start, |_| {})
+}
+
+impl Harness {
+    /// Draw at `w`×`h` and return the screen as text (trailing blanks
+    /// trimmed, the temp home replaced by `<home>`).
+    fn draw_at(&mut self, w: u16, h: u16) -> String {
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        term.draw(|f| self.app.render(f)).expect("draw");
+        let buf = term.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let mut line = String::new();
+            for x in 0..buf.area.width {
+                line.push_str(buf[(x, y)].symbol());
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out.replace(&self.home.path().display().to_string(), "<home>")
+    }
+
+    fn draw(&mut self) -> String {
+        self.draw_at(80, 24)
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        self.app.handle_key(KeyEvent::from(code));
+        // Keys that scroll need the geometry of a drawn frame.
+        self.draw();
+    }
+
+    fn chars(&mut self, s: &str) {
+        for c in s.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    fn store(&self) -> ProgressStore {
+        ProgressStore::new(self.home.path())
+    }
+
+    /// Pump background results until the lab's checks are done.
+    fn wait_idle(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.app.busy() {
+            assert!(Instant::now() < deadline, "checks did not finish");
+            std::thread::sleep(Duration::from_millis(10));
+            self.app.pump_events();
+        }
+    }
+}
+
+// ---------------------------------------------------------------- snapshots
+
+#[test]
+fn snapshot_home() {
+    let mut h = harness_with(None, |s| {
+        s.update(|p| {
+            p.unit_mut("what-is-big-data").done = true;
+            p.unit_mut("opening").done = true;
+            p.unit_mut("opening").best = Some((2, 3));
+            p.last_unit = Some("architectures".into());
+        })
+        .unwrap();
+    });
+    insta::assert_snapshot!("home", h.draw());
+}
+
+#[test]
+fn snapshot_lesson() {
+    let mut h = harness(Some("what-is-big-data"));
+    insta::assert_snapshot!("lesson", h.draw());
+}
+
+#[test]
+fn snapshot_lesson_scrolled() {
+    let mut h = harness(Some("what-is-big-data"));
+    h.draw();
+    h.key(KeyCode::PageDown);
+    insta::assert_snapshot!("lesson_scrolled", h.draw());
+}
+
+#[test]
+fn snapshot_quiz_question() {
+    let mut h = harness(Some("opening"));
+    insta::assert_snapshot!("quiz_question", h.draw());
+}
+
+#[test]
+fn snapshot_quiz_choice() {
+    let mut h = harness(Some("opening"));
+    h.chars("t");
+    h.key(KeyCode::Enter);
+    h.chars("13");
+    insta::assert_snapshot!("quiz_choice", h.draw());
+}
+
+#[test]
+fn snapshot_quiz_feedback() {
+    let mut h = harness(Some("opening"));
+    h.chars("t");
+    insta::assert_snapshot!("quiz_feedback", h.draw());
+}
+
+#[test]
+fn snapshot_quiz_score() {
+    let mut h = harness(Some("opening"));
+    answer_all(&mut h);
+    insta::assert_snapshot!("quiz_score", h.draw());
+}
+
+#[test]
+fn snapshot_comparison() {
+    let mut h = harness(Some("styles"));
+    insta::assert_snapshot!("comparison", h.draw());
+}
+
+#[test]
+fn snapshot_activity() {
+    let mut h = harness(Some("brainstorm"));
+    insta::assert_snapshot!("activity", h.draw());
+}
+
+#[test]
+fn snapshot_lab() {
+    let mut h = harness(Some("files"));
+    insta::assert_snapshot!("lab", h.draw());
+}
+
+#[test]
+fn snapshot_help_overlay() {
+    let mut h = harness(None);
+    h.key(KeyCode::Char('?'));
+    assert!(h.app.help);
+    insta::assert_snapshot!("help", h.draw());
+}
+
+#[test]
+fn snapshot_too_small() {
+    let mut h = harness(None);
+    let text = h.draw_at(60, 20);
+    assert!(text.contains("datalab needs at least 80×24 (this terminal is 60×20)"));
+    insta::assert_snapshot!("too_small", text);
+}
+
+// ---------------------------------------------------------------- behaviour
+
+/// Right, right, right: f; 1,2,4; 500.
+fn answer_all(h: &mut Harness) {
+    h.chars("f");
+    h.key(KeyCode::Enter);
+    h.chars("124");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.chars("500");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+}
+
+#[test]
+fn answering_a_quiz_updates_score_and_progress() {
+    let mut h = harness(Some("opening"));
+    h.chars("t"); // wrong
+    {
+        let Screen::Quiz(q) = &h.app.screen else {
+            panic!("not on the quiz")
+        };
+        assert!(q.answered);
+        assert_eq!(q.run.score(), (0, 3));
+    }
+    assert_eq!(
+        h.store().load().0.units["opening"].answers["laptop"],
+        "t",
+        "each answer is saved as it is given"
+    );
+    h.key(KeyCode::Enter);
+    h.chars("124");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.chars("480"); // within the tolerance of 100
+    h.key(KeyCode::Enter);
+    assert!(h.draw().contains("Correct"));
+    h.key(KeyCode::Enter);
+    let p = h.store().load().0;
+    let u = &p.units["opening"];
+    assert_eq!(u.score, Some((2, 3)));
+    assert_eq!(u.best, Some((2, 3)));
+    assert!(u.done);
+    assert_eq!(u.answers["vs"], "1,2,4");
+    assert_eq!(u.answers["tweets"], "480");
+    assert!(h.draw().contains("Score: 2/3"));
+
+    // Retry and do better: the best score follows.
+    h.key(KeyCode::Char('r'));
+    answer_all(&mut h);
+    let u = h.store().load().0.units["opening"].clone();
+    assert_eq!(u.score, Some((3, 3)));
+    assert_eq!(u.best, Some((3, 3)));
+
+    // And worse: best stays.
+    h.key(KeyCode::Char('r'));
+    h.chars("t");
+    h.key(KeyCode::Enter);
+    h.chars("1");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.chars("1");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    let u = h.store().load().0.units["opening"].clone();
+    assert_eq!(u.score, Some((0, 3)));
+    assert_eq!(u.best, Some((3, 3)));
+}
+
+#[test]
+fn malformed_numeric_input_changes_nothing() {
+    let mut h = harness(Some("opening"));
+    h.chars("f");
+    h.key(KeyCode::Enter);
+    h.chars("1");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    let before = h.store().load().0;
+    h.chars("5x0");
+    h.key(KeyCode::Enter);
+    let screen = h.draw();
+    assert!(
+        screen.contains("answer with a number"),
+        "the parse error is shown:\n{screen}"
+    );
+    let Screen::Quiz(q) = &h.app.screen else {
+        panic!("not on the quiz")
+    };
+    assert_eq!(q.run.current, 2);
+    assert!(q.run.answers[2].is_none());
+    assert!(!q.answered);
+    assert_eq!(h.store().load().0, before, "nothing was recorded");
+    // Letters typed into a number do not trigger keys: `q` did not leave.
+    h.key(KeyCode::Char('q'));
+    assert!(matches!(h.app.screen, Screen::Quiz(_)));
+}
+
+#[test]
+fn empty_choice_is_rejected_and_single_choice_replaces() {
+    let mut h = harness(Some("opening"));
+    h.chars("f");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert!(h.draw().contains("option numbers"));
+    h.chars("9");
+    assert!(h.draw().contains("pick an option from 1 to 4"));
+    let Screen::Quiz(q) = &h.app.screen else {
+        panic!()
+    };
+    assert!(q.run.answers[1].is_none());
+}
+
+#[test]
+fn hints_are_revealed_one_at_a_time() {
+    let mut h = harness(Some("files"));
+    let screen = h.draw();
+    assert!(screen.contains("h for a hint (2 left)"));
+    assert!(!screen.contains("Hint 1/2"));
+    h.key(KeyCode::Char('h'));
+    let screen = h.draw();
+    assert!(screen.contains("Hint 1/2"), "{screen}");
+    assert!(!screen.contains("Hint 2/2"));
+    assert_eq!(h.store().load().0.units["files"].hints["create"], 1);
+    h.key(KeyCode::Char('h'));
+    assert!(h.draw().contains("Hint 2/2"));
+    assert_eq!(h.store().load().0.units["files"].hints["create"], 2);
+    h.key(KeyCode::Char('h'));
+    assert_eq!(h.store().load().0.units["files"].hints["create"], 2);
+    assert!(h.draw().contains("no more hints"));
+    // The count survives a restart.
+    let mut again = harness_with(Some("files"), |s| {
+        s.update(|p| {
+            p.unit_mut("files").hints.insert("create".into(), 1);
+        })
+        .unwrap();
+    });
+    assert!(again.draw().contains("Hint 1/2"));
+}
+
+#[test]
+fn resume_puts_the_cursor_on_the_last_unit() {
+    let mut h = harness_with(None, |s| {
+        s.update(|p| p.last_unit = Some("styles".into())).unwrap();
+    });
+    assert_eq!(h.app.cursor_unit(), Some("styles"));
+    assert!(h.draw().contains("resume: Architecture styles compared"));
+    // Opening a unit moves the resume point.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.screen, Screen::Activity(_)));
+    assert_eq!(h.store().load().0.last_unit.as_deref(), Some("brainstorm"));
+    h.key(KeyCode::Esc);
+    assert!(matches!(h.app.screen, Screen::Home));
+    assert_eq!(h.app.cursor_unit(), Some("brainstorm"));
+}
+
+#[test]
+fn checking_a_step_runs_in_the_background_and_records_a_pass() {
+    let mut h = harness(Some("files"));
+    h.key(KeyCode::Char('c'));
+    assert!(h.app.busy(), "the check runs in the background");
+    assert!(h.draw().contains("checking"));
+    h.wait_idle();
+    let screen = h.draw();
+    assert!(screen.contains("✗ hello.txt exists"), "{screen}");
+    assert!(
+        !h.store()
+            .load()
+            .0
+            .unit("files")
+            .is_some_and(|u| u.steps_done.contains("create"))
+    );
+
+    std::fs::write(h.home.path().join("workspaces/files/hello.txt"), "hi\n").unwrap();
+    h.key(KeyCode::Char('c'));
+    h.wait_idle();
+    let screen = h.draw();
+    assert!(screen.contains("✓ hello.txt exists"), "{screen}");
+    assert!(screen.contains("step passed"));
+    let p = h.store().load().0;
+    assert!(p.units["files"].steps_done.contains("create"));
+    assert!(!p.units["files"].done);
+
+    // The second step: the starter answer is a TODO, so it fails, then passes.
+    h.key(KeyCode::Char('n'));
+    h.key(KeyCode::Char('c'));
+    h.wait_idle();
+    assert!(h.draw().contains("✗ the answer `vs` in answers.yaml"));
+    std::fs::write(
+        h.home.path().join("workspaces/files/answers.yaml"),
+        "vs: 3\n",
+    )
+    .unwrap();
+    h.key(KeyCode::Char('c'));
+    h.wait_idle();
+    let p = h.store().load().0;
+    assert!(p.units["files"].steps_done.contains("answer"));
+    assert!(p.units["files"].done, "all steps passed: the lab is done");
+    drop(h.rt);
+}
+
+#[test]
+fn a_lesson_remembers_its_position_and_is_done_at_the_end() {
+    let mut h = harness(Some("what-is-big-data"));
+    h.draw();
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Char('q'));
+    let p = h.store().load().0;
+    assert_eq!(p.units["what-is-big-data"].position, Some(2));
+    assert!(!p.units["what-is-big-data"].done);
+
+    let mut h2 = harness_with(Some("what-is-big-data"), |s| {
+        s.update(|p| p.unit_mut("what-is-big-data").position = Some(2))
+            .unwrap();
+    });
+    h2.draw();
+    let Screen::Lesson(l) = &h2.app.screen else {
+        panic!()
+    };
+    assert_eq!(l.scroll.offset, 2);
+    h2.key(KeyCode::End);
+    assert!(h2.store().load().0.units["what-is-big-data"].done);
+    // n opens the next unit (the quiz).
+    h2.key(KeyCode::Char('n'));
+    assert!(matches!(h2.app.screen, Screen::Quiz(_)));
+}
+
+#[test]
+fn activity_timer_rings_and_notes_are_saved() {
+    let mut h = harness(Some("brainstorm"));
+    h.key(KeyCode::Char(' '));
+    let Screen::Activity(a) = &h.app.screen else {
+        panic!()
+    };
+    assert!(a.timer.running());
+    // Three minutes later the first phase is over: bell and flash.
+    h.app.tick(Instant::now() + Duration::from_secs(181));
+    assert!(h.app.take_bell());
+    let screen = h.draw();
+    assert!(screen.contains("time is up"), "{screen}");
+    assert!(screen.contains("00:00"));
+    h.key(KeyCode::Char('n'));
+    let screen = h.draw();
+    assert!(screen.contains("02:00"), "{screen}");
+
+    h.key(KeyCode::Tab);
+    h.chars("Pick a monolith? q");
+    assert!(
+        matches!(h.app.screen, Screen::Activity(_)),
+        "q is a letter here"
+    );
+    // Debounced: saved once typing pauses.
+    h.app.tick(Instant::now() + Duration::from_secs(1));
+    assert_eq!(
+        h.store().load().0.units["brainstorm"].notes.as_deref(),
+        Some("Pick a monolith? q")
+    );
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Tab);
+    assert_eq!(
+        h.store().load().0.units["brainstorm"].notes.as_deref(),
+        Some("Pick a monolith? ")
+    );
+    h.key(KeyCode::Char('d'));
+    assert!(h.store().load().0.units["brainstorm"].done);
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere_and_saves() {
+    let mut h = harness(Some("brainstorm"));
+    h.key(KeyCode::Tab);
+    h.chars("abc");
+    h.app
+        .handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(h.app.quit);
+    assert_eq!(
+        h.store().load().0.units["brainstorm"].notes.as_deref(),
+        Some("abc")
+    );
+}
+
+#[test]
+fn an_unknown_start_unit_is_an_error_before_the_terminal_changes() {
+    let home = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let err = App::new(TuiOptions {
+        course: course(),
+        store: ProgressStore::new(home.path()),
+        services: services(home.path()),
+        home: home.path().to_path_buf(),
+        namespace: Namespace::none(),
+        start_unit: Some("nope".into()),
+        runtime: rt.handle().clone(),
+    })
+    .err()
+    .expect("an error");
+    assert!(err.to_string().contains("no unit `nope`"));
+}
+
+#[test]
+fn a_corrupt_progress_file_is_reported_on_screen() {
+    let mut h = harness_with(None, |s| {
+        std::fs::create_dir_all(s.path().parent().unwrap()).unwrap();
+        std::fs::write(s.path(), "{ not json").unwrap();
+    });
+    let screen = h.draw();
+    assert!(screen.contains("could not be read as progress"), "{screen}");
+}
+
+#[test]
+fn monochrome_theme_uses_no_colour_on_any_screen() {
+    use ratatui::style::Color;
+    for start in [
+        None,
+        Some("what-is-big-data"),
+        Some("opening"),
+        Some("styles"),
+        Some("brainstorm"),
+        Some("files"),
+    ] {
+        let mut h = harness(start);
+        h.app.ctx.theme = datalab::tui::theme::Theme::monochrome();
+        h.app.help = start.is_none();
+        let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| h.app.render(f)).unwrap();
+        let buf = term.backend().buffer();
+        for cell in buf.content() {
+            assert_eq!(cell.fg, Color::Reset, "{start:?}: a foreground colour");
+            assert_eq!(cell.bg, Color::Reset, "{start:?}: a background colour");
+        }
+    }
+}
+
+#[test]
+fn help_lists_the_keys_of_the_current_screen() {
+    let mut h = harness(Some("files"));
+    h.key(KeyCode::Char('?'));
+    let screen = h.draw();
+    assert!(screen.contains("Keys: lab"));
+    assert!(screen.contains("check this step"));
+    h.key(KeyCode::Esc);
+    assert!(!h.app.help);
+    assert!(
+        matches!(h.app.screen, Screen::Lab(_)),
+        "Esc closed help only"
+    );
+    h.key(KeyCode::Esc);
+    assert!(matches!(h.app.screen, Screen::Home));
+}
+
+#[test]
+fn nothing_is_written_before_the_first_frame() {
+    let mut h = harness(Some("styles"));
+    assert!(
+        !h.store().path().exists(),
+        "no write before the first frame"
+    );
+    h.draw();
+    h.app.tick(Instant::now());
+    assert_eq!(h.store().load().0.last_unit.as_deref(), Some("styles"));
+}
+
+/// A course bigger than a screen: 2 days × 6 sessions × 4 lessons.
+fn big_course(dir: &Path) -> Course {
+    let mut yaml = String::from("title: Big\ndays:\n");
+    for d in 1..=2 {
+        yaml.push_str(&format!(
+            "  - id: d{d}\n    title: Day {d}\n    sessions:\n"
+        ));
+        for s in 1..=6 {
+            yaml.push_str(&format!(
+                "      - id: d{d}s{s}\n        title: Session {d}.{s}\n        minutes: 45\n        units:\n"
+            ));
+            for u in 1..=4 {
+                let id = format!("l{d}-{s}-{u}");
+                yaml.push_str(&format!("          - {{ kind: lesson, id: {id} }}\n"));
+                std::fs::create_dir_all(dir.join("lessons")).unwrap();
+                std::fs::write(
+                    dir.join(format!("lessons/{id}.md")),
+                    format!("# Lesson {d}.{s}.{u}\n\nText.\n"),
+                )
+                .unwrap();
+            }
+        }
+    }
+    std::fs::write(dir.join("course.yaml"), yaml).unwrap();
+    Course::load(Content::disk(dir)).expect("the big course loads")
+}
+
+#[test]
+fn the_agenda_scrolls_to_keep_the_cursor_visible() {
+    let content = tempfile::tempdir().unwrap();
+    let course = big_course(content.path());
+    let mut h = harness_with(None, |s| {
+        s.update(|p| p.last_unit = Some("l2-6-4".into())).unwrap();
+    });
+    h.app = App::new(TuiOptions {
+        course,
+        store: h.store(),
+        services: services(h.home.path()),
+        home: h.home.path().to_path_buf(),
+        namespace: Namespace::none(),
+        start_unit: None,
+        runtime: h.rt.handle().clone(),
+    })
+    .unwrap();
+    let screen = h.draw();
+    assert!(screen.contains("▸ • lesson    Lesson 2.6.4"), "{screen}");
+    assert!(!screen.contains("Lesson 1.1.1"));
+    h.key(KeyCode::Home);
+    let screen = h.draw();
+    assert!(screen.contains("Day 1"), "{screen}");
+    assert!(screen.contains("▸ • lesson    Lesson 1.1.1"), "{screen}");
+    for _ in 0..20 {
+        h.key(KeyCode::Down);
+    }
+    let screen = h.draw();
+    assert!(screen.contains("▸ • lesson    Lesson 1.6.1"), "{screen}");
+    h.key(KeyCode::Up);
+    assert!(h.draw().contains("▸ • lesson    Lesson 1.5.4"));
+    insta::assert_snapshot!("home_scrolled", h.draw());
+}
