@@ -89,3 +89,18 @@ pub fn load(content: &Content, kind: ServiceKind) -> Result<ServiceDef, String> 
         None => format!("{}: {e}", content.display_path(&rel)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_definition_parses() {
+        let content = Content::disk(env!("CARGO_MANIFEST_DIR"));
+        for kind in ServiceKind::ALL {
+            let def = load(&content, kind).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(def.kind, kind);
+            assert!(def.ready.timeout > 0);
+        }
+    }
+}

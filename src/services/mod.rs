@@ -10,7 +10,15 @@
 //! here knows about labs, quizzes or the UI.
 
 pub mod definition;
+pub mod external;
+mod manager;
 mod namespace;
+mod native;
+pub mod probe;
+pub mod process;
+pub mod provider;
+
+pub use manager::{ResetReport, docker_answers};
 
 pub use namespace::Namespace;
 
@@ -196,49 +204,27 @@ pub struct ServiceStatus {
     pub connect_hint: Option<String>,
 }
 
-/// The facade labs, checks and the CLI use.
+/// The facade labs, checks and the CLI use. The manager (state file, lock,
+/// reuse, provider choice) lives in `manager.rs`.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub config: ServicesConfig,
+    /// Where `containers/<kind>.yaml` is read from (the built-in copy unless
+    /// [`Services::with_content`] says otherwise).
+    content: crate::course::Content,
 }
 
 impl Services {
     pub fn new(config: ServicesConfig) -> Self {
-        Services { config }
+        Services {
+            config,
+            content: crate::course::Content::embedded(),
+        }
     }
 
-    /// Return a running service of this kind, starting it if needed. Reuses a
-    /// running one (from this or an earlier datalab process).
-    pub async fn ensure(
-        &self,
-        kind: ServiceKind,
-        opts: &UpOptions,
-    ) -> Result<Endpoint, ServiceError> {
-        let _ = opts;
-        Err(ServiceError::Unavailable {
-            kind,
-            reason: "the services layer has no provider yet".into(),
-            fix: "set DATALAB_PROVIDER=external and DATALAB_KAFKA_BOOTSTRAP / DATALAB_MONGODB_URI / DATALAB_CASSANDRA_CONTACT".into(),
-        })
-    }
-
-    /// The endpoint of a running service, without starting anything.
-    pub async fn running(&self, kind: ServiceKind) -> Option<Endpoint> {
-        let _ = kind;
-        None
-    }
-
-    /// Stop one Kafka broker (by index 0..n) of a multi-broker cluster, for
-    /// the replication lab's failure step; `start_kafka_broker` brings it back.
-    pub async fn stop_kafka_broker(&self, index: u32) -> Result<(), ServiceError> {
-        Err(ServiceError::Other(format!(
-            "cannot stop broker {index}: not implemented"
-        )))
-    }
-
-    pub async fn start_kafka_broker(&self, index: u32) -> Result<(), ServiceError> {
-        Err(ServiceError::Other(format!(
-            "cannot start broker {index}: not implemented"
-        )))
+    /// Read service definitions from this content instead of the built-in one.
+    pub fn with_content(mut self, content: crate::course::Content) -> Self {
+        self.content = content;
+        self
     }
 }

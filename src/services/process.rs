@@ -1,0 +1,246 @@
+//! Detached server processes: spawn, find again, stop.
+//!
+//! A native server runs in its own session (`setsid`), so it outlives the
+//! datalab process that started it and gets no terminal signals; its pid is
+//! written to a pid file under the data dir before anything waits on it, so
+//! `services down` finds it even when datalab was killed mid-start. A pid is
+//! only trusted when the process's command line still mentions the service's
+//! own directory (pids get reused).
+
+use std::fs;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> std::io::Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Can a TCP connection be opened to `addr` (`host:port`) within `timeout`?
+pub fn tcp_open(addr: &str, timeout: Duration) -> bool {
+    use std::net::ToSocketAddrs;
+    let Ok(addrs) = addr.to_socket_addrs() else {
+        return false;
+    };
+    let addrs: Vec<SocketAddr> = addrs.collect();
+    addrs
+        .iter()
+        .any(|a| TcpStream::connect_timeout(a, timeout).is_ok())
+}
+
+/// Start `cmd` detached: new session, stdin from /dev/null, stdout and stderr
+/// appended to `out`. The pid is written to `pid_file` at once. A thread
+/// reaps the child when it exits while this process lives (no zombies that
+/// would look alive).
+pub fn spawn_detached(mut cmd: Command, out: &Path, pid_file: &Path) -> std::io::Result<u32> {
+    if let Some(dir) = out.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    if let Some(dir) = pid_file.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let log = fs::OpenOptions::new().create(true).append(true).open(out)?;
+    let log2 = log.try_clone()?;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log2));
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    write_atomic(pid_file, format!("{pid}\n").as_bytes())?;
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(pid)
+}
+
+/// Write a file atomically (temp file in the same dir, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+pub fn read_pid(pid_file: &Path) -> Option<u32> {
+    fs::read_to_string(pid_file).ok()?.trim().parse().ok()
+}
+
+/// Is `pid` a live (not zombie) process whose command line contains
+/// `marker` (the service's directory)?
+pub fn alive(pid: u32, marker: &str) -> bool {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let Ok(stat) = fs::read_to_string(proc_dir.join("stat")) else {
+        return false;
+    };
+    // state is the field after the `(comm)`.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or("?");
+    if state == "Z" || state == "X" {
+        return false;
+    }
+    match fs::read(proc_dir.join("cmdline")) {
+        Ok(cmdline) => String::from_utf8_lossy(&cmdline).contains(marker),
+        Err(_) => false,
+    }
+}
+
+/// Resident set size of `pid` in bytes, from /proc.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn signal_group(pid: u32, sig: nix::sys::signal::Signal) {
+    use nix::unistd::Pid;
+    let p = Pid::from_raw(pid as i32);
+    // The server leads its own session and process group: signal the group
+    // (children such as JVM helpers go too), then the process itself.
+    let _ = nix::sys::signal::killpg(p, sig);
+    let _ = nix::sys::signal::kill(p, sig);
+}
+
+/// Stop a server: SIGTERM to its process group, wait up to `grace`, then
+/// SIGKILL. Returns once it is gone (or was not ours / not running).
+pub async fn stop(pid: u32, marker: &str, grace: Duration) {
+    use nix::sys::signal::Signal;
+    if !alive(pid, marker) {
+        return;
+    }
+    signal_group(pid, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if !alive(pid, marker) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal_group(pid, Signal::SIGKILL);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && alive(pid, marker) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// All `*.pid` files under `dir` (one level of subdirectories deep:
+/// `<data_dir>/<kind>/run/*.pid`).
+pub fn pid_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(kinds) = fs::read_dir(dir) else {
+        return out;
+    };
+    for k in kinds.flatten() {
+        let run = k.path().join("run");
+        if let Ok(files) = fs::read_dir(&run) {
+            for f in files.flatten() {
+                let p = f.path();
+                if p.extension().is_some_and(|e| e == "pid") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The last `n` lines of a text file ("" when it does not exist).
+pub fn tail_file(path: &Path, n: usize) -> String {
+    let Ok(bytes) = fs::read(path) else {
+        return String::new();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].join("\n")
+}
+
+/// Find an executable on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+pub fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// 16 random bytes from the kernel, URL-safe base64 without padding: the
+/// form Kafka wants for a cluster id.
+pub fn random_kafka_uuid() -> std::io::Result<String> {
+    let mut bytes = [0u8; 16];
+    use std::io::Read;
+    fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for b in bytes {
+        buf = (buf << 8) | b as u32;
+        bits += 8;
+        while bits >= 6 {
+            bits -= 6;
+            out.push(ALPHABET[((buf >> bits) & 63) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buf << (6 - bits)) & 63) as usize] as char);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_uuid_is_22_url_safe_chars() {
+        let id = random_kafka_uuid().unwrap();
+        assert_eq!(id.len(), 22);
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[test]
+    fn our_own_process_is_alive_only_with_its_marker() {
+        let me = std::process::id();
+        assert!(alive(me, ""));
+        assert!(!alive(me, "no-such-marker-in-a-test-cmdline-xyz"));
+        assert!(!alive(u32::MAX - 1, ""));
+    }
+}
