@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod clients;
 pub mod course;
 pub mod grade;
 pub mod lab;

@@ -2,6 +2,7 @@
 //! exposes a clap `Subcommand`/`Args` type plus `run(…, &Ctx) -> ExitCode`.
 
 mod course;
+pub mod kafka;
 mod labs;
 pub mod services;
 
@@ -57,6 +58,8 @@ pub enum Command {
     /// Start, stop and inspect the Kafka, MongoDB and Cassandra servers the labs use
     #[command(subcommand)]
     Services(services::ServicesCommand),
+    /// Kafka console: topics, produce, consume, consumer groups (in your namespace)
+    Kafka(kafka::KafkaArgs),
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -129,6 +132,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(a)) => rt.block_on(labs::check(a, &ctx)),
         Some(Command::Grade(a)) => rt.block_on(labs::grade(a, &ctx)),
         Some(Command::Services(cmd)) => rt.block_on(services::run(cmd, &ctx)),
+        Some(Command::Kafka(a)) => rt.block_on(kafka::run(a, &ctx)),
         None => open_tui(&ctx, &rt, None),
     }
 }

@@ -1,0 +1,5 @@
+//! Engine-level clients for the lab services: the operations the console,
+//! the checks and the TUI panels share. Nothing in here prints; every call
+//! has a timeout and returns an error that says what to do.
+
+pub mod kafka;
