@@ -16,6 +16,7 @@
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
 pub mod generic;
+pub mod kafka;
 
 use crate::services::{Endpoint, Namespace, ServiceError, ServiceKind, Services, UpOptions};
 use async_trait::async_trait;
@@ -146,6 +147,16 @@ pub enum CheckSpec {
     FileParses(generic::FileParses),
     CommandOutput(generic::CommandOutputCheck),
     Answer(generic::Answer),
+    KafkaTopic(kafka::TopicCheck),
+    KafkaKeyedRecords(kafka::KeyedRecords),
+    KafkaTotals(kafka::Totals),
+    KafkaGroupLag(kafka::GroupLag),
+    KafkaGroupSplit(kafka::GroupSplit),
+    KafkaOrdered(kafka::Ordered),
+    KafkaLatestPerKey(kafka::LatestPerKey),
+    KafkaIsolation(kafka::Isolation),
+    KafkaFailover(kafka::Failover),
+    KafkaLagAnswer(kafka::LagAnswer),
 }
 
 impl CheckSpec {
@@ -155,6 +166,16 @@ impl CheckSpec {
             CheckSpec::FileParses(c) => c,
             CheckSpec::CommandOutput(c) => c,
             CheckSpec::Answer(c) => c,
+            CheckSpec::KafkaTopic(c) => c,
+            CheckSpec::KafkaKeyedRecords(c) => c,
+            CheckSpec::KafkaTotals(c) => c,
+            CheckSpec::KafkaGroupLag(c) => c,
+            CheckSpec::KafkaGroupSplit(c) => c,
+            CheckSpec::KafkaOrdered(c) => c,
+            CheckSpec::KafkaLatestPerKey(c) => c,
+            CheckSpec::KafkaIsolation(c) => c,
+            CheckSpec::KafkaFailover(c) => c,
+            CheckSpec::KafkaLagAnswer(c) => c,
         }
     }
 

@@ -747,6 +747,12 @@ impl Kafka {
                             "{topic} has fewer in-sync replicas than its min.insync.replicas: acks={} refused",
                             opts.acks
                         )),
+                        RdError::MessageProduction(RDKafkaErrorCode::InvalidRecord) => {
+                            KafkaError::Failed(format!(
+                                "the broker refused record {:?} of {topic}: a compacted topic (cleanup.policy=compact) needs a key on every record",
+                                r.value
+                            ))
+                        }
                         other => KafkaError::Failed(format!("cannot produce to {topic}: {other}")),
                     });
                 }
