@@ -311,7 +311,7 @@ impl Check for KeyedRecords {
                     let Some(key) = &r.key else { continue };
                     let s = v.get(seq).and_then(|x| x.as_f64()).unwrap_or(f64::NAN);
                     if let Some((prev, prev_off)) = last.get(key)
-                        && !(s > *prev)
+                        && s.partial_cmp(prev) != Some(std::cmp::Ordering::Greater)
                     {
                         return Err(Outcome::fail(format!(
                             "{} {key}: {seq} {s} at partition {} offset {} comes after {seq} {prev} at offset {prev_off}, expected increasing {seq} (produce the file in order)",
@@ -402,7 +402,7 @@ impl Check for Totals {
                     .as_f64()
                     .or_else(|| g.as_str().and_then(|s| s.parse().ok()))
                     .unwrap_or(f64::NAN);
-                if !((g - want).abs() < 0.01) {
+                if (g - want).abs().partial_cmp(&0.01) != Some(std::cmp::Ordering::Less) {
                     return Err(Outcome::fail(format!(
                         "{} says {} {key} totals {g}, the records of {} add up to {want:.2}",
                         self.path, self.key_field, self.topic

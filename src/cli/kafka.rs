@@ -565,10 +565,9 @@ fn print_group(g: &GroupInfo) {
             })
             .collect();
         println!(
-            "  member {} ({}{}): {}",
+            "  member {} ({}): {}",
             m.client_id,
             m.host,
-            "",
             parts.join("; ")
         );
     }
