@@ -37,6 +37,12 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries too (without --bench):
+    // the figures are for `cargo bench` only.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("kafka bench: skipped (run `cargo bench --bench kafka`)");
+        return;
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_datalab"));
     let path = std::env::var_os("PATH").unwrap_or_default();

@@ -23,8 +23,18 @@ use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+/// Destroy a client that holds no group membership on another thread: its
+/// teardown waits for librdkafka's threads and need not delay the answer.
+fn dispose<T: Send + 'static>(client: T) {
+    let _ = std::thread::Builder::new()
+        .name("kafka-dispose".into())
+        .spawn(move || drop(client));
+}
 
 /// What went wrong talking to Kafka.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -286,10 +296,25 @@ impl Kafka {
         }
     }
 
-    fn admin(&self) -> Result<Admin> {
-        self.config()
+    /// One admin client per broker address and timeout, kept for the
+    /// process: creating and (above all) destroying an rdkafka client costs
+    /// tens of milliseconds, more than a warm check should take.
+    fn admin(&self) -> Result<Arc<Admin>> {
+        static CACHE: OnceLock<Mutex<HashMap<String, Arc<Admin>>>> = OnceLock::new();
+        let key = format!("{}|{}", self.bootstrap, self.timeout.as_millis());
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(a) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(a);
+        }
+        let admin: Admin = self
+            .config()
             .create()
-            .map_err(|e| KafkaError::Failed(format!("cannot create a Kafka client: {e}")))
+            .map_err(|e| KafkaError::Failed(format!("cannot create a Kafka client: {e}")))?;
+        let admin = Arc::new(admin);
+        if let Ok(mut m) = cache.lock() {
+            m.insert(key, admin.clone());
+        }
+        Ok(admin)
     }
 
     fn consumer(&self, extra: &[(&str, &str)]) -> Result<BaseConsumer> {
@@ -586,7 +611,9 @@ impl Kafka {
         let topic = topic.to_string();
         self.blocking(self.timeout * 3, move |k| {
             let c = k.consumer(&[])?;
-            k.watermarks_blocking(&c, &topic)
+            let r = k.watermarks_blocking(&c, &topic);
+            dispose(c);
+            r
         })
         .await
     }
@@ -919,7 +946,11 @@ impl Kafka {
             })?;
         }
         if group.is_some() {
+            // Leave the group now (drop closes the consumer).
             c.unsubscribe();
+            drop(c);
+        } else {
+            dispose(c);
         }
         Ok(out)
     }
@@ -1048,6 +1079,8 @@ impl Kafka {
             }
         }
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        // Never subscribed: it holds no membership, so it can go in the background.
+        dispose(c);
         Ok(GroupInfo {
             group: group.to_string(),
             state,
