@@ -843,7 +843,7 @@ impl Kafka {
             ("auto.offset.reset", reset),
             ("session.timeout.ms", &session),
             ("heartbeat.interval.ms", "1000"),
-            ("fetch.wait.max.ms", "100"),
+            ("fetch.wait.max.ms", "10"),
         ];
         let group = opts.group.clone();
         // librdkafka wants a group id even for assign(); without a group
