@@ -86,7 +86,8 @@ impl Ctx {
             cache_dir,
             provider: cli.provider.unwrap_or_default(),
             timeout: Duration::from_secs(5),
-        });
+        })
+        .with_content(content.clone());
         let namespace = match (&cli.learner, std::env::var("DATALAB_NAMESPACE")) {
             (Some(l), _) => Namespace::for_learner(l),
             (None, Ok(ns)) => Namespace::for_learner(&ns),

@@ -60,6 +60,7 @@ impl Progress {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar.set_prefix(label.to_string());
+            bar.set_message("checking");
             bar.enable_steady_tick(Duration::from_millis(120));
             Progress { bar: Some(bar) }
         } else {

@@ -408,19 +408,27 @@ impl Services {
         } else {
             kinds.to_vec()
         };
-        let mut stopped = Vec::new();
-        for kind in &kinds {
-            if let Some(r) = self.read_state(*kind) {
+        // Kinds stop concurrently (Cassandra's drain and a 3-broker Kafka
+        // shutdown take seconds each).
+        let results = futures::future::join_all(kinds.iter().map(|&kind| async move {
+            let mut stopped = Vec::new();
+            if let Some(r) = self.read_state(kind) {
                 if r.provider != ProviderKind::External {
                     let p = self.provider(r.provider)?;
                     p.stop(&r).await?;
                     stopped.push(format!("{kind} ({}, {})", r.provider, r.endpoint.address));
                 }
-                self.clear_state(*kind);
+                self.clear_state(kind);
             }
-            for pid in native::kill_leftovers(&self.config.data_dir, Some(*kind)).await {
+            for pid in native::kill_leftovers(&self.config.data_dir, Some(kind)).await {
                 stopped.push(format!("{kind} leftover process {pid}"));
             }
+            Ok::<_, ServiceError>(stopped)
+        }))
+        .await;
+        let mut stopped = Vec::new();
+        for r in results {
+            stopped.extend(r?);
         }
         Ok(stopped)
     }

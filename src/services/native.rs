@@ -271,6 +271,9 @@ fn find_go() -> Option<PathBuf> {
     })
 }
 
+/// Bumped whenever `FERRETDB_MAIN` changes, so cached launchers are rebuilt.
+const LAUNCHER_REV: &str = "r2";
+
 const FERRETDB_MAIN: &str = r#"// datalab's launcher for FerretDB v1 (SQLite backend), built from the Go
 // module proxy by datalab. Generated: safe to delete (it is rebuilt).
 package main
@@ -291,7 +294,7 @@ func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	sqlite := flag.String("sqlite-url", "file:data/", "SQLite data directory URI")
 	flag.Parse()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
@@ -304,7 +307,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	logger.Info("datalab-ferretdb listening", "addr", *listen)
+	logger.Warn("datalab-ferretdb listening", "addr", *listen)
 	if err := f.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "ferretdb:", err)
 		os.Exit(1)
@@ -331,7 +334,7 @@ async fn ferretdb_binary(
         ))
     })?;
     let bin = cache.join("go/bin").join(format!(
-        "datalab-ferretdb-{}",
+        "datalab-ferretdb-{}-{LAUNCHER_REV}",
         version.trim_start_matches('v')
     ));
     let label = version.trim_start_matches('v').to_string();

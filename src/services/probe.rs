@@ -29,6 +29,28 @@ pub async fn ping(
     address: &str,
     timeout: Duration,
 ) -> Result<PingInfo, ServiceError> {
+    // A dead port gets a plain answer at once rather than a driver timeout.
+    let hosts = host_ports(kind, address);
+    if !hosts.is_empty() {
+        let probe_hosts = hosts.clone();
+        let open = tokio::task::spawn_blocking(move || {
+            probe_hosts
+                .iter()
+                .any(|h| super::process::tcp_open(h, Duration::from_millis(1000)))
+        })
+        .await
+        .unwrap_or(true);
+        if !open {
+            return Err(unreachable(
+                kind,
+                address,
+                format!(
+                    "nothing accepts connections at {} (connection refused or no route)",
+                    hosts.join(", ")
+                ),
+            ));
+        }
+    }
     match kind {
         ServiceKind::Kafka => kafka_ping(address, timeout).await,
         ServiceKind::Mongodb => mongodb_ping(address, timeout).await,
@@ -154,6 +176,32 @@ async fn cassandra_ping(contact: &str, timeout: Duration) -> Result<PingInfo, Se
         flavor: Some("Apache Cassandra".into()),
         nodes: 1,
     })
+}
+
+/// `host:port` pairs of an address (empty when they cannot be told, e.g. a
+/// `mongodb+srv://` URI).
+fn host_ports(kind: ServiceKind, address: &str) -> Vec<String> {
+    let list = match kind {
+        ServiceKind::Mongodb => {
+            let Some(rest) = address.strip_prefix("mongodb://") else {
+                return Vec::new();
+            };
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+            rest.split(['/', '?']).next().unwrap_or("").to_string()
+        }
+        _ => address.to_string(),
+    };
+    list.split(',')
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            if h.contains(':') {
+                h.to_string()
+            } else {
+                format!("{h}:27017")
+            }
+        })
+        .collect()
 }
 
 fn first_line(s: &str) -> String {
@@ -312,4 +360,22 @@ async fn reset_cassandra(
         dropped.push(format!("keyspace {name}"));
     }
     Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_ports_of_each_address_form() {
+        assert_eq!(
+            host_ports(ServiceKind::Mongodb, "mongodb://u:p@h1:1,h2/?x=y"),
+            vec!["h1:1", "h2:27017"]
+        );
+        assert!(host_ports(ServiceKind::Mongodb, "mongodb+srv://x").is_empty());
+        assert_eq!(
+            host_ports(ServiceKind::Kafka, "a:1, b:2"),
+            vec!["a:1", "b:2"]
+        );
+    }
 }
