@@ -8,6 +8,20 @@ use serde::Serialize;
 
 /// Run all steps of a lab, in order, against one workspace.
 pub async fn grade_lab(lab: &Lab, opts: &RunOptions) -> LabRun {
+    // Start what the lab needs at most (3 Kafka brokers for a replication
+    // step) before the first step: growing the cluster mid-run would start
+    // it afresh and lose what earlier steps wrote. Errors surface per step.
+    for kind in &lab.def.services {
+        let brokers = if *kind == crate::services::ServiceKind::Kafka {
+            lab.max_brokers()
+        } else {
+            1
+        };
+        let _ = opts
+            .services
+            .ensure(*kind, &crate::services::UpOptions { brokers })
+            .await;
+    }
     let mut steps = Vec::with_capacity(lab.def.steps.len());
     for i in 0..lab.def.steps.len() {
         steps.push(run_step(lab, i, opts).await);

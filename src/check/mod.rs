@@ -17,6 +17,7 @@
 
 pub mod cql;
 pub mod generic;
+pub mod kafka;
 pub mod mapreduce;
 pub mod mongo;
 
@@ -166,6 +167,16 @@ pub enum CheckSpec {
     CqlTtl(cql::CqlTtl),
     CqlLwt(cql::CqlLwt),
     CqlConsistency(cql::CqlConsistency),
+    KafkaTopic(kafka::TopicCheck),
+    KafkaKeyedRecords(kafka::KeyedRecords),
+    KafkaTotals(kafka::Totals),
+    KafkaGroupLag(kafka::GroupLag),
+    KafkaGroupSplit(kafka::GroupSplit),
+    KafkaOrdered(kafka::Ordered),
+    KafkaLatestPerKey(kafka::LatestPerKey),
+    KafkaIsolation(kafka::Isolation),
+    KafkaFailover(kafka::Failover),
+    KafkaLagAnswer(kafka::LagAnswer),
 }
 
 impl CheckSpec {
@@ -192,6 +203,16 @@ impl CheckSpec {
             CheckSpec::CqlTtl(c) => c,
             CheckSpec::CqlLwt(c) => c,
             CheckSpec::CqlConsistency(c) => c,
+            CheckSpec::KafkaTopic(c) => c,
+            CheckSpec::KafkaKeyedRecords(c) => c,
+            CheckSpec::KafkaTotals(c) => c,
+            CheckSpec::KafkaGroupLag(c) => c,
+            CheckSpec::KafkaGroupSplit(c) => c,
+            CheckSpec::KafkaOrdered(c) => c,
+            CheckSpec::KafkaLatestPerKey(c) => c,
+            CheckSpec::KafkaIsolation(c) => c,
+            CheckSpec::KafkaFailover(c) => c,
+            CheckSpec::KafkaLagAnswer(c) => c,
         }
     }
 

@@ -4,7 +4,7 @@ use super::{Ctx, USAGE};
 use crate::check::Status;
 use crate::course::Course;
 use crate::lab::{Lab, RunOptions, StepResult, materialize_data, prepare_workspace, run_step};
-use crate::services::Namespace;
+use crate::services::{Namespace, ServiceKind, UpOptions};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -244,6 +244,17 @@ pub async fn check(a: CheckArgs, ctx: &Ctx) -> ExitCode {
         Ok(o) => o,
         Err(code) => return code,
     };
+    // Checking the whole lab: start the largest cluster it needs first, so
+    // moving to the 3-broker step later does not start a fresh cluster
+    // (which would lose the earlier steps' topics).
+    if step.is_none() && lab.def.services.contains(&ServiceKind::Kafka) && lab.max_brokers() > 1 {
+        let want = UpOptions {
+            brokers: lab.max_brokers(),
+        };
+        if let Err(e) = ctx.services.ensure(ServiceKind::Kafka, &want).await {
+            eprintln!("datalab check: {e}");
+        }
+    }
     let ok = check_once(ctx, lab, &opts, step).await;
     if !a.watch {
         return if ok {

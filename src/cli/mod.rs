@@ -4,6 +4,7 @@
 mod course;
 pub mod cql;
 pub mod images;
+pub mod kafka;
 mod labs;
 pub mod mapreduce;
 pub mod mongo;
@@ -68,6 +69,8 @@ pub enum Command {
     Mongo(mongo::MongoArgs),
     /// A CQL console: run statements (-e) or a file (--file); understands CONSISTENCY and COPY … FROM
     Cql(cql::CqlArgs),
+    /// Kafka console: topics, produce, consume, consumer groups (in your namespace)
+    Kafka(kafka::KafkaArgs),
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -144,6 +147,7 @@ pub fn main() -> ExitCode {
         Some(Command::Mongo(a)) => rt.block_on(mongo::run(a, &ctx)),
         Some(Command::Cql(a)) => rt.block_on(cql::run(a, &ctx)),
         Some(Command::Mapreduce(cmd)) => mapreduce::run(cmd, &ctx),
+        Some(Command::Kafka(a)) => rt.block_on(kafka::run(a, &ctx)),
         None => open_tui(&ctx, &rt, None),
     }
 }

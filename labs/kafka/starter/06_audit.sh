@@ -1,0 +1,4 @@
+#!/bin/sh
+# Step 6: the topic `audit` must return data/audit.txt in the order written.
+# TODO: create it with the right number of partitions, then produce the file.
+echo "TODO: 06_audit.sh" >&2

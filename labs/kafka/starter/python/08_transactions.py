@@ -1,0 +1,16 @@
+"""Step 8: 10 records in a committed transaction, 5 in an aborted one."""
+import os
+
+from confluent_kafka import Producer
+
+from lab import config, topic
+
+producer = Producer(config(**{"transactional.id": f"payments-tx-{os.getpid()}"}))
+producer.init_transactions(10)
+
+producer.begin_transaction()
+for i in range(10):
+    producer.produce(topic("payments-tx"), value=f"payment-ok-{i}")
+# TODO: producer.commit_transaction(10)
+
+# TODO: a second transaction of 5 records, then producer.abort_transaction(10)

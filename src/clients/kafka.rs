@@ -1,0 +1,1157 @@
+//! Kafka operations over rdkafka: topics (create, describe, alter, delete),
+//! produce (keys, idempotent, `acks=all`, transactions), consume (with or
+//! without a group, isolation level, commit) and consumer-group description
+//! (members, assignment, committed and end offsets, lag).
+//!
+//! Used by `datalab kafka …`, the Kafka lab's checks and the TUI. Nothing
+//! here prints. Every call is bounded by the client's timeout; a broker that
+//! does not answer gives [`KafkaError::Unreachable`], whose message says what
+//! to run.
+//!
+//! rdkafka's metadata, watermark and group calls block, so each operation
+//! runs on a blocking thread with its own short-lived client.
+
+use rdkafka::admin::{
+    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic,
+    ResourceSpecifier, TopicReplication,
+};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Destroy a client that holds no group membership on another thread: its
+/// teardown waits for librdkafka's threads and need not delay the answer.
+fn dispose<T: Send + 'static>(client: T) {
+    let _ = std::thread::Builder::new()
+        .name("kafka-dispose".into())
+        .spawn(move || drop(client));
+}
+
+/// What went wrong talking to Kafka.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum KafkaError {
+    /// The broker did not answer in time (down, wrong address).
+    #[error(
+        "Kafka at {bootstrap} did not answer within {secs} s: is it running? `datalab services up kafka`"
+    )]
+    Unreachable { bootstrap: String, secs: u64 },
+    /// The topic does not exist.
+    #[error("topic {0} does not exist")]
+    NoTopic(String),
+    /// The broker answered and refused, or the request was invalid.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl KafkaError {
+    /// Not the caller's fault: the service is down or too slow.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, KafkaError::Unreachable { .. })
+    }
+}
+
+pub type Result<T> = std::result::Result<T, KafkaError>;
+
+/// One partition of a topic, from the cluster metadata.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    /// Broker id of the leader (-1: no leader right now).
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+}
+
+/// A topic: its partitions and configuration.
+#[derive(Clone, Debug, Serialize)]
+pub struct TopicInfo {
+    pub name: String,
+    pub partitions: Vec<PartitionInfo>,
+    /// Effective configuration values (defaults included).
+    pub configs: BTreeMap<String, String>,
+    /// The names of the configs set on this topic (not broker defaults).
+    pub overrides: Vec<String>,
+}
+
+impl TopicInfo {
+    /// Replicas per partition (the smallest, if they differ).
+    pub fn replication_factor(&self) -> usize {
+        self.partitions
+            .iter()
+            .map(|p| p.replicas.len())
+            .min()
+            .unwrap_or(0)
+    }
+}
+
+/// A broker of the cluster.
+#[derive(Clone, Debug, Serialize)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub address: String,
+}
+
+/// A record to produce.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRecord {
+    pub key: Option<String>,
+    pub value: String,
+}
+
+impl NewRecord {
+    /// One input line: `key<TAB>value`, or the whole line as the value with
+    /// `default_key`.
+    pub fn from_line(line: &str, default_key: Option<&str>) -> NewRecord {
+        match line.split_once('\t') {
+            Some((k, v)) => NewRecord {
+                key: Some(k.to_string()),
+                value: v.to_string(),
+            },
+            None => NewRecord {
+                key: default_key.map(str::to_string),
+                value: line.to_string(),
+            },
+        }
+    }
+}
+
+/// How to produce.
+#[derive(Clone, Debug)]
+pub struct ProduceOptions {
+    /// `all` (default, with the idempotent producer), `1` or `0`.
+    pub acks: String,
+    /// Send everything in one transaction with this transactional id.
+    pub transactional_id: Option<String>,
+    /// With a transaction: abort it instead of committing.
+    pub abort: bool,
+}
+
+impl Default for ProduceOptions {
+    fn default() -> Self {
+        ProduceOptions {
+            acks: "all".into(),
+            transactional_id: None,
+            abort: false,
+        }
+    }
+}
+
+/// What a produce call did.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProduceReport {
+    pub topic: String,
+    pub records: usize,
+    /// Records per partition.
+    pub partitions: BTreeMap<i32, usize>,
+    /// `committed` / `aborted` for a transaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+}
+
+/// How to consume.
+#[derive(Clone, Debug, Default)]
+pub struct ConsumeOptions {
+    /// Join this consumer group (subscribe); without, read every partition
+    /// directly and commit nothing.
+    pub group: Option<String>,
+    /// Start at the earliest offset (a group with committed offsets resumes
+    /// from them).
+    pub from_beginning: bool,
+    /// Stop after this many records.
+    pub max: Option<usize>,
+    /// `isolation.level=read_committed`.
+    pub read_committed: bool,
+    /// Commit the group's offsets at the end.
+    pub commit: bool,
+    /// Stay this long (a member of the group), even once at the end.
+    pub stay: Option<Duration>,
+}
+
+/// A consumed record.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: String,
+}
+
+/// The partitions a group member owns.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Assignment {
+    pub topic: String,
+    pub partitions: Vec<i32>,
+}
+
+/// A member of a consumer group.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupMember {
+    pub id: String,
+    pub client_id: String,
+    pub host: String,
+    pub assignment: Vec<Assignment>,
+}
+
+/// A group's position on one partition.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupOffset {
+    pub topic: String,
+    pub partition: i32,
+    /// The committed offset (`None`: nothing committed on this partition).
+    pub committed: Option<i64>,
+    /// The partition's end offset (high watermark).
+    pub end: i64,
+    /// `end - committed` (the whole partition when nothing is committed).
+    pub lag: i64,
+}
+
+/// A consumer group.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupInfo {
+    pub group: String,
+    /// Stable, PreparingRebalance, CompletingRebalance, Empty, Dead.
+    pub state: String,
+    /// The assignor (range, roundrobin, …) when the group has members.
+    pub protocol: String,
+    pub members: Vec<GroupMember>,
+    pub offsets: Vec<GroupOffset>,
+}
+
+impl GroupInfo {
+    pub fn total_lag(&self) -> i64 {
+        self.offsets.iter().map(|o| o.lag).sum()
+    }
+    /// Records consumed and committed: the sum of committed offsets.
+    pub fn committed_total(&self) -> i64 {
+        self.offsets.iter().filter_map(|o| o.committed).sum()
+    }
+}
+
+/// A Kafka cluster, reached through its bootstrap servers.
+#[derive(Clone, Debug)]
+pub struct Kafka {
+    bootstrap: String,
+    timeout: Duration,
+}
+
+type Admin = AdminClient<DefaultClientContext>;
+
+impl Kafka {
+    /// `timeout` bounds each request (metadata, admin, offsets).
+    pub fn new(bootstrap: impl Into<String>, timeout: Duration) -> Kafka {
+        Kafka {
+            bootstrap: bootstrap.into(),
+            timeout,
+        }
+    }
+
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn unreachable(&self) -> KafkaError {
+        KafkaError::Unreachable {
+            bootstrap: self.bootstrap.clone(),
+            secs: self.timeout.as_secs().max(1),
+        }
+    }
+
+    fn config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        let ms = self.timeout.as_millis().to_string();
+        c.set("bootstrap.servers", &self.bootstrap)
+            .set("client.id", "datalab")
+            .set("socket.timeout.ms", &ms)
+            .set("socket.connection.setup.timeout.ms", &ms)
+            // Reconnect quickly when a broker of a cluster comes back.
+            .set("reconnect.backoff.max.ms", "1000")
+            .set("topic.metadata.refresh.interval.ms", "1000");
+        c
+    }
+
+    /// Run `f` on a blocking thread, bounded by `limit`.
+    async fn blocking<T, F>(&self, limit: Duration, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Kafka) -> Result<T> + Send + 'static,
+    {
+        let me = self.clone();
+        match tokio::time::timeout(limit, tokio::task::spawn_blocking(move || f(me))).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(KafkaError::Failed(format!("Kafka client crashed: {e}"))),
+            Err(_) => Err(self.unreachable()),
+        }
+    }
+
+    /// One admin client per broker address and timeout, kept for the
+    /// process: creating and (above all) destroying an rdkafka client costs
+    /// tens of milliseconds, more than a warm check should take.
+    fn admin(&self) -> Result<Arc<Admin>> {
+        static CACHE: OnceLock<Mutex<HashMap<String, Arc<Admin>>>> = OnceLock::new();
+        let key = format!("{}|{}", self.bootstrap, self.timeout.as_millis());
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some(a) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(a);
+        }
+        let admin: Admin = self
+            .config()
+            .create()
+            .map_err(|e| KafkaError::Failed(format!("cannot create a Kafka client: {e}")))?;
+        let admin = Arc::new(admin);
+        if let Ok(mut m) = cache.lock() {
+            m.insert(key, admin.clone());
+        }
+        Ok(admin)
+    }
+
+    fn consumer(&self, extra: &[(&str, &str)]) -> Result<BaseConsumer> {
+        let mut c = self.config();
+        c.set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "true");
+        for (k, v) in extra {
+            c.set(*k, *v);
+        }
+        c.create()
+            .map_err(|e| KafkaError::Failed(format!("cannot create a Kafka consumer: {e}")))
+    }
+
+    fn admin_opts(&self) -> AdminOptions {
+        AdminOptions::new()
+            .request_timeout(Some(self.timeout))
+            .operation_timeout(Some(self.timeout))
+    }
+
+    /// Cluster metadata through any client; a failure means unreachable.
+    fn metadata_of<C: rdkafka::client::ClientContext>(
+        &self,
+        client: &rdkafka::client::Client<C>,
+    ) -> Result<rdkafka::metadata::Metadata> {
+        client
+            .fetch_metadata(None, self.timeout)
+            .map_err(|_| self.unreachable())
+    }
+
+    fn map_admin_err(&self, e: RdError) -> KafkaError {
+        match e {
+            RdError::AdminOp(RDKafkaErrorCode::OperationTimedOut)
+            | RdError::AdminOp(RDKafkaErrorCode::AllBrokersDown)
+            | RdError::AdminOp(RDKafkaErrorCode::BrokerTransportFailure) => self.unreachable(),
+            other => KafkaError::Failed(other.to_string()),
+        }
+    }
+
+    // ----------------------------------------------------------------- topics
+
+    /// The brokers and topic names of the cluster.
+    pub async fn cluster(&self) -> Result<(Vec<BrokerInfo>, Vec<String>)> {
+        self.blocking(self.timeout * 2, |k| {
+            let admin = k.admin()?;
+            let md = k.metadata_of(admin.inner())?;
+            let brokers = md
+                .brokers()
+                .iter()
+                .map(|b| BrokerInfo {
+                    id: b.id(),
+                    address: format!("{}:{}", b.host(), b.port()),
+                })
+                .collect();
+            let mut topics: Vec<String> =
+                md.topics().iter().map(|t| t.name().to_string()).collect();
+            topics.sort();
+            Ok((brokers, topics))
+        })
+        .await
+    }
+
+    /// A topic's partitions (leader, replicas, ISR) and, with `configs`, its
+    /// configuration. `Ok(None)` when the topic does not exist.
+    pub async fn describe_topic(&self, name: &str, configs: bool) -> Result<Option<TopicInfo>> {
+        let name = name.to_string();
+        self.blocking(self.timeout * 3, move |k| {
+            k.describe_topic_blocking(&name, configs)
+        })
+        .await
+    }
+
+    fn describe_topic_blocking(&self, name: &str, with_configs: bool) -> Result<Option<TopicInfo>> {
+        let admin = self.admin()?;
+        let md = self.metadata_of(admin.inner())?;
+        let Some(t) = md.topics().iter().find(|t| t.name() == name) else {
+            return Ok(None);
+        };
+        if t.partitions().is_empty() {
+            return Ok(None);
+        }
+        let mut partitions: Vec<PartitionInfo> = t
+            .partitions()
+            .iter()
+            .map(|p| PartitionInfo {
+                partition: p.id(),
+                leader: p.leader(),
+                replicas: p.replicas().to_vec(),
+                isr: p.isr().to_vec(),
+            })
+            .collect();
+        partitions.sort_by_key(|p| p.partition);
+        let mut configs = BTreeMap::new();
+        let mut overrides = Vec::new();
+        if with_configs {
+            let res = futures::executor::block_on(
+                admin.describe_configs(&[ResourceSpecifier::Topic(name)], &self.admin_opts()),
+            )
+            .map_err(|e| self.map_admin_err(e))?;
+            for r in res {
+                let r = r.map_err(|e| {
+                    KafkaError::Failed(format!("cannot read the configs of {name}: {e}"))
+                })?;
+                for e in r.entries {
+                    if let Some(v) = e.value {
+                        if matches!(e.source, ConfigSource::DynamicTopic) {
+                            overrides.push(e.name.clone());
+                        }
+                        configs.insert(e.name, v);
+                    }
+                }
+            }
+        }
+        Ok(Some(TopicInfo {
+            name: name.to_string(),
+            partitions,
+            configs,
+            overrides,
+        }))
+    }
+
+    /// Create a topic. `replication_factor` None: the broker's default.
+    pub async fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: Option<i32>,
+        configs: &[(String, String)],
+    ) -> Result<()> {
+        let name = name.to_string();
+        let configs = configs.to_vec();
+        self.blocking(self.timeout * 3, move |k| {
+            let admin = k.admin()?;
+            k.metadata_of(admin.inner())?;
+            let rf = match replication_factor {
+                Some(n) => TopicReplication::Fixed(n),
+                None => TopicReplication::Fixed(-1),
+            };
+            let mut t = NewTopic::new(&name, partitions, rf);
+            for (key, v) in &configs {
+                t = t.set(key, v);
+            }
+            let res = futures::executor::block_on(admin.create_topics(&[t], &k.admin_opts()))
+                .map_err(|e| k.map_admin_err(e))?;
+            for r in res {
+                if let Err((_, code)) = r {
+                    return Err(KafkaError::Failed(match code {
+                        RDKafkaErrorCode::TopicAlreadyExists => {
+                            format!("topic {name} already exists")
+                        }
+                        RDKafkaErrorCode::InvalidReplicationFactor => format!(
+                            "cannot create {name}: replication factor {} is more than the brokers the cluster has",
+                            replication_factor.unwrap_or(-1)
+                        ),
+                        other => format!("cannot create {name}: {other}"),
+                    }));
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Grow a topic's partitions and/or set configs on it (other configs set
+    /// on the topic are kept).
+    pub async fn alter_topic(
+        &self,
+        name: &str,
+        partitions: Option<i32>,
+        configs: &[(String, String)],
+    ) -> Result<()> {
+        let name = name.to_string();
+        let configs = configs.to_vec();
+        self.blocking(self.timeout * 4, move |k| {
+            let Some(current) = k.describe_topic_blocking(&name, true)? else {
+                return Err(KafkaError::NoTopic(name));
+            };
+            let admin = k.admin()?;
+            if let Some(n) = partitions
+                && n as usize != current.partitions.len()
+            {
+                let res =
+                    futures::executor::block_on(admin.create_partitions(
+                        &[NewPartitions::new(&name, n as usize)],
+                        &k.admin_opts(),
+                    ))
+                    .map_err(|e| k.map_admin_err(e))?;
+                for r in res {
+                    if let Err((_, code)) = r {
+                        return Err(KafkaError::Failed(format!(
+                            "cannot change {name} from {} to {n} partitions: {code}",
+                            current.partitions.len()
+                        )));
+                    }
+                }
+            }
+            if !configs.is_empty() {
+                // AlterConfigs replaces the topic's whole set: keep the others.
+                let mut all: BTreeMap<String, String> = current
+                    .overrides
+                    .iter()
+                    .filter_map(|n| current.configs.get(n).map(|v| (n.clone(), v.clone())))
+                    .collect();
+                for (key, v) in &configs {
+                    all.insert(key.clone(), v.clone());
+                }
+                let mut alter = AlterConfig::new(ResourceSpecifier::Topic(&name));
+                for (key, v) in &all {
+                    alter = alter.set(key, v);
+                }
+                let res =
+                    futures::executor::block_on(admin.alter_configs(&[alter], &k.admin_opts()))
+                        .map_err(|e| k.map_admin_err(e))?;
+                for r in res {
+                    if let Err((_, code)) = r {
+                        return Err(KafkaError::Failed(format!(
+                            "cannot set {} on {name}: {code}",
+                            configs
+                                .iter()
+                                .map(|(a, b)| format!("{a}={b}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Delete a topic. Deleting one that does not exist is an error.
+    pub async fn delete_topic(&self, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.blocking(self.timeout * 3, move |k| {
+            let admin = k.admin()?;
+            k.metadata_of(admin.inner())?;
+            let res = futures::executor::block_on(admin.delete_topics(&[&name], &k.admin_opts()))
+                .map_err(|e| k.map_admin_err(e))?;
+            for r in res {
+                if let Err((_, code)) = r {
+                    return Err(match code {
+                        RDKafkaErrorCode::UnknownTopicOrPartition => KafkaError::NoTopic(name),
+                        other => KafkaError::Failed(format!("cannot delete {name}: {other}")),
+                    });
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Wait (bounded by the timeout) until a deleted topic is gone from the
+    /// metadata, so it can be created again right away.
+    pub async fn wait_topic_gone(&self, name: &str) -> Result<()> {
+        let deadline = Instant::now() + self.timeout * 2;
+        loop {
+            let (_, topics) = self.cluster().await?;
+            if !topics.iter().any(|t| t == name) || Instant::now() > deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Delete a consumer group (its committed offsets). It must have no
+    /// members. `Ok(false)` when there was no such group.
+    pub async fn delete_group(&self, group: &str) -> Result<bool> {
+        let group = group.to_string();
+        self.blocking(self.timeout * 3, move |k| {
+            let admin = k.admin()?;
+            k.metadata_of(admin.inner())?;
+            let res = futures::executor::block_on(admin.delete_groups(&[&group], &k.admin_opts()))
+                .map_err(|e| k.map_admin_err(e))?;
+            for r in res {
+                if let Err((_, code)) = r {
+                    return match code {
+                        RDKafkaErrorCode::GroupIdNotFound => Ok(false),
+                        RDKafkaErrorCode::NonEmptyGroup => Err(KafkaError::Failed(format!(
+                            "group {group} still has members: stop its consumers first"
+                        ))),
+                        other => Err(KafkaError::Failed(format!(
+                            "cannot delete group {group}: {other}"
+                        ))),
+                    };
+                }
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Low and high watermarks of every partition of a topic.
+    pub async fn watermarks(&self, topic: &str) -> Result<Vec<(i32, i64, i64)>> {
+        let topic = topic.to_string();
+        self.blocking(self.timeout * 3, move |k| {
+            let c = k.consumer(&[])?;
+            let r = k.watermarks_blocking(&c, &topic);
+            dispose(c);
+            r
+        })
+        .await
+    }
+
+    fn partitions_of(&self, c: &BaseConsumer, topic: &str) -> Result<Vec<i32>> {
+        let md = self.metadata_of(c.client())?;
+        let t = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic)
+            .filter(|t| !t.partitions().is_empty())
+            .ok_or_else(|| KafkaError::NoTopic(topic.to_string()))?;
+        let mut ps: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
+        ps.sort();
+        Ok(ps)
+    }
+
+    fn watermarks_blocking(&self, c: &BaseConsumer, topic: &str) -> Result<Vec<(i32, i64, i64)>> {
+        let mut out = Vec::new();
+        for p in self.partitions_of(c, topic)? {
+            let (lo, hi) = c.fetch_watermarks(topic, p, self.timeout).map_err(|e| match e {
+                RdError::MetadataFetch(_) => self.unreachable(),
+                other => KafkaError::Failed(format!(
+                    "cannot read the offsets of {topic} partition {p}: {other} (is its leader down?)"
+                )),
+            })?;
+            out.push((p, lo, hi));
+        }
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------- produce
+
+    /// Produce records and wait until every one is acknowledged (or the
+    /// transaction is committed/aborted).
+    pub async fn produce(
+        &self,
+        topic: &str,
+        records: Vec<NewRecord>,
+        opts: &ProduceOptions,
+    ) -> Result<ProduceReport> {
+        let topic = topic.to_string();
+        let opts = opts.clone();
+        let delivery = self.delivery_timeout();
+        self.blocking(delivery * 2 + self.timeout * 4, move |k| {
+            k.produce_blocking(&topic, records, &opts)
+        })
+        .await
+    }
+
+    fn delivery_timeout(&self) -> Duration {
+        (self.timeout * 3).max(Duration::from_secs(15))
+    }
+
+    fn produce_blocking(
+        &self,
+        topic: &str,
+        records: Vec<NewRecord>,
+        opts: &ProduceOptions,
+    ) -> Result<ProduceReport> {
+        let mut c = self.config();
+        let all = opts.acks == "all" || opts.acks == "-1";
+        c.set("acks", &opts.acks)
+            .set("enable.idempotence", if all { "true" } else { "false" })
+            .set(
+                "message.timeout.ms",
+                self.delivery_timeout().as_millis().to_string(),
+            )
+            .set("linger.ms", "5");
+        if let Some(id) = &opts.transactional_id {
+            c.set("transactional.id", id)
+                .set("transaction.timeout.ms", "60000");
+        }
+        let producer: FutureProducer = c
+            .create()
+            .map_err(|e| KafkaError::Failed(format!("cannot create a Kafka producer: {e}")))?;
+        let md = self.metadata_of(producer.client())?;
+        if !md
+            .topics()
+            .iter()
+            .any(|t| t.name() == topic && !t.partitions().is_empty())
+        {
+            return Err(KafkaError::NoTopic(topic.to_string()));
+        }
+        let tx = opts.transactional_id.is_some();
+        if tx {
+            producer
+                .init_transactions(self.timeout * 2)
+                .map_err(|e| self.tx_err("start a transaction", e))?;
+            producer
+                .begin_transaction()
+                .map_err(|e| self.tx_err("begin a transaction", e))?;
+        }
+        let mut futs = Vec::with_capacity(records.len());
+        for r in &records {
+            let mut rec = FutureRecord::to(topic).payload(&r.value);
+            if let Some(k) = &r.key {
+                rec = rec.key(k);
+            }
+            let mut rec = rec;
+            loop {
+                match producer.send_result(rec) {
+                    Ok(f) => {
+                        futs.push(f);
+                        break;
+                    }
+                    Err((RdError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        rec = back;
+                        producer.poll(Duration::from_millis(50));
+                    }
+                    Err((e, _)) => {
+                        return Err(KafkaError::Failed(format!("cannot send to {topic}: {e}")));
+                    }
+                }
+            }
+        }
+        let mut partitions = BTreeMap::new();
+        let mut transaction = None;
+        if tx {
+            producer
+                .flush(self.delivery_timeout())
+                .map_err(|e| self.tx_err("flush the transaction", e))?;
+            if opts.abort {
+                producer
+                    .abort_transaction(self.timeout * 2)
+                    .map_err(|e| self.tx_err("abort the transaction", e))?;
+                transaction = Some("aborted".to_string());
+            } else {
+                producer
+                    .commit_transaction(self.timeout * 2)
+                    .map_err(|e| self.tx_err("commit the transaction", e))?;
+                transaction = Some("committed".to_string());
+            }
+        }
+        for (res, r) in futures::executor::block_on(futures::future::join_all(futs))
+            .into_iter()
+            .zip(&records)
+        {
+            match res {
+                Ok(Ok(d)) => *partitions.entry(d.partition).or_insert(0usize) += 1,
+                // An aborted transaction fails its undelivered records; the
+                // delivered ones are in the log, marked aborted.
+                Ok(Err(_)) if opts.abort => {}
+                Ok(Err((e, _))) => {
+                    return Err(match e {
+                        RdError::MessageProduction(RDKafkaErrorCode::MessageTimedOut) => {
+                            KafkaError::Failed(format!(
+                                "record {:?} was not acknowledged within {} s (acks={}): are enough replicas of {topic} in sync?",
+                                r.value,
+                                self.delivery_timeout().as_secs(),
+                                opts.acks
+                            ))
+                        }
+                        RdError::MessageProduction(RDKafkaErrorCode::NotEnoughReplicas)
+                        | RdError::MessageProduction(
+                            RDKafkaErrorCode::NotEnoughReplicasAfterAppend,
+                        ) => KafkaError::Failed(format!(
+                            "{topic} has fewer in-sync replicas than its min.insync.replicas: acks={} refused",
+                            opts.acks
+                        )),
+                        RdError::MessageProduction(RDKafkaErrorCode::InvalidRecord) => {
+                            KafkaError::Failed(format!(
+                                "the broker refused record {:?} of {topic}: a compacted topic (cleanup.policy=compact) needs a key on every record",
+                                r.value
+                            ))
+                        }
+                        other => KafkaError::Failed(format!("cannot produce to {topic}: {other}")),
+                    });
+                }
+                Err(_) => return Err(KafkaError::Failed("the producer went away".into())),
+            }
+        }
+        Ok(ProduceReport {
+            topic: topic.to_string(),
+            records: records.len(),
+            partitions,
+            transaction,
+        })
+    }
+
+    fn tx_err(&self, what: &str, e: RdError) -> KafkaError {
+        match e {
+            RdError::Transaction(ref t)
+                if matches!(
+                    t.code(),
+                    RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut
+                ) =>
+            {
+                self.unreachable()
+            }
+            other => KafkaError::Failed(format!("cannot {what}: {other}")),
+        }
+    }
+
+    // ---------------------------------------------------------------- consume
+
+    /// Consume records. Without a group, every partition is read from the
+    /// beginning (or the end) to its current end. With a group, the consumer
+    /// subscribes, reads until it reaches the end of every partition it was
+    /// assigned (or `max`, or `stay`), and commits when asked.
+    pub async fn consume(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
+        let topic = topic.to_string();
+        let opts = opts.clone();
+        let limit = self.consume_limit(&opts) + self.timeout * 2;
+        self.blocking(limit, move |k| k.consume_blocking(&topic, &opts))
+            .await
+    }
+
+    fn consume_limit(&self, opts: &ConsumeOptions) -> Duration {
+        opts.stay.unwrap_or_default() + self.timeout * 6
+    }
+
+    fn consume_blocking(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
+        let isolation = if opts.read_committed {
+            "read_committed"
+        } else {
+            "read_uncommitted"
+        };
+        let reset = if opts.from_beginning {
+            "earliest"
+        } else {
+            "latest"
+        };
+        let session = "6000".to_string();
+        let mut extra: Vec<(&str, &str)> = vec![
+            ("isolation.level", isolation),
+            ("auto.offset.reset", reset),
+            ("session.timeout.ms", &session),
+            ("heartbeat.interval.ms", "1000"),
+            ("fetch.wait.max.ms", "10"),
+        ];
+        let group = opts.group.clone();
+        // librdkafka wants a group id even for assign(); without a group
+        // nothing is joined or committed under it.
+        extra.push(("group.id", group.as_deref().unwrap_or("datalab-reader")));
+        let c = self.consumer(&extra)?;
+        let partitions = self.partitions_of(&c, topic)?;
+        let started = Instant::now();
+        let deadline = started + self.consume_limit(opts);
+        let mut out = Vec::new();
+        let mut at_end: BTreeSet<i32> = BTreeSet::new();
+        let max = opts.max.unwrap_or(usize::MAX);
+        if group.is_some() {
+            c.subscribe(&[topic])
+                .map_err(|e| KafkaError::Failed(format!("cannot subscribe to {topic}: {e}")))?;
+        } else {
+            let mut tpl = TopicPartitionList::new();
+            let start = if opts.from_beginning {
+                Offset::Beginning
+            } else {
+                Offset::End
+            };
+            for p in &partitions {
+                tpl.add_partition_offset(topic, *p, start)
+                    .map_err(|e| KafkaError::Failed(e.to_string()))?;
+            }
+            c.assign(&tpl)
+                .map_err(|e| KafkaError::Failed(format!("cannot read {topic}: {e}")))?;
+        }
+        let mut assigned_once = false;
+        loop {
+            if out.len() >= max {
+                break;
+            }
+            let now = Instant::now();
+            if let Some(stay) = opts.stay {
+                if now >= started + stay {
+                    break;
+                }
+            } else {
+                let assigned: BTreeSet<i32> = if group.is_some() {
+                    c.assignment()
+                        .map(|t| t.elements().iter().map(|e| e.partition()).collect())
+                        .unwrap_or_default()
+                } else {
+                    partitions.iter().copied().collect()
+                };
+                if !assigned.is_empty() {
+                    assigned_once = true;
+                }
+                if !assigned.is_empty() && assigned.is_subset(&at_end) {
+                    break;
+                }
+            }
+            if now >= deadline {
+                if opts.stay.is_some() {
+                    break;
+                }
+                return Err(if group.is_some() && !assigned_once {
+                    KafkaError::Failed(format!(
+                        "the group {} got no partitions of {topic} within {} s",
+                        group.as_deref().unwrap_or(""),
+                        self.consume_limit(opts).as_secs()
+                    ))
+                } else {
+                    KafkaError::Failed(format!(
+                        "reading {topic} did not reach the end within {} s (is a partition leader down?)",
+                        self.consume_limit(opts).as_secs()
+                    ))
+                });
+            }
+            match c.poll(Duration::from_millis(100)) {
+                None => {}
+                Some(Ok(m)) => {
+                    at_end.remove(&m.partition());
+                    out.push(Record {
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                        value: m
+                            .payload()
+                            .map(|v| String::from_utf8_lossy(v).into_owned())
+                            .unwrap_or_default(),
+                    });
+                }
+                Some(Err(RdError::PartitionEOF(p))) => {
+                    at_end.insert(p);
+                }
+                Some(Err(e)) => {
+                    return Err(KafkaError::Failed(format!("reading {topic} failed: {e}")));
+                }
+            }
+        }
+        if group.is_some() && opts.commit && !out.is_empty() {
+            c.commit_consumer_state(CommitMode::Sync).map_err(|e| {
+                KafkaError::Failed(format!(
+                    "read {} record(s) but could not commit the offsets: {e}",
+                    out.len()
+                ))
+            })?;
+        }
+        if group.is_some() {
+            // Leave the group now (drop closes the consumer).
+            c.unsubscribe();
+            drop(c);
+        } else {
+            dispose(c);
+        }
+        Ok(out)
+    }
+
+    /// Every record of a topic, read directly (no group), to its current end.
+    pub async fn read_all(&self, topic: &str, read_committed: bool) -> Result<Vec<Record>> {
+        self.consume(
+            topic,
+            &ConsumeOptions {
+                from_beginning: true,
+                read_committed,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    // ----------------------------------------------------------------- groups
+
+    /// A consumer group: state, members with their assignment, and per
+    /// partition the committed offset, end offset and lag. `topics` names the
+    /// topics to report offsets for; empty means the assigned topics plus
+    /// every other (non-internal) topic on which the group committed.
+    pub async fn describe_group(&self, group: &str, topics: &[String]) -> Result<GroupInfo> {
+        let group = group.to_string();
+        let topics = topics.to_vec();
+        self.blocking(self.timeout * 6, move |k| {
+            k.describe_group_blocking(&group, &topics)
+        })
+        .await
+    }
+
+    fn describe_group_blocking(&self, group: &str, topics: &[String]) -> Result<GroupInfo> {
+        let c = self.consumer(&[("group.id", group)])?;
+        let md = self.metadata_of(c.client())?;
+        let list = c
+            .fetch_group_list(Some(group), self.timeout)
+            .map_err(|e| match e {
+                RdError::GroupListFetch(RDKafkaErrorCode::OperationTimedOut)
+                | RdError::GroupListFetch(RDKafkaErrorCode::RequestTimedOut)
+                | RdError::GroupListFetch(RDKafkaErrorCode::AllBrokersDown) => self.unreachable(),
+                other => KafkaError::Failed(format!("cannot describe group {group}: {other}")),
+            })?;
+        let (state, protocol, members) = match list.groups().iter().find(|g| g.name() == group) {
+            Some(g) => (
+                g.state().to_string(),
+                g.protocol().to_string(),
+                g.members()
+                    .iter()
+                    .map(|m| GroupMember {
+                        id: m.id().to_string(),
+                        client_id: m.client_id().to_string(),
+                        host: m.client_host().to_string(),
+                        assignment: m.assignment().map(parse_assignment).unwrap_or_default(),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            None => ("Dead".to_string(), String::new(), Vec::new()),
+        };
+        let explicit = !topics.is_empty();
+        let mut wanted: BTreeSet<String> = topics.iter().cloned().collect();
+        let assigned: BTreeSet<String> = members
+            .iter()
+            .flat_map(|m| m.assignment.iter().map(|a| a.topic.clone()))
+            .collect();
+        if !explicit {
+            wanted.extend(assigned.iter().cloned());
+            wanted.extend(
+                md.topics()
+                    .iter()
+                    .map(|t| t.name().to_string())
+                    .filter(|n| !n.starts_with("__")),
+            );
+        }
+        let mut tpl = TopicPartitionList::new();
+        for t in md.topics().iter().filter(|t| wanted.contains(t.name())) {
+            for p in t.partitions() {
+                tpl.add_partition(t.name(), p.id());
+            }
+        }
+        let committed = if tpl.count() == 0 {
+            TopicPartitionList::new()
+        } else {
+            c.committed_offsets(tpl, self.timeout)
+                .map_err(|e| match e {
+                    RdError::OffsetFetch(RDKafkaErrorCode::OperationTimedOut)
+                    | RdError::OffsetFetch(RDKafkaErrorCode::RequestTimedOut) => self.unreachable(),
+                    other => KafkaError::Failed(format!(
+                        "cannot read the committed offsets of group {group}: {other}"
+                    )),
+                })?
+        };
+        let mut by_topic: BTreeMap<String, Vec<(i32, Option<i64>)>> = BTreeMap::new();
+        for e in committed.elements() {
+            let off = match e.offset() {
+                Offset::Offset(n) => Some(n),
+                _ => None,
+            };
+            by_topic
+                .entry(e.topic().to_string())
+                .or_default()
+                .push((e.partition(), off));
+        }
+        let mut offsets = Vec::new();
+        for (topic, parts) in by_topic {
+            let keep =
+                explicit || assigned.contains(&topic) || parts.iter().any(|(_, o)| o.is_some());
+            if !keep {
+                continue;
+            }
+            let marks = self.watermarks_blocking(&c, &topic)?;
+            for (p, off) in parts {
+                let (lo, end) = marks
+                    .iter()
+                    .find(|m| m.0 == p)
+                    .map(|m| (m.1, m.2))
+                    .unwrap_or((0, 0));
+                let lag = (end - off.unwrap_or(lo)).max(0);
+                offsets.push(GroupOffset {
+                    topic: topic.clone(),
+                    partition: p,
+                    committed: off,
+                    end,
+                    lag,
+                });
+            }
+        }
+        offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        // Never subscribed: it holds no membership, so it can go in the background.
+        dispose(c);
+        Ok(GroupInfo {
+            group: group.to_string(),
+            state,
+            protocol,
+            members,
+            offsets,
+        })
+    }
+}
+
+/// Decode a member's assignment (Kafka's consumer protocol: version i16,
+/// then [topic: string, partitions: [i32]], then user data). Unreadable
+/// bytes give an empty assignment.
+pub fn parse_assignment(bytes: &[u8]) -> Vec<Assignment> {
+    fn read_assignment(b: &[u8]) -> Option<Vec<Assignment>> {
+        let mut pos = 0usize;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let s = b.get(pos..pos + n)?;
+            pos += n;
+            Some(s)
+        };
+        let _version = i16::from_be_bytes(take(2)?.try_into().ok()?);
+        let topics = i32::from_be_bytes(take(4)?.try_into().ok()?);
+        let mut out = Vec::new();
+        for _ in 0..topics.max(0) {
+            let len = i16::from_be_bytes(take(2)?.try_into().ok()?);
+            let topic = String::from_utf8_lossy(take(len.max(0) as usize)?).into_owned();
+            let n = i32::from_be_bytes(take(4)?.try_into().ok()?);
+            let mut partitions = Vec::new();
+            for _ in 0..n.max(0) {
+                partitions.push(i32::from_be_bytes(take(4)?.try_into().ok()?));
+            }
+            partitions.sort();
+            out.push(Assignment { topic, partitions });
+        }
+        Some(out)
+    }
+    read_assignment(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignment_bytes_decode() {
+        let mut b = vec![0, 1, 0, 0, 0, 1, 0, 6];
+        b.extend_from_slice(b"orders");
+        b.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            parse_assignment(&b),
+            vec![Assignment {
+                topic: "orders".into(),
+                partitions: vec![0, 2]
+            }]
+        );
+        assert!(parse_assignment(&[0, 1, 0]).is_empty());
+    }
+
+    #[test]
+    fn lines_split_on_tab() {
+        assert_eq!(
+            NewRecord::from_line("c1\t{\"a\":1}", None),
+            NewRecord {
+                key: Some("c1".into()),
+                value: "{\"a\":1}".into()
+            }
+        );
+        assert_eq!(
+            NewRecord::from_line("x", Some("k")).key.as_deref(),
+            Some("k")
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! Helpers for the Kafka lab tests: load the lab, build a workspace from
+//! `starter/` or `solution/`, run steps in a namespace.
+#![allow(dead_code)]
+
+use datalab::lab::{Lab, RunOptions, StepResult, run_step};
+use datalab::services::Namespace;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub fn load() -> Lab {
+    let content = datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"));
+    let def = match datalab::course::parse_lab(&content, "kafka") {
+        Ok(d) => d,
+        Err(e) => panic!("labs/kafka/lab.yaml: {e:?}"),
+    };
+    Lab {
+        id: "kafka".into(),
+        def,
+        content,
+    }
+}
+
+/// Step commands call `datalab`: put this build first on PATH.
+pub fn put_datalab_on_path() {
+    let bin_dir = crate::common::datalab_bin().parent().unwrap().to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut parts = vec![bin_dir];
+    parts.extend(std::env::split_paths(&path));
+    // SAFETY: set before step commands start; every test sets the same value.
+    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+    // The console must take the endpoint the runner hands it, not a stale one.
+    unsafe { std::env::remove_var("DATALAB_KAFKA_BOOTSTRAP") };
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let t = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &t);
+        } else {
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// A learner's workspace: the starter (and data), with `files` (`solution`
+/// or `starter`) copied over it.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub lab: Lab,
+    pub opts: RunOptions,
+}
+
+pub fn unique_ns(tag: &str) -> Namespace {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    Namespace::for_learner(&format!("t{}_{tag}_{t}", std::process::id()))
+}
+
+pub fn workspace(files: &str, tag: &str) -> Workspace {
+    put_datalab_on_path();
+    let lab = load();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    datalab::lab::prepare_workspace(&lab, &ws).unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("labs/kafka/{files}")),
+        &ws,
+    );
+    let lab_data = datalab::lab::materialize_data(&lab, &dir.path().join("lab-data")).unwrap();
+    let opts = RunOptions {
+        workspace: ws,
+        lab_data,
+        namespace: unique_ns(tag),
+        services: crate::common::services(),
+        check_timeout: Duration::from_secs(5),
+    };
+    Workspace { dir, lab, opts }
+}
+
+impl Workspace {
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.opts.workspace.join(rel)
+    }
+
+    pub async fn step(&self, id: &str) -> StepResult {
+        let (i, _) = self.lab.step(id).unwrap_or_else(|| panic!("no step {id}"));
+        run_step(&self.lab, i, &self.opts).await
+    }
+
+    /// Replace text in a workspace file; returns the original.
+    pub fn edit(&self, rel: &str, from: &str, to: &str) -> String {
+        let p = self.path(rel);
+        let orig = std::fs::read_to_string(&p).unwrap();
+        assert!(orig.contains(from), "{rel} has no {from:?}");
+        std::fs::write(&p, orig.replace(from, to)).unwrap();
+        orig
+    }
+
+    pub fn restore(&self, rel: &str, text: &str) {
+        std::fs::write(self.path(rel), text).unwrap();
+    }
+}
+
+/// Every check's message, for assertion failures.
+pub fn explain(r: &StepResult) -> String {
+    let mut s = format!("step {}:\n", r.step);
+    for c in &r.checks {
+        s.push_str(&format!(
+            "  {:?} {}: {}\n",
+            c.outcome.status, c.description, c.outcome.message
+        ));
+    }
+    if let Some(cmd) = &r.command {
+        s.push_str(&format!(
+            "  command `{}` exit {:?}\n  stdout: {}\n  stderr: {}\n",
+            cmd.command, cmd.status, cmd.stdout, cmd.stderr
+        ));
+    }
+    s
+}
+
+pub fn assert_passes(r: &StepResult) {
+    assert!(r.passed(), "expected a pass\n{}", explain(r));
+}
+
+/// The step fails (not errors) and one check's message contains `needle`.
+pub fn assert_fails_with(r: &StepResult, needle: &str) {
+    assert!(!r.passed(), "expected a failure\n{}", explain(r));
+    assert!(
+        !r.errored(),
+        "expected a failure, not an error\n{}",
+        explain(r)
+    );
+    assert!(
+        r.checks.iter().any(|c| c.outcome.message.contains(needle)),
+        "no message contains {needle:?}\n{}",
+        explain(r)
+    );
+}
