@@ -37,8 +37,8 @@ async fn replication_step_and_full_grade_on_three_brokers() {
         kl::explain(&r)
     );
 
-    // min.insync.replicas=3: the topic check says so, and acks=all writes
-    // are refused while a broker is down.
+    // min.insync.replicas=3: the topic check says so, and the failover
+    // check explains why acks=all writes would be refused with a broker down.
     let orig = w.edit(
         "09_replication.sh",
         "min.insync.replicas=2",
@@ -49,7 +49,7 @@ async fn replication_step_and_full_grade_on_three_brokers() {
         &r,
         "payments has min.insync.replicas=3, expected min.insync.replicas=2",
     );
-    assert_fails_with(&r, "stopped, `sh 09_produce.sh` exited with 1");
+    assert_fails_with(&r, "so an acks=all producer would fail");
     w.restore("09_replication.sh", &orig);
 
     // Replication factor 1: one broker down would lose partitions.

@@ -969,7 +969,20 @@ impl Failover {
                 .map(|w| w.iter().map(|(_, lo, hi)| hi - lo).sum::<i64>())
         };
         let topic = ctx.namespace.topic(&self.topic);
-        let n0 = count(k.clone(), topic.clone())
+        // Right after a leader change a client may still ask the stopped
+        // broker and time out: retry a few times before calling it an error.
+        let count_retrying = |k: Kafka, topic: String| async move {
+            let mut n = count(k.clone(), topic.clone()).await;
+            for _ in 0..3 {
+                if n.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                n = count(k.clone(), topic.clone()).await;
+            }
+            n
+        };
+        let n0 = count_retrying(k.clone(), topic.clone())
             .await
             .map_err(|e| kafka_err(ctx, e, &self.topic))?;
         let env = vec![
@@ -1018,7 +1031,7 @@ impl Failover {
                 }
             )));
         }
-        let n1 = count(k.clone(), topic)
+        let n1 = count_retrying(k.clone(), topic)
             .await
             .map_err(|e| kafka_err(ctx, e, &self.topic))?;
         if n1 <= n0 {
@@ -1055,6 +1068,21 @@ impl Check for Failover {
                 return Err(Outcome::fail(format!(
                     "{} has replication factor {rf}, expected 3: one broker down would lose partitions",
                     self.topic
+                )));
+            }
+            // With min.insync.replicas >= the replication factor, an acks=all
+            // producer fails as soon as one replica is gone: say so without
+            // stopping a broker to prove it.
+            let misr: usize = before
+                .configs
+                .get("min.insync.replicas")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            if misr >= rf {
+                return Err(Outcome::fail(format!(
+                    "{} has min.insync.replicas={misr} with replication factor {rf}: with one broker down only {} copies are in sync, so an acks=all producer would fail; expected min.insync.replicas below {rf} (2)",
+                    self.topic,
+                    rf - 1
                 )));
             }
             let (brokers, _) = k.cluster().await.map_err(|e| kafka_err(ctx, e, &self.topic))?;
