@@ -11,7 +11,7 @@ use super::panel::{self, LabPanel, PanelCtx};
 use super::ui::truncate;
 use crate::check::Status;
 use crate::lab::{Lab, RunOptions, StepResult, materialize_data, prepare_workspace, run_step};
-use crate::services::{Endpoint, ServiceKind, Services};
+use crate::services::{Endpoint, ServiceKind, Services, UpOptions};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -104,9 +104,58 @@ fn probe(ctx: &Ctx, lab: &Lab) {
     let services = ctx.services.clone();
     let kinds = lab.def.services.clone();
     let id = lab.id.clone();
+    let brokers = lab.max_brokers();
     ctx.runtime.spawn(async move {
-        let lines = service_lines(services, kinds).await;
-        let _ = tx.send(AppEvent::Services { lab: id, lines });
+        let lines = service_lines(services.clone(), kinds.clone()).await;
+        let _ = tx.send(AppEvent::Services {
+            lab: id.clone(),
+            lines: lines.clone(),
+        });
+        // Start what the lab needs and is not running yet, showing each
+        // cold-start step on the status line as it happens.
+        if !lines.iter().any(|l| l.ends_with("not running")) {
+            return;
+        }
+        let shown = std::sync::Arc::new(std::sync::Mutex::new(lines));
+        for (i, kind) in kinds.iter().copied().enumerate() {
+            if services.running(kind).await.is_some() {
+                continue;
+            }
+            let want = UpOptions {
+                brokers: if kind == ServiceKind::Kafka {
+                    brokers
+                } else {
+                    1
+                },
+            };
+            let report = {
+                let (tx, id, shown) = (tx.clone(), id.clone(), shown.clone());
+                move |msg: &str| {
+                    if let Ok(mut l) = shown.lock() {
+                        l[i] = format!("{kind}: starting: {msg}");
+                        let _ = tx.send(AppEvent::Services {
+                            lab: id.clone(),
+                            lines: l.clone(),
+                        });
+                    }
+                }
+            };
+            report("cold start, this can take a while");
+            let line = match services.ensure_with_progress(kind, &want, &report).await {
+                Ok(ep) => service_line(kind, Some(&ep)),
+                Err(e) => format!(
+                    "{kind}: cannot start: {}",
+                    e.to_string().lines().next().unwrap_or("")
+                ),
+            };
+            if let Ok(mut l) = shown.lock() {
+                l[i] = line;
+                let _ = tx.send(AppEvent::Services {
+                    lab: id.clone(),
+                    lines: l.clone(),
+                });
+            }
+        }
     });
 }
 
