@@ -79,8 +79,7 @@ pub fn lab(a: LabArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    use std::io::IsTerminal;
-    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() && a.workspace.is_none() {
+    if crate::tui::is_interactive() && a.workspace.is_none() {
         return super::open_tui(ctx, rt, Some(lab.id.clone()));
     }
     let progress = ctx.progress();

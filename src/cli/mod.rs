@@ -185,9 +185,8 @@ pub(crate) fn open_tui(
     rt: &tokio::runtime::Runtime,
     start_unit: Option<String>,
 ) -> ExitCode {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        println!("{}", NO_TTY_HELP);
+    if !crate::tui::is_interactive() {
+        println!("{}", crate::tui::NO_TTY_HELP);
         return ExitCode::SUCCESS;
     }
     let course = match ctx.course() {
@@ -217,13 +216,3 @@ pub(crate) fn open_tui(
         }
     }
 }
-
-const NO_TTY_HELP: &str = "datalab runs its course in a terminal UI, and this is not a terminal.
-Without one, use the plain commands:
-  datalab outline              the agenda
-  datalab quiz ID --plain      take a quiz, one answer a line on stdin
-  datalab lab ID               prepare a lab's workspace and list its steps
-  datalab check LAB [STEP]     run a lab's checks against your workspace
-  datalab grade --lab ID       grade a workspace (text, json or junit)
-  datalab progress             what is done
-  datalab services status      the Kafka, MongoDB and Cassandra servers";
