@@ -355,17 +355,13 @@ pub enum CqlError {
     Other(String),
 }
 
-type CachedSession = (Arc<Session>, Arc<()>);
+type CachedSession = Arc<Session>;
 static SESSIONS: OnceLock<Mutex<HashMap<String, CachedSession>>> = OnceLock::new();
 
 /// A session to these contact points, reused for the life of the process.
 pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, CqlError> {
     let map = SESSIONS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some((s, _)) = map.lock().ok().and_then(|m| {
-        m.get(contact)
-            .filter(|e| super::mongo::token_alive(&e.1))
-            .cloned()
-    }) {
+    if let Some(s) = map.lock().ok().and_then(|m| m.get(contact).cloned()) {
         return Ok(s);
     }
     let points: Vec<String> = contact.split(',').map(|s| s.trim().to_string()).collect();
@@ -378,9 +374,18 @@ pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, C
         .known_nodes(&points)
         .connection_timeout(timeout)
         .default_execution_profile_handle(profile);
-    let s = match tokio::time::timeout(timeout + Duration::from_secs(2), builder.build()).await {
-        Ok(Ok(s)) => Arc::new(s),
+    // Built on the driver runtime so its connection tasks outlive the
+    // caller's runtime (see `driver_runtime`).
+    let built = super::driver_runtime().spawn(async move { builder.build().await });
+    let s = match tokio::time::timeout(timeout + Duration::from_secs(2), built).await {
+        Ok(Ok(Ok(s))) => Arc::new(s),
         Ok(Err(e)) => {
+            return Err(CqlError::Connect {
+                address: contact.into(),
+                reason: e.to_string(),
+            });
+        }
+        Ok(Ok(Err(e))) => {
             return Err(CqlError::Connect {
                 address: contact.into(),
                 reason: e.to_string(),
@@ -394,10 +399,7 @@ pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, C
         }
     };
     if let Ok(mut m) = map.lock() {
-        m.insert(
-            contact.to_string(),
-            (s.clone(), super::mongo::runtime_token()),
-        );
+        m.insert(contact.to_string(), s.clone());
     }
     Ok(s)
 }

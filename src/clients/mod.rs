@@ -5,3 +5,20 @@
 pub mod cql;
 pub mod kafka;
 pub mod mongo;
+
+/// The runtime that owns driver connections. The MongoDB and CQL drivers
+/// spawn their connection tasks on the runtime that builds a client, and the
+/// clients are cached for the life of the process; building them here means a
+/// cached client never dies with the runtime of whoever made it first (each
+/// test has a runtime of its own, and they end while others still run).
+pub(crate) fn driver_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("datalab-drivers")
+            .enable_all()
+            .build()
+            .expect("cannot start the driver runtime")
+    })
+}

@@ -367,35 +367,13 @@ pub struct Mongo {
     pub uri: String,
 }
 
-type Cached = (Client, Flavor, std::sync::Arc<()>);
+type Cached = (Client, Flavor);
 static CLIENTS: OnceLock<Mutex<HashMap<String, Cached>>> = OnceLock::new();
-
-/// A token whose second reference lives in a task of the current runtime:
-/// when that runtime shuts down (a test ends), the task is dropped and the
-/// cached client, bound to that runtime, is known to be stale.
-pub fn runtime_token() -> std::sync::Arc<()> {
-    let t = std::sync::Arc::new(());
-    let t2 = t.clone();
-    tokio::spawn(async move {
-        let _keep = t2;
-        std::future::pending::<()>().await
-    });
-    t
-}
-
-/// Is the runtime that made this token still running?
-pub fn token_alive(t: &std::sync::Arc<()>) -> bool {
-    std::sync::Arc::strong_count(t) >= 2
-}
 
 /// Connect (reusing a client for the life of the process).
 pub async fn connect(uri: &str, timeout: Duration) -> Result<Mongo, MongoError> {
     let map = CLIENTS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some((c, _, _)) = map
-        .lock()
-        .ok()
-        .and_then(|m| m.get(uri).filter(|e| token_alive(&e.2)).cloned())
-    {
+    if let Some((c, _)) = map.lock().ok().and_then(|m| m.get(uri).cloned()) {
         return Ok(Mongo {
             client: c,
             timeout,
@@ -415,7 +393,12 @@ pub async fn connect(uri: &str, timeout: Duration) -> Result<Mongo, MongoError> 
     opts.server_selection_timeout = Some(timeout);
     opts.connect_timeout = Some(timeout);
     opts.app_name = Some("datalab".into());
-    let client = Client::with_options(opts).map_err(|e| MongoError::Connect {
+    // The client's background tasks run on the driver runtime (see there).
+    let client = {
+        let _on_drivers = super::driver_runtime().enter();
+        Client::with_options(opts)
+    }
+    .map_err(|e| MongoError::Connect {
         address: uri.into(),
         reason: e.to_string(),
     })?;
@@ -432,7 +415,7 @@ pub async fn connect(uri: &str, timeout: Duration) -> Result<Mongo, MongoError> 
         other => other,
     })?;
     if let Ok(mut mm) = map.lock() {
-        mm.insert(uri.into(), (client, flavor, runtime_token()));
+        mm.insert(uri.into(), (client, flavor));
     }
     Ok(m)
 }
