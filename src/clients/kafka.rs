@@ -586,8 +586,29 @@ impl Kafka {
         self.blocking(self.timeout * 3, move |k| {
             let admin = k.admin()?;
             k.metadata_of(admin.inner())?;
-            let res = futures::executor::block_on(admin.delete_groups(&[&group], &k.admin_opts()))
-                .map_err(|e| k.map_admin_err(e))?;
+            // Right after a broker restart the group coordinator may still be
+            // loading or moving: those answers are retried until the deadline.
+            let deadline = std::time::Instant::now() + k.timeout * 2;
+            let res = loop {
+                let res =
+                    futures::executor::block_on(admin.delete_groups(&[&group], &k.admin_opts()))
+                        .map_err(|e| k.map_admin_err(e))?;
+                let transient = res.iter().any(|r| {
+                    matches!(
+                        r,
+                        Err((
+                            _,
+                            RDKafkaErrorCode::CoordinatorLoadInProgress
+                                | RDKafkaErrorCode::NotCoordinator
+                                | RDKafkaErrorCode::CoordinatorNotAvailable
+                        ))
+                    )
+                });
+                if !transient || std::time::Instant::now() >= deadline {
+                    break res;
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            };
             for r in res {
                 if let Err((_, code)) = r {
                     return match code {
