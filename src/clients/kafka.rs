@@ -444,6 +444,7 @@ impl Kafka {
         configs: &[(String, String)],
     ) -> Result<()> {
         let name = name.to_string();
+        let wanted = name.clone();
         let configs = configs.to_vec();
         self.blocking(self.timeout * 3, move |k| {
             let admin = k.admin()?;
@@ -474,7 +475,25 @@ impl Kafka {
             }
             Ok(())
         })
-        .await
+        .await?;
+        self.wait_topic_ready(&wanted).await
+    }
+
+    /// Wait (bounded by the timeout) until a new topic is in the metadata
+    /// with a leader for every partition: the controller accepts a topic
+    /// before every broker knows it, and the next command must find it.
+    pub async fn wait_topic_ready(&self, name: &str) -> Result<()> {
+        let deadline = Instant::now() + self.timeout * 2;
+        loop {
+            let ready = matches!(
+                self.describe_topic(name, false).await,
+                Ok(Some(t)) if !t.partitions.is_empty() && t.partitions.iter().all(|p| p.leader >= 0)
+            );
+            if ready || Instant::now() > deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Grow a topic's partitions and/or set configs on it (other configs set
