@@ -37,6 +37,32 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// `fields` of a learner's table from `system_schema.columns`; a table that
+/// does not exist is the learner's failure, pointed at `file`.
+async fn table_columns(
+    ctx: &CheckContext,
+    s: &Session,
+    keyspace: &str,
+    table: &str,
+    fields: &str,
+    file: &str,
+) -> Result<Rows, Outcome> {
+    let rows = query(
+        ctx,
+        s,
+        &format!(
+            "SELECT {fields} FROM system_schema.columns WHERE keyspace_name = {} AND table_name = {}",
+            lit(&ctx.namespace.keyspace(keyspace)),
+            lit(table)
+        ),
+    )
+    .await?;
+    if rows.rows.is_empty() {
+        return Err(Outcome::fail(format!("there is no table {keyspace}.{table}")).in_file(file));
+    }
+    Ok(rows)
+}
+
 /// Normalise a value so the dataset's text and the server's print alike.
 pub fn norm(s: &str) -> String {
     let t = s.trim();
@@ -176,28 +202,13 @@ impl Check for CqlTable {
             Ok(s) => s,
             Err(o) => return o,
         };
-        let ks = ctx.namespace.keyspace(&self.keyspace);
-        let rows = match query(
-            ctx,
-            &s,
-            &format!(
-                "SELECT column_name, kind, position, clustering_order FROM system_schema.columns WHERE keyspace_name = {} AND table_name = {}",
-                lit(&ks),
-                lit(&self.table)
-            ),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(o) => return o,
-        };
+        let fields = "column_name, kind, position, clustering_order";
+        let rows =
+            match table_columns(ctx, &s, &self.keyspace, &self.table, fields, &self.file).await {
+                Ok(r) => r,
+                Err(o) => return o,
+            };
         let fail = |m: String| Outcome::fail(m).in_file(&self.file);
-        if rows.rows.is_empty() {
-            return fail(format!(
-                "there is no table {}.{}",
-                self.keyspace, self.table
-            ));
-        }
         let mut pk: Vec<(i64, String)> = Vec::new();
         let mut ck: Vec<(i64, String)> = Vec::new();
         for r in &rows.rows {
@@ -635,14 +646,13 @@ impl Check for CqlTtl {
             Err(o) => return o,
         };
         let ks = ctx.namespace.keyspace(&self.keyspace);
-        let cols = match query(
+        let cols = match table_columns(
             ctx,
             &s,
-            &format!(
-                "SELECT column_name, kind FROM system_schema.columns WHERE keyspace_name = {} AND table_name = {}",
-                lit(&ks),
-                lit(&self.table)
-            ),
+            &self.keyspace,
+            &self.table,
+            "column_name, kind",
+            &self.file,
         )
         .await
         {
@@ -650,12 +660,6 @@ impl Check for CqlTtl {
             Err(o) => return o,
         };
         let fail = |m: String| Outcome::fail(m).in_file(&self.file);
-        if cols.rows.is_empty() {
-            return fail(format!(
-                "there is no table {}.{}",
-                self.keyspace, self.table
-            ));
-        }
         let Some(col) = cols
             .rows
             .iter()
