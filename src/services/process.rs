@@ -16,9 +16,24 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1 (bound then released).
+///
+/// The listener is released before the server binds the port, so the kernel
+/// may offer the same port to the next call (a broker once got one port for
+/// both of its listeners): a port already handed out by this process is
+/// never handed out again.
 pub fn free_port() -> std::io::Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    for _ in 0..64 {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return Ok(port);
+        }
+    }
+    Err(std::io::Error::other(
+        "the kernel kept offering ports already in use",
+    ))
 }
 
 /// Can a TCP connection be opened to `addr` (`host:port`) within `timeout`?
