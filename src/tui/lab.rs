@@ -205,6 +205,8 @@ pub fn handle_key(s: &mut LabState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
                 namespace: &ctx.namespace,
                 runtime: &ctx.runtime,
                 workspace: &s.workspace,
+                step: s.step,
+                checking: s.running.is_some_and(|(i, _)| i == s.step),
             };
             if p.handle_key(key, &pctx) {
                 return Nav::Stay;
@@ -354,8 +356,19 @@ pub fn apply_event(screen: &mut Screen, ctx: &mut Ctx, ev: AppEvent) {
 
 pub fn tick(s: &mut LabState, ctx: &mut Ctx, now: Instant) {
     s.now = now;
-    if let Some(p) = &mut s.panel {
-        p.tick();
+    if let Some(p) = &mut s.panel
+        && let Some(lab) = ctx.course.labs.get(&s.id)
+    {
+        let pctx = PanelCtx {
+            lab,
+            services: &ctx.services,
+            namespace: &ctx.namespace,
+            runtime: &ctx.runtime,
+            workspace: &s.workspace,
+            step: s.step,
+            checking: s.running.is_some_and(|(i, _)| i == s.step),
+        };
+        p.tick(&pctx);
     }
     if now.saturating_duration_since(s.last_probe) >= PROBE_EVERY {
         s.last_probe = now;

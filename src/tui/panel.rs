@@ -28,6 +28,10 @@ pub struct PanelCtx<'a> {
     pub namespace: &'a Namespace,
     pub runtime: &'a tokio::runtime::Handle,
     pub workspace: &'a Path,
+    /// The step shown on the lab screen (0-based) and whether its checks
+    /// (and its `run` command) are running right now.
+    pub step: usize,
+    pub checking: bool,
 }
 
 /// A service-specific panel shown under a lab's steps.
@@ -43,9 +47,12 @@ pub trait LabPanel {
     /// A key while the panel has focus. Return false to let the lab screen
     /// handle it (Tab and Esc always leave the panel).
     fn handle_key(&mut self, key: &KeyEvent, ctx: &PanelCtx) -> bool;
-    /// Called on every tick (about 10 times a second): collect results of
-    /// background work here.
-    fn tick(&mut self) {}
+    /// Called on every tick (about 10 times a second), focused or not:
+    /// collect results of background work here, or start a refresh that
+    /// depends on the shown step (`ctx.step`, `ctx.checking`).
+    fn tick(&mut self, ctx: &PanelCtx) {
+        let _ = ctx;
+    }
 }
 
 /// The panel for a lab, if one fits. None for now: service panels plug in
