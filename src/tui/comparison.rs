@@ -2,12 +2,12 @@
 //! terminal, then each scenario with its verdict and why. Scrolls.
 
 use super::app::{App, Ctx, Nav, ScrollView};
-use super::lesson::{neighbour, scroll_status};
+use super::lesson::{done_at_end, read_key, scroll_status};
 use super::markdown::{self, Align, table_lines, wrap_spans};
 use super::theme::Theme;
 use crate::course::Comparison;
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -29,27 +29,11 @@ impl ComparisonState {
 }
 
 pub fn handle_key(s: &mut ComparisonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
-    if s.scroll.handle_key(key) {
-        tick(s, ctx);
-        return Nav::Stay;
-    }
-    match key.code {
-        KeyCode::Char('d') => {
-            ctx.mark_done(&s.id);
-            ctx.info("marked as done");
-            Nav::Stay
-        }
-        KeyCode::Char('n') => neighbour(ctx, s.unit, 1),
-        KeyCode::Char('p') => neighbour(ctx, s.unit, -1),
-        KeyCode::Char('q') | KeyCode::Esc | KeyCode::Left => Nav::Back,
-        _ => Nav::Stay,
-    }
+    read_key(&mut s.scroll, s.unit, &s.id, ctx, key)
 }
 
 pub fn tick(s: &mut ComparisonState, ctx: &mut Ctx) {
-    if s.scroll.at_end() && !ctx.is_done(&s.id) {
-        ctx.mark_done(&s.id);
-    }
+    done_at_end(&s.scroll, &s.id, ctx);
 }
 
 /// The whole comparison laid out to `width` columns.

@@ -198,19 +198,10 @@ pub fn handle_key(s: &mut LabState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
             s.panel_focus = false;
             return Nav::Stay;
         }
-        if let Some(p) = &mut s.panel {
-            let pctx = PanelCtx {
-                lab: &lab,
-                services: &ctx.services,
-                namespace: &ctx.namespace,
-                runtime: &ctx.runtime,
-                workspace: &s.workspace,
-                step: s.step,
-                checking: s.running.is_some_and(|(i, _)| i == s.step),
-            };
-            if p.handle_key(key, &pctx) {
-                return Nav::Stay;
-            }
+        if let Some(p) = &mut s.panel
+            && p.handle_key(key, &panel_ctx(&s.workspace, s.step, s.running, &lab, ctx))
+        {
+            return Nav::Stay;
         }
     }
     if s.scroll.handle_key(key) {
@@ -354,21 +345,32 @@ pub fn apply_event(screen: &mut Screen, ctx: &mut Ctx, ev: AppEvent) {
     }
 }
 
+/// What the panel sees of the lab screen (taken field by field, since the
+/// panel itself is borrowed mutably from the same state).
+fn panel_ctx<'a>(
+    workspace: &'a std::path::Path,
+    step: usize,
+    running: Option<(usize, Instant)>,
+    lab: &'a Lab,
+    ctx: &'a Ctx,
+) -> PanelCtx<'a> {
+    PanelCtx {
+        lab,
+        services: &ctx.services,
+        namespace: &ctx.namespace,
+        runtime: &ctx.runtime,
+        workspace,
+        step,
+        checking: running.is_some_and(|(i, _)| i == step),
+    }
+}
+
 pub fn tick(s: &mut LabState, ctx: &mut Ctx, now: Instant) {
     s.now = now;
     if let Some(p) = &mut s.panel
         && let Some(lab) = ctx.course.labs.get(&s.id)
     {
-        let pctx = PanelCtx {
-            lab,
-            services: &ctx.services,
-            namespace: &ctx.namespace,
-            runtime: &ctx.runtime,
-            workspace: &s.workspace,
-            step: s.step,
-            checking: s.running.is_some_and(|(i, _)| i == s.step),
-        };
-        p.tick(&pctx);
+        p.tick(&panel_ctx(&s.workspace, s.step, s.running, lab, ctx));
     }
     if now.saturating_duration_since(s.last_probe) >= PROBE_EVERY {
         s.last_probe = now;

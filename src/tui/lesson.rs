@@ -40,27 +40,43 @@ pub fn neighbour(ctx: &Ctx, unit: usize, step: isize) -> Nav {
 }
 
 pub fn handle_key(s: &mut LessonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
-    if s.scroll.handle_key(key) {
-        tick(s, ctx);
+    read_key(&mut s.scroll, s.unit, &s.id, ctx, key)
+}
+
+pub fn tick(s: &mut LessonState, ctx: &mut Ctx) {
+    done_at_end(&s.scroll, &s.id, ctx);
+}
+
+/// Keys of every scrolled reading screen (lessons, comparisons): scroll,
+/// `d` done, `n`/`p` neighbours, `q` back.
+pub fn read_key(
+    scroll: &mut ScrollView,
+    unit: usize,
+    id: &str,
+    ctx: &mut Ctx,
+    key: &KeyEvent,
+) -> Nav {
+    if scroll.handle_key(key) {
+        done_at_end(scroll, id, ctx);
         return Nav::Stay;
     }
     match key.code {
         KeyCode::Char('d') => {
-            ctx.mark_done(&s.id);
+            ctx.mark_done(id);
             ctx.info("marked as done");
             Nav::Stay
         }
-        KeyCode::Char('n') => neighbour(ctx, s.unit, 1),
-        KeyCode::Char('p') => neighbour(ctx, s.unit, -1),
+        KeyCode::Char('n') => neighbour(ctx, unit, 1),
+        KeyCode::Char('p') => neighbour(ctx, unit, -1),
         KeyCode::Char('q') | KeyCode::Esc | KeyCode::Left => Nav::Back,
         _ => Nav::Stay,
     }
 }
 
-/// Done once the reader has seen the last line.
-pub fn tick(s: &mut LessonState, ctx: &mut Ctx) {
-    if s.scroll.at_end() && !ctx.is_done(&s.id) {
-        ctx.mark_done(&s.id);
+/// A reading unit is done once the reader has seen its last line.
+pub fn done_at_end(scroll: &ScrollView, id: &str, ctx: &mut Ctx) {
+    if scroll.at_end() && !ctx.is_done(id) {
+        ctx.mark_done(id);
     }
 }
 
