@@ -17,6 +17,9 @@ const EXPECTED: &[&str] = &[
     "tests/fixtures/broken/lessons/comparisons/bad-verdict.yaml:10:14: verdict `c` is not one of the options (a, b)",
     "tests/fixtures/broken/lessons/activities/zero.yaml:5:14: phase \"Nothing\" must last at least a minute",
     "tests/fixtures/broken/labs/nosol/lab.yaml:1:1: lab `nosol` has no solution/ folder: every lab ships a reference solution",
+    "tests/fixtures/broken/labs/nosol/lab.yaml:8:9: step id `one` is used twice",
+    "tests/fixtures/broken/labs/nosol/lab.yaml:13:9: id `Two` must be lowercase letters, digits, `-` or `_`",
+    "tests/fixtures/broken/labs/nosol/lab.yaml:13:9: step `Two` has no checks",
     "tests/fixtures/broken/course.yaml:18:31: unit id `bad-answer` is used twice",
 ];
 

@@ -521,13 +521,44 @@ fn check_lab(sink: &mut Sink, content: &Content, id: &str, def: &crate::lab::Lab
     if !content.is_dir(&format!("labs/{id}/starter")) {
         sink.file_error(&rel, format!("lab `{id}` has no starter/ folder"));
     }
+    // The lab model keeps step ids as plain strings; read them again with
+    // their places so each message points at its line.
+    #[derive(serde::Deserialize)]
+    struct StepAt {
+        id: Spanned<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct StepsAt {
+        #[serde(default)]
+        steps: Vec<StepAt>,
+    }
+    let at: Vec<Spanned<String>> = content
+        .read_string(&rel)
+        .ok()
+        .and_then(|t| serde_saphyr::from_str::<StepsAt>(&t).ok())
+        .map(|s| s.steps.into_iter().map(|s| s.id).collect())
+        .unwrap_or_default();
     let mut ids = HashSet::new();
-    for s in &def.steps {
+    for (i, s) in def.steps.iter().enumerate() {
+        let id = at.get(i).cloned().unwrap_or_else(|| Spanned {
+            value: s.id.clone(),
+            referenced: Location::UNKNOWN,
+            defined: Location::UNKNOWN,
+        });
+        check_id(sink, &rel, &id);
         if !ids.insert(s.id.as_str()) {
-            sink.file_error(&rel, format!("step id `{}` is used twice", s.id));
+            sink.error(
+                &rel,
+                id.referenced,
+                format!("step id `{}` is used twice", s.id),
+            );
         }
         if s.checks.is_empty() {
-            sink.file_error(&rel, format!("step `{}` has no checks", s.id));
+            sink.error(
+                &rel,
+                id.referenced,
+                format!("step `{}` has no checks", s.id),
+            );
         }
     }
 }
