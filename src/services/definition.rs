@@ -66,6 +66,19 @@ pub struct Native {
     pub prefer_binary: Option<String>,
 }
 
+impl Native {
+    /// `native.go` split into module path and version (without its `v`).
+    pub fn go_module(&self, kind: ServiceKind) -> Result<(&str, &str), String> {
+        let spec = self.go.as_deref().ok_or_else(|| {
+            format!("containers/{kind}.yaml: native.go (the Go module@version) is missing")
+        })?;
+        let (module, version) = spec.split_once('@').ok_or_else(|| {
+            format!("containers/{kind}.yaml: native.go `{spec}` is not module@version")
+        })?;
+        Ok((module, version.trim_start_matches('v')))
+    }
+}
+
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {

@@ -1039,87 +1039,6 @@ async fn copy_jars(
     })
 }
 
-/// The FerretDB launcher binary: the native provider's cached build when
-/// there is one, else built here from `containers/docker/mongodb/main.go`
-/// and the Go module proxy (static, CGO off).
-async fn ferretdb_binary(
-    def: &ServiceDef,
-    content: &Content,
-    cache: &Path,
-    progress: &ProgressFn,
-) -> Result<PathBuf, ServiceError> {
-    let spec = def.native.go.as_deref().ok_or_else(|| {
-        other("containers/mongodb.yaml: native.go (the FerretDB module@version) is missing")
-    })?;
-    let (module, version) = spec.split_once('@').ok_or_else(|| {
-        other(format!(
-            "containers/mongodb.yaml: native.go `{spec}` is not module@version"
-        ))
-    })?;
-    let v = version.trim_start_matches('v');
-    for candidate in [
-        cache.join("docker").join(format!("ferretdb-{v}")),
-        cache.join("go/bin").join(format!("datalab-ferretdb-{v}")),
-    ] {
-        if process::is_executable(&candidate) {
-            return Ok(candidate);
-        }
-    }
-    let go = process::which("go")
-        .or_else(|| {
-            Some(PathBuf::from("/usr/local/go/bin/go")).filter(|p| process::is_executable(p))
-        })
-        .ok_or_else(|| ServiceError::Unavailable {
-            kind: def.kind,
-            reason: "Go 1.24+ is needed once to build FerretDB for the mongodb image".into(),
-            fix: "install Go (e.g. apt-get install -y golang-go)".into(),
-        })?;
-    let src = cache.join("docker").join(format!("ferretdb-src-{v}"));
-    std::fs::create_dir_all(&src).map_err(|e| io("create", &src, e))?;
-    let main = content
-        .read("containers/docker/mongodb/main.go")
-        .map_err(|e| other(format!("containers/docker/mongodb/main.go: {e}")))?;
-    std::fs::write(src.join("main.go"), &*main).map_err(|e| io("write", &src, e))?;
-    std::fs::write(
-        src.join("go.mod"),
-        format!("module datalab.local/ferretdb-image\n\ngo 1.24\n\nrequire {module} {version}\n"),
-    )
-    .map_err(|e| io("write", &src, e))?;
-    progress(&format!(
-        "building FerretDB {v} from the Go module proxy (first time only, a few minutes)"
-    ));
-    let bin = cache.join("docker").join(format!("ferretdb-{v}"));
-    for args in [
-        vec!["mod".to_string(), "tidy".to_string()],
-        vec![
-            "build".into(),
-            "-o".into(),
-            bin.display().to_string(),
-            ".".into(),
-        ],
-    ] {
-        let mut cmd = tokio::process::Command::new(&go);
-        cmd.current_dir(&src)
-            .env("GOPATH", cache.join("go"))
-            .env("GOFLAGS", "-mod=mod")
-            .env("CGO_ENABLED", "0")
-            .args(&args);
-        run_logged(
-            cmd,
-            &format!("go {}", args.join(" ")),
-            &src.join("go.log"),
-            Duration::from_secs(1800),
-        )
-        .await
-        .map_err(|reason| ServiceError::Unavailable {
-            kind: def.kind,
-            reason,
-            fix: "check that the Go module proxy is reachable (go env GOPROXY)".into(),
-        })?;
-    }
-    Ok(bin)
-}
-
 /// Build `datalab/<kind>` from `containers/docker/<kind>/` with no registry:
 /// base image, build context under `<cache>/docker/ctx-<kind>` (the
 /// Dockerfile and scripts, plus the jars or the FerretDB binary), `docker
@@ -1155,9 +1074,6 @@ pub async fn build_image(
             .file_name()
             .map(|n| n.to_os_string())
             .unwrap_or_default();
-        if name == "main.go" {
-            continue;
-        }
         let bytes = content
             .read(&rel)
             .map_err(|e| other(format!("{}: {e}", content.display_path(&rel))))?;
@@ -1168,7 +1084,13 @@ pub async fn build_image(
             copy_jars(def, cache_dir, &ctx.join("jars"), progress).await?;
         }
         ServiceKind::Mongodb => {
-            let bin = ferretdb_binary(def, content, cache_dir, progress).await?;
+            let (bin, _) = super::ferretdb::launcher(
+                def,
+                cache_dir,
+                progress,
+                "for the datalab/mongodb image",
+            )
+            .await?;
             std::fs::copy(&bin, ctx.join("ferretdb")).map_err(|e| io("copy", &bin, e))?;
         }
     }

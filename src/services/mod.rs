@@ -12,6 +12,7 @@
 pub mod definition;
 pub mod docker;
 pub mod external;
+mod ferretdb;
 mod manager;
 mod namespace;
 mod native;

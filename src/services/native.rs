@@ -264,141 +264,18 @@ async fn maven_classpath(
     Ok(cp)
 }
 
-fn find_go() -> Option<PathBuf> {
-    which("go").or_else(|| {
-        let p = PathBuf::from("/usr/local/go/bin/go");
-        process::is_executable(&p).then_some(p)
-    })
-}
-
-/// Bumped whenever `FERRETDB_MAIN` changes, so cached launchers are rebuilt.
-const LAUNCHER_REV: &str = "r2";
-
-const FERRETDB_MAIN: &str = r#"// datalab's launcher for FerretDB v1 (SQLite backend), built from the Go
-// module proxy by datalab. Generated: safe to delete (it is rebuilt).
-package main
-
-import (
-	"context"
-	"flag"
-	"fmt"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/FerretDB/FerretDB/ferretdb"
-)
-
-func main() {
-	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	sqlite := flag.String("sqlite-url", "file:data/", "SQLite data directory URI")
-	flag.Parse()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Handler:   "sqlite",
-		SQLiteURL: *sqlite,
-		Logger:    logger,
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ferretdb:", err)
-		os.Exit(1)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	logger.Warn("datalab-ferretdb listening", "addr", *listen)
-	if err := f.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "ferretdb:", err)
-		os.Exit(1)
-	}
-}
-"#;
-
-/// The FerretDB launcher binary, built once from the Go module proxy. The
-/// `ferretdb` command of the module refuses to run when built with
-/// `go install` (it wants generated version files), so datalab builds a small
-/// launcher around the module's embeddable `ferretdb` package instead.
 async fn ferretdb_binary(
     def: &ServiceDef,
     cache: &Path,
     progress: Progress<'_>,
 ) -> Result<(PathBuf, String), ServiceError> {
-    let kind = def.kind;
-    let spec = def.native.go.as_deref().ok_or_else(|| {
-        other("containers/mongodb.yaml: native.go (the FerretDB module@version) is missing")
-    })?;
-    let (module, version) = spec.split_once('@').ok_or_else(|| {
-        other(format!(
-            "containers/mongodb.yaml: native.go `{spec}` is not module@version"
-        ))
-    })?;
-    let bin = cache.join("go/bin").join(format!(
-        "datalab-ferretdb-{}-{LAUNCHER_REV}",
-        version.trim_start_matches('v')
-    ));
-    let label = version.trim_start_matches('v').to_string();
-    if process::is_executable(&bin) {
-        return Ok((bin, label));
-    }
-    let go = find_go().ok_or_else(|| ServiceError::Unavailable {
-        kind,
-        reason: "Go 1.24+ is needed once to build FerretDB (the MongoDB-compatible server) since no `mongod` is on PATH".into(),
-        fix: "install Go (e.g. apt-get install -y golang-go; Go fetches a newer toolchain from the Go module proxy itself), or put a `mongod` on PATH".into(),
-    })?;
-    let src = cache
-        .join("native")
-        .join(format!("ferretdb-{}", version.trim_start_matches('v')));
-    fs::create_dir_all(&src).map_err(|e| io_err("cannot create", &src, e))?;
-    let gomod = format!("module datalab.local/ferretdb\n\ngo 1.24\n\nrequire {module} {version}\n");
-    process::write_atomic(&src.join("main.go"), FERRETDB_MAIN.as_bytes())
-        .map_err(|e| io_err("cannot write", &src, e))?;
-    if fs::read_to_string(src.join("go.mod")).map_or(true, |m| !m.starts_with(&gomod)) {
-        process::write_atomic(&src.join("go.mod"), gomod.as_bytes())
-            .map_err(|e| io_err("cannot write", &src, e))?;
-    }
-    progress(&format!(
-        "building FerretDB {label} from the Go module proxy (first time only, a few minutes)"
-    ));
-    let gopath = cache.join("go");
-    for args in [
-        vec!["mod".to_string(), "tidy".to_string()],
-        vec![
-            "build".to_string(),
-            "-o".to_string(),
-            bin.display().to_string(),
-            ".".to_string(),
-        ],
-    ] {
-        let out = tokio::time::timeout(
-            Duration::from_secs(1200),
-            tokio::process::Command::new(&go)
-                .current_dir(&src)
-                .env("GOPATH", &gopath)
-                .env("GOFLAGS", "-mod=mod")
-                .env("CGO_ENABLED", "0")
-                .args(&args)
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .map_err(|_| other("building FerretDB took more than 20 minutes"))?
-        .map_err(|e| io_err("cannot run", &go, e))?;
-        if !out.status.success() {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = err.lines().rev().take(5).collect();
-            return Err(ServiceError::Unavailable {
-                kind,
-                reason: format!(
-                    "`go {}` failed for FerretDB {label}: {}",
-                    args.join(" "),
-                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
-                ),
-                fix: "check that the Go module proxy is reachable (go env GOPROXY), then run `datalab services install mongodb`".into(),
-            });
-        }
-    }
-    Ok((bin, label))
+    super::ferretdb::launcher(
+        def,
+        cache,
+        progress,
+        "(the MongoDB-compatible server) since no `mongod` is on PATH; or put a `mongod` on PATH",
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------
