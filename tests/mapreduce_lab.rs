@@ -194,3 +194,49 @@ fn the_panel_env_reaches_the_step_command_and_the_panel_sees_the_job() {
     panel.tick(&ctx);
     assert!(panel.log().jobs.is_empty());
 }
+
+/// A step command that runs past its timeout gets SIGTERM before SIGKILL,
+/// so the `datalab mapreduce run` in it kills its tasks (they run in their
+/// own process groups) and removes its working folder.
+#[test]
+fn a_step_timeout_lets_the_job_clean_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    std::fs::write(w.join("in.txt"), "a b c\n".repeat(1000)).unwrap();
+    let cmd = format!(
+        "'{}' mapreduce run --input in.txt --split-size 2K --parallel 2 --mapper 'sleep 300 & echo $$ $! >> pids; cat >/dev/null; wait' --reducer cat --output out",
+        common::datalab_bin().display()
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let out = rt.block_on(datalab::lab::run_command(
+        &cmd,
+        w,
+        &[],
+        Duration::from_secs(3),
+    ));
+    assert!(out.timed_out, "{out:?}");
+    let pids: Vec<i32> = std::fs::read_to_string(w.join("pids"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    assert!(pids.len() >= 4, "the mappers ran: {pids:?}");
+    let t = std::time::Instant::now();
+    let alive = |p: &i32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+    };
+    while pids.iter().any(alive) && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<i32> = pids.iter().copied().filter(alive).collect();
+    assert!(left.is_empty(), "task processes left: {left:?}");
+    let names: Vec<String> = std::fs::read_dir(w)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("datalab-")), "{names:?}");
+}
