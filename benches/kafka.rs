@@ -103,6 +103,7 @@ async fn run(services: Arc<Services>, root: &Path) {
         namespace,
         services: services.clone(),
         check_timeout: Duration::from_secs(5),
+        env: Vec::new(),
     };
 
     let t = Instant::now();

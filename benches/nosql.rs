@@ -60,6 +60,7 @@ async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
         namespace: Namespace::for_learner(&format!("b{tag}{stamp}")),
         services: services.clone(),
         check_timeout: Duration::from_secs(10),
+        env: Vec::new(),
     };
     // Full grade on a warm server (the first one also warms the server up).
     let warm = opts("w");

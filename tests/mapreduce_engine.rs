@@ -97,7 +97,16 @@ proptest! {
         if tiny_memory {
             cfg.memory = 1024;
         }
-        let report = run_job(&cfg, &no_event).unwrap();
+        // Events go through their JSON form, as the TUI reads them.
+        let log = std::sync::Mutex::new(datalab::mapreduce::events::EventLog::default());
+        let report = run_job(&cfg, &|e| {
+            let line = datalab::mapreduce::events::EventLine { job: "j".into(), at_ms: 0, event: e.clone() };
+            log.lock().unwrap().feed(&(serde_json::to_string(&line).unwrap() + "\n"));
+        })
+        .unwrap();
+        let log = log.into_inner().unwrap();
+        prop_assert_eq!(&log.last().unwrap().counters, &report.counters);
+        prop_assert_eq!(log.last().unwrap().reduces.done, reducers);
         let want = reference(&all);
         prop_assert_eq!(read_parts(&out, reducers), want.clone());
         let c = &report.counters;
@@ -514,4 +523,222 @@ fn mappers_know_their_input_file() {
         std::fs::read_to_string(w.join("out/part-00000")).unwrap(),
         "x\ta.txt\ny\tb.txt\n"
     );
+}
+
+/// `datalab mapreduce run` with `DATALAB_MAPREDUCE_EVENTS` set appends its
+/// events as JSON lines; folded back they describe a finished job whose
+/// counters are the job's own. A second job in the same file is told apart.
+#[test]
+fn the_events_file_follows_jobs_and_ends_with_their_counters() {
+    use datalab::mapreduce::events::{EVENTS_ENV, EventLog, Outcome, PhaseState};
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/mapreduce/data/corpus");
+    let events = w.join("events.jsonl");
+    let run = |out: &str, combiner: bool| {
+        let mut args = vec![
+            "--input".to_string(),
+            corpus.display().to_string(),
+            "--mapper".into(),
+            MAPPER.into(),
+            "--reducer".into(),
+            REDUCER.into(),
+            "--reducers".into(),
+            "3".into(),
+            "--split-size".into(),
+            "16K".into(),
+            "--output".into(),
+            out.into(),
+            "--json".into(),
+        ];
+        if combiner {
+            args.extend(["--combiner".to_string(), REDUCER.to_string()]);
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_datalab"))
+            .args(["mapreduce", "run"])
+            .args(&args)
+            .env(EVENTS_ENV, &events)
+            .current_dir(w)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        serde_json::from_value::<Counters>(report["counters"].clone()).unwrap()
+    };
+    let first = run("out1", true);
+    let second = run("out2", false);
+
+    let mut log = EventLog::default();
+    log.feed(&std::fs::read_to_string(&events).unwrap());
+    assert_eq!(log.bad_lines, 0);
+    assert_eq!(log.jobs.len(), 2, "{:#?}", log.jobs);
+    for (job, want, combiner, out) in [
+        (&log.jobs[0], &first, true, "out1"),
+        (&log.jobs[1], &second, false, "out2"),
+    ] {
+        assert_eq!(job.outcome, Outcome::Succeeded);
+        assert_eq!(&job.counters, want);
+        assert_eq!(job.output, out);
+        assert_eq!(job.combiner, combiner);
+        assert!(
+            job.phases.iter().all(|p| matches!(p, PhaseState::Done(_))),
+            "{:?}",
+            job.phases
+        );
+        assert!(want.map_tasks > 1, "several splits: {want:?}");
+        assert_eq!(job.maps.total as u64, want.map_tasks);
+        assert_eq!(job.maps.done as u64, want.map_tasks);
+        assert_eq!(job.reduces.done, 3);
+        assert!(job.maps.running.is_empty() && job.reduces.running.is_empty());
+        assert_eq!(job.maps.bytes_read, want.map_input_bytes);
+        assert_eq!(job.reduces.bytes_read, want.shuffle_bytes);
+        // The sum of the tasks' counters (what is shown while the job runs)
+        // agrees with the job's counters on every task count.
+        assert!(want.combine_input_records > 0 || !combiner);
+    }
+    assert_ne!(log.jobs[0].job, log.jobs[1].job);
+}
+
+/// The event stream of an in-process job folds into the same counters the
+/// job reports, whatever the reducers, split size and combiner.
+#[test]
+fn folded_events_match_the_report() {
+    use datalab::mapreduce::events::{EventLine, EventLog, Outcome};
+    for (reducers, split, combiner) in [(1, 7, false), (4, 64, true), (2, 1 << 20, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.txt");
+        std::fs::write(&input, "a b c a\nb a\n\nmap reduce map\n".repeat(20)).unwrap();
+        let mut cfg = JobConfig::new(vec![input], MAPPER, REDUCER, dir.path().join("out"));
+        cfg.reducers = reducers;
+        cfg.split_size = Some(split);
+        cfg.parallelism = 2;
+        if combiner {
+            cfg.combiner = Some(REDUCER.into());
+        }
+        let log = std::sync::Mutex::new(EventLog::default());
+        let report = run_job(&cfg, &|e| {
+            let line = EventLine {
+                job: "j".into(),
+                at_ms: 0,
+                event: e.clone(),
+            };
+            let text = serde_json::to_string(&line).unwrap();
+            log.lock().unwrap().feed(&format!("{text}\n"));
+        })
+        .unwrap();
+        let log = log.into_inner().unwrap();
+        assert_eq!(log.bad_lines, 0);
+        let job = log.last().unwrap();
+        assert_eq!(job.outcome, Outcome::Succeeded);
+        assert_eq!(job.counters, report.counters);
+        assert_eq!(job.maps.done as u64, report.counters.map_tasks);
+        assert_eq!(job.reduces.done, reducers);
+    }
+}
+
+fn pids_in(file: &Path) -> Vec<i32> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Alive and not a zombie waiting for a parent to reap it.
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Ctrl-C (SIGINT) on a running job: exit 130 with one line, every task
+/// process (and what it started) killed, no working folder left.
+#[test]
+fn sigint_stops_the_job_kills_its_tasks_and_leaves_nothing_behind() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let input = w.join("in");
+    std::fs::create_dir(&input).unwrap();
+    for i in 0..4 {
+        std::fs::write(
+            input.join(format!("f{i}.txt")),
+            "some words here\n".repeat(500),
+        )
+        .unwrap();
+    }
+    // Each mapper records its shell and a grandchild, then takes minutes.
+    let mapper = "sleep 300 & echo $$ $! >> pids; cat >/dev/null; wait";
+    let reducer = "echo $$ >> rpids; cat >/dev/null";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_datalab"))
+        .args(["mapreduce", "run", "--input", "in", "--mapper", mapper])
+        .args(["--reducer", reducer, "--reducers", "2", "--parallel", "2"])
+        .args(["--output", "out"])
+        .current_dir(w)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while pids_in(&w.join("pids")).len() < 4 || pids_in(&w.join("rpids")).len() < 2 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the mappers did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let tasks: Vec<i32> = pids_in(&w.join("pids"))
+        .into_iter()
+        .chain(pids_in(&w.join("rpids")))
+        .collect();
+    assert!(tasks.iter().all(|&p| alive(p)));
+    let work: Vec<_> = std::fs::read_dir(w)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".out.datalab-"))
+        .collect();
+    assert_eq!(
+        work.len(),
+        1,
+        "the job's working folder exists while it runs"
+    );
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let t = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the job did not stop within 20s of SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    let left: Vec<String> = std::fs::read_dir(w)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !left.iter().any(|n| n.contains("datalab-") || n == "out"),
+        "{left:?}"
+    );
+    // Killing is immediate, but the reparented processes may take a moment
+    // to be reaped.
+    let t = std::time::Instant::now();
+    while tasks.iter().any(|&p| alive(p)) && t.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let alive_now: Vec<i32> = tasks.iter().copied().filter(|&p| alive(p)).collect();
+    assert!(alive_now.is_empty(), "task processes left: {alive_now:?}");
 }

@@ -43,6 +43,16 @@ fn run_all(files: &str) -> Vec<StepResult> {
 /// Like [`run_all`], with a change to the workspace and only the first
 /// `steps` steps.
 fn run_with(files: &str, change: impl FnOnce(&Path), steps: usize) -> Vec<StepResult> {
+    run_with_env(files, change, steps, Vec::new())
+}
+
+/// Like [`run_with`], with extra environment for the step commands.
+fn run_with_env(
+    files: &str,
+    change: impl FnOnce(&Path),
+    steps: usize,
+    env: Vec<(String, String)>,
+) -> Vec<StepResult> {
     // Step commands call `datalab`: put this build first on PATH.
     let bin_dir = common::datalab_bin().parent().unwrap().to_path_buf();
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -67,6 +77,7 @@ fn run_with(files: &str, change: impl FnOnce(&Path), steps: usize) -> Vec<StepRe
         namespace: Namespace::none(),
         services: common::services(),
         check_timeout: Duration::from_secs(10),
+        env,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     (0..lab.def.steps.len().min(steps))
@@ -138,4 +149,94 @@ fn a_wrong_count_names_the_key_saw_and_expected() {
     let msg = &r.checks[0].outcome.message;
     assert!(msg.contains("saw") && msg.contains("expected"), "{msg}");
     assert!(msg.contains("wordcount/reducer.py"), "{msg}");
+}
+
+/// The lab screen's MapReduce panel names an events file in the step
+/// command's environment (RunOptions.env); the step's real job writes its
+/// events there and the panel folds them into the finished job.
+#[test]
+fn the_panel_env_reaches_the_step_command_and_the_panel_sees_the_job() {
+    use datalab::mapreduce::events::{EVENTS_ENV, Outcome};
+    use datalab::tui::panel::{LabPanel, PanelCtx};
+    use datalab::tui::panels::mapreduce::{MapReducePanel, fits};
+    let lab = load();
+    assert!(fits(&lab));
+    let mut panel = MapReducePanel::new();
+    let env = panel.run_env();
+    assert_eq!(env.len(), 1);
+    assert_eq!(env[0].0, EVENTS_ENV);
+    let results = run_with_env("solution", |_| {}, 1, env);
+    assert!(results[0].passed(), "{}", describe(&results[0]));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let services = common::services();
+    let ws = tempfile::tempdir().unwrap();
+    let ctx = PanelCtx {
+        lab: &lab,
+        services: &services,
+        namespace: &Namespace::none(),
+        runtime: rt.handle(),
+        workspace: ws.path(),
+        step: 0,
+        checking: false,
+    };
+    panel.tick(&ctx);
+    let jobs = &panel.log().jobs;
+    assert_eq!(jobs.len(), 1, "{jobs:#?}");
+    let job = &jobs[0];
+    assert_eq!(job.outcome, Outcome::Succeeded);
+    assert_eq!(job.output, "out/wordcount");
+    assert_eq!(job.reduces.done, 2);
+    assert!(job.counters.map_output_records > 1000, "{:?}", job.counters);
+
+    // A new check starts over: the file is emptied and the view with it.
+    let _ = panel.run_env();
+    panel.tick(&ctx);
+    assert!(panel.log().jobs.is_empty());
+}
+
+/// A step command that runs past its timeout gets SIGTERM before SIGKILL,
+/// so the `datalab mapreduce run` in it kills its tasks (they run in their
+/// own process groups) and removes its working folder.
+#[test]
+fn a_step_timeout_lets_the_job_clean_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    std::fs::write(w.join("in.txt"), "a b c\n".repeat(1000)).unwrap();
+    let cmd = format!(
+        "'{}' mapreduce run --input in.txt --split-size 2K --parallel 2 --mapper 'sleep 300 & echo $$ $! >> pids; cat >/dev/null; wait' --reducer cat --output out",
+        common::datalab_bin().display()
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let out = rt.block_on(datalab::lab::run_command(
+        &cmd,
+        w,
+        &[],
+        Duration::from_secs(3),
+    ));
+    assert!(out.timed_out, "{out:?}");
+    let pids: Vec<i32> = std::fs::read_to_string(w.join("pids"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    assert!(pids.len() >= 4, "the mappers ran: {pids:?}");
+    let t = std::time::Instant::now();
+    let alive = |p: &i32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+    };
+    while pids.iter().any(alive) && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let left: Vec<i32> = pids.iter().copied().filter(alive).collect();
+    assert!(left.is_empty(), "task processes left: {left:?}");
+    let names: Vec<String> = std::fs::read_dir(w)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains("datalab-")), "{names:?}");
 }

@@ -630,3 +630,287 @@ fn the_agenda_scrolls_to_keep_the_cursor_visible() {
     assert!(h.draw().contains("▸ • lesson    Lesson 1.5.4"));
     insta::assert_snapshot!("home_scrolled", h.draw());
 }
+
+// ------------------------------------------------- the MapReduce live panel
+
+/// A fixed job as the lines `datalab mapreduce run` writes: `upto` cuts it
+/// short (a job still running).
+fn mapreduce_events(upto: usize) -> String {
+    use datalab::mapreduce::events::EventLine;
+    use datalab::mapreduce::{Counters, Event, Phase, TaskKind};
+    let map_c = |i: u64| Counters {
+        map_tasks: 1,
+        map_input_records: 100 + i,
+        map_input_bytes: 4096,
+        map_output_records: 800,
+        map_output_bytes: 6400,
+        combine_input_records: 800,
+        combine_output_records: 90,
+        ..Counters::default()
+    };
+    let red_c = Counters {
+        reduce_tasks: 1,
+        shuffle_bytes: 1000,
+        reduce_input_groups: 80,
+        reduce_input_records: 135,
+        reduce_output_records: 80,
+        reduce_output_bytes: 700,
+        ..Counters::default()
+    };
+    let mut total = Counters::default();
+    for i in 0..3 {
+        total.add(&map_c(i));
+    }
+    total.add(&red_c);
+    total.add(&red_c);
+    total.failed_attempts = 1;
+    total.time.total_ms = 1234;
+    let ms = std::time::Duration::from_millis;
+    let mut ev: Vec<(u64, Event)> = vec![
+        (
+            0,
+            Event::JobStarted {
+                output: "out/wordcount".into(),
+                mapper: "python3 wordcount/mapper.py".into(),
+                reducer: "python3 wordcount/reducer.py".into(),
+                combiner: Some("python3 wordcount/reducer.py".into()),
+                reducers: 2,
+            },
+        ),
+        (
+            0,
+            Event::PhaseStarted {
+                phase: Phase::Split,
+            },
+        ),
+        (
+            3,
+            Event::PhaseFinished {
+                phase: Phase::Split,
+                elapsed: ms(3),
+            },
+        ),
+        (
+            3,
+            Event::Planned {
+                map_tasks: 3,
+                reduce_tasks: 2,
+                input_bytes: 3 * 4096,
+            },
+        ),
+        (4, Event::PhaseStarted { phase: Phase::Map }),
+    ];
+    for i in 0..3usize {
+        let at = 5 + 200 * i as u64;
+        ev.push((
+            at,
+            Event::TaskStarted {
+                kind: TaskKind::Map,
+                task: i,
+                attempt: 1,
+                bytes: 4096,
+            },
+        ));
+        ev.push((
+            at + 50,
+            Event::TaskProgress {
+                kind: TaskKind::Map,
+                task: i,
+                bytes: 4096,
+            },
+        ));
+        if i == 1 {
+            ev.push((
+                at + 60,
+                Event::TaskFailed {
+                    kind: TaskKind::Map,
+                    task: i,
+                    attempt: 1,
+                    will_retry: true,
+                    message: "the mapper `python3 wordcount/mapper.py` exited with status 1."
+                        .into(),
+                },
+            ));
+            ev.push((
+                at + 61,
+                Event::TaskStarted {
+                    kind: TaskKind::Map,
+                    task: i,
+                    attempt: 2,
+                    bytes: 4096,
+                },
+            ));
+        }
+        ev.push((
+            at + 150,
+            Event::TaskFinished {
+                kind: TaskKind::Map,
+                task: i,
+                attempt: 1 + (i == 1) as u32,
+                counters: Box::new(map_c(i as u64)),
+            },
+        ));
+    }
+    ev.extend([
+        (
+            700,
+            Event::PhaseFinished {
+                phase: Phase::Map,
+                elapsed: ms(696),
+            },
+        ),
+        (
+            700,
+            Event::PhaseStarted {
+                phase: Phase::Shuffle,
+            },
+        ),
+        (
+            701,
+            Event::PhaseFinished {
+                phase: Phase::Shuffle,
+                elapsed: ms(1),
+            },
+        ),
+        (
+            701,
+            Event::PhaseStarted {
+                phase: Phase::Reduce,
+            },
+        ),
+        (
+            702,
+            Event::TaskStarted {
+                kind: TaskKind::Reduce,
+                task: 0,
+                attempt: 1,
+                bytes: 1000,
+            },
+        ),
+        (
+            702,
+            Event::TaskStarted {
+                kind: TaskKind::Reduce,
+                task: 1,
+                attempt: 1,
+                bytes: 1000,
+            },
+        ),
+        (
+            900,
+            Event::TaskProgress {
+                kind: TaskKind::Reduce,
+                task: 0,
+                bytes: 1000,
+            },
+        ),
+        (
+            1000,
+            Event::TaskFinished {
+                kind: TaskKind::Reduce,
+                task: 0,
+                attempt: 1,
+                counters: Box::new(red_c.clone()),
+            },
+        ),
+        (
+            1100,
+            Event::TaskProgress {
+                kind: TaskKind::Reduce,
+                task: 1,
+                bytes: 500,
+            },
+        ),
+        (
+            1200,
+            Event::TaskProgress {
+                kind: TaskKind::Reduce,
+                task: 1,
+                bytes: 500,
+            },
+        ),
+        (
+            1220,
+            Event::TaskFinished {
+                kind: TaskKind::Reduce,
+                task: 1,
+                attempt: 1,
+                counters: Box::new(red_c.clone()),
+            },
+        ),
+        (
+            1220,
+            Event::PhaseFinished {
+                phase: Phase::Reduce,
+                elapsed: ms(519),
+            },
+        ),
+        (
+            1220,
+            Event::PhaseStarted {
+                phase: Phase::Commit,
+            },
+        ),
+        (
+            1234,
+            Event::PhaseFinished {
+                phase: Phase::Commit,
+                elapsed: ms(14),
+            },
+        ),
+        (
+            1234,
+            Event::Finished {
+                counters: Box::new(total),
+            },
+        ),
+    ]);
+    ev.into_iter()
+        .take(upto)
+        .map(|(at_ms, event)| {
+            let line = EventLine {
+                job: "4242-1".into(),
+                at_ms,
+                event,
+            };
+            serde_json::to_string(&line).unwrap() + "\n"
+        })
+        .collect()
+}
+
+fn draw_panel(panel: &dyn datalab::tui::panel::LabPanel) -> String {
+    let mut term = Terminal::new(TestBackend::new(80, panel.height())).unwrap();
+    let theme = datalab::tui::theme::Theme::monochrome();
+    term.draw(|f| panel.render(f, f.area(), &theme, false))
+        .unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn snapshot_mapreduce_panel() {
+    use datalab::tui::panels::mapreduce::MapReducePanel;
+    // Mid-job: in the reduce phase, one reducer done, one half way.
+    let running = MapReducePanel::from_events(&mapreduce_events(25));
+    insta::assert_snapshot!("mapreduce_panel_running", draw_panel(&running));
+    let done = MapReducePanel::from_events(&mapreduce_events(usize::MAX));
+    insta::assert_snapshot!("mapreduce_panel_done", draw_panel(&done));
+    let empty = MapReducePanel::new();
+    insta::assert_snapshot!("mapreduce_panel_empty", draw_panel(&empty));
+    // Lines split anywhere arrive whole: the same job as fed at once.
+    let text = mapreduce_events(usize::MAX);
+    let mut log = datalab::mapreduce::events::EventLog::default();
+    for chunk in text.as_bytes().chunks(37) {
+        log.feed(std::str::from_utf8(chunk).unwrap());
+    }
+    assert_eq!(log.jobs, done.log().jobs);
+}

@@ -46,6 +46,7 @@ fn run_options(
         namespace,
         services: ctx.services.clone(),
         check_timeout: CHECK_TIMEOUT,
+        env: Vec::new(),
     })
 }
 

@@ -1,8 +1,10 @@
 //! `datalab mapreduce …`: run a local MapReduce job.
 
 use super::Ctx;
+use crate::mapreduce::events::{EVENTS_ENV, EventWriter};
 use crate::mapreduce::{
-    self, DEFAULT_MAX_ATTEMPTS, DEFAULT_REDUCERS, Event, JobConfig, JobReport, Phase, TaskKind,
+    self, CancelToken, DEFAULT_MAX_ATTEMPTS, DEFAULT_REDUCERS, Event, JobConfig, JobReport, Phase,
+    TaskKind,
 };
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,7 +17,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub enum MapreduceCommand {
     /// Run a MapReduce job: mappers, an optional combiner and reducers are
     /// commands in any language reading lines on stdin and writing
-    /// key<TAB>value lines on stdout (Hadoop Streaming style)
+    /// key<TAB>value lines on stdout (Hadoop Streaming style).
+    ///
+    /// With DATALAB_MAPREDUCE_EVENTS=FILE set, the job's progress events are
+    /// appended to FILE as JSON lines (the TUI's live job view reads them).
+    /// Ctrl-C (or SIGTERM) kills the running tasks, removes the job's working
+    /// folder and exits with 130.
     Run(RunArgs),
 }
 
@@ -87,6 +94,22 @@ fn run_job(a: RunArgs) -> ExitCode {
     if let Some(p) = a.parallel {
         cfg.parallelism = p.max(1);
     }
+    if let Err(e) = stop_on_signals(cfg.cancel.clone()) {
+        eprintln!("warning: Ctrl-C will not clean up the job: {e}");
+    }
+    // The TUI (or anyone) follows the job through this file.
+    let events = std::env::var_os(EVENTS_ENV)
+        .filter(|p| !p.is_empty())
+        .and_then(|p| match EventWriter::append(std::path::Path::new(&p)) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!(
+                    "warning: cannot write the job's events to {} ({EVENTS_ENV}): {e}",
+                    std::path::Path::new(&p).display()
+                );
+                None
+            }
+        });
 
     let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = ProgressBar::new(0);
@@ -104,6 +127,9 @@ fn run_job(a: RunArgs) -> ExitCode {
     let done = [AtomicUsize::new(0), AtomicUsize::new(0)];
     let reducers = cfg.reducers;
     let on_event = |e: &Event| {
+        if let Some(w) = &events {
+            w.write(e);
+        }
         let say = |line: String| match &bar {
             Some(b) => b.println(line),
             None if !a.quiet => eprintln!("{line}"),
@@ -159,6 +185,7 @@ fn run_job(a: RunArgs) -> ExitCode {
         }
     };
     let result = mapreduce::run_job(&cfg, &on_event);
+    drop(events);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -186,6 +213,52 @@ fn run_job(a: RunArgs) -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// How long a cancelled job may take to stop before it is cleaned up here
+/// and the process exits anyway.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// On SIGINT or SIGTERM, cancel the job (its task process groups are
+/// killed and `run_job` returns `Interrupted` after removing its working
+/// folder). A second signal, or a job that does not stop within
+/// [`STOP_GRACE`], removes the working folder here and exits with 130.
+fn stop_on_signals(cancel: CancelToken) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // The handlers are installed now, before any task starts.
+    let (mut int, mut term) = {
+        let _guard = rt.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            rt.block_on(async {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+                cancel.cancel();
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                    _ = tokio::time::sleep(STOP_GRACE) => {}
+                }
+            });
+            cancel.cancel();
+            for d in cancel.workdirs() {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            eprintln!("datalab mapreduce: interrupted; the job's tasks were killed and its working folder removed");
+            std::process::exit(130);
+        })?;
+    Ok(())
 }
 
 fn print_report(r: &JobReport) {

@@ -18,6 +18,10 @@ pub struct RunOptions {
     pub services: Arc<Services>,
     /// Timeout for each client call of a check.
     pub check_timeout: Duration,
+    /// Extra environment for the step's `run` command (after the
+    /// `DATALAB_*` variables, so it may override them), e.g. where a lab
+    /// panel wants a MapReduce job's events.
+    pub env: Vec<(String, String)>,
 }
 
 /// One check's result.
@@ -142,10 +146,14 @@ pub async fn run_command(
             out.timed_out = true;
             #[cfg(unix)]
             if let Some(pid) = pid {
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(pid as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
+                use nix::sys::signal::{Signal, killpg};
+                let group = nix::unistd::Pid::from_raw(pid as i32);
+                // SIGTERM first: a `datalab mapreduce run` then kills its
+                // tasks (in their own process groups) and removes its
+                // working folder; whatever is left is killed after.
+                let _ = killpg(group, Signal::SIGTERM);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let _ = killpg(group, Signal::SIGKILL);
             }
         }
     }
@@ -209,6 +217,7 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
             }
         }
     }
+    env.extend(opts.env.iter().cloned());
     let command = match &step.run {
         Some(cmd) => {
             let timeout = Duration::from_secs(step.timeout.unwrap_or(60));

@@ -2,7 +2,7 @@
 
 use super::buffer::{MAX_BUDGET, Run, SortBuffer};
 use super::merge::{MERGE_FACTOR, Segment, merge_passes, merge_segments};
-use super::process::{collect_stderr, describe_status, for_each_line, spawn, tail};
+use super::process::{collect_stderr, describe_status, for_each_line, reap, spawn, tail};
 use super::split::{InputSplit, list_inputs, plan_splits, reason};
 use super::{
     COUNTERS_FILE, Counters, Event, JobConfig, JobError, JobReport, Phase, TaskKind, partition_of,
@@ -62,8 +62,49 @@ struct MapOutput {
     malformed: Vec<String>,
 }
 
-/// Run a job to the end. Progress goes to `on_event`.
+/// Run a job to the end. Progress goes to `on_event`: first
+/// [`Event::JobStarted`], last [`Event::Finished`] or [`Event::JobFailed`].
 pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobError> {
+    on_event(&Event::JobStarted {
+        output: cfg.output.clone(),
+        mapper: cfg.mapper.clone(),
+        reducer: cfg.reducer.clone(),
+        combiner: cfg.combiner.clone(),
+        reducers: cfg.reducers,
+    });
+    let result = match run_phases(cfg, on_event) {
+        // A task killed by the cancel fails its phase: say why.
+        Err(_) if cfg.cancel.is_cancelled() => Err(JobError::Interrupted),
+        r => r,
+    };
+    if let Err(e) = &result {
+        on_event(&Event::JobFailed {
+            message: e.to_string(),
+        });
+    }
+    result
+}
+
+/// Stop between phases once the job is cancelled.
+fn check_cancel(cfg: &JobConfig) -> Result<(), JobError> {
+    if cfg.cancel.is_cancelled() {
+        Err(JobError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
+/// Keeps the job's working folder known to its cancel token while it
+/// exists.
+struct WorkdirGuard<'a>(&'a JobConfig, PathBuf);
+
+impl Drop for WorkdirGuard<'_> {
+    fn drop(&mut self) {
+        self.0.cancel.remove_workdir(&self.1);
+    }
+}
+
+fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobError> {
     let job_start = Instant::now();
     validate(cfg)?;
     let output = cfg.output.clone();
@@ -125,6 +166,9 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
                 reason(&e)
             ))
         })?;
+    cfg.cancel.add_workdir(work.path());
+    let _guard = WorkdirGuard(cfg, work.path().to_path_buf());
+    check_cancel(cfg)?;
     let spill_dir = work.path().join("spill");
     let out_dir = work.path().join("out");
     for d in [&spill_dir, &out_dir] {
@@ -147,6 +191,7 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
     // overlaps with the map phase, like Hadoop's reducer slow start.
     let reduce_workers = cfg.parallelism.max(1).min(cfg.reducers);
     let warm = WarmReducers(
+        cfg,
         (0..cfg.reducers)
             .map(|p| {
                 Mutex::new(
@@ -182,6 +227,7 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
         elapsed: t.elapsed(),
     });
     let maps = maps?;
+    check_cancel(cfg)?;
     let mut malformed = Vec::new();
     let mut partitions: Vec<Vec<Segment>> = vec![Vec::new(); cfg.reducers];
     for m in maps {
@@ -226,6 +272,8 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
         elapsed: t.elapsed(),
     });
 
+    check_cancel(cfg)?;
+
     // Sort-merge and reduce.
     on_event(&Event::PhaseStarted {
         phase: Phase::Reduce,
@@ -255,6 +303,7 @@ pub fn run_job(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobE
         counters.add(&r);
     }
     counters.failed_attempts = shared.failed_attempts.load(Ordering::Relaxed);
+    check_cancel(cfg)?;
 
     // Commit.
     on_event(&Event::PhaseStarted {
@@ -414,6 +463,9 @@ fn with_retries<T: HasCounters>(
     let max = shared.cfg.max_attempts.max(1);
     let mut attempt = 1;
     loop {
+        if shared.cfg.cancel.is_cancelled() {
+            return Err(": interrupted".into());
+        }
         (shared.on_event)(&Event::TaskStarted {
             kind,
             task,
@@ -432,7 +484,7 @@ fn with_retries<T: HasCounters>(
             }
             Err(f) => {
                 shared.failed_attempts.fetch_add(1, Ordering::Relaxed);
-                let will_retry = f.retry && attempt < max;
+                let will_retry = f.retry && attempt < max && !shared.cfg.cancel.is_cancelled();
                 (shared.on_event)(&Event::TaskFailed {
                     kind,
                     task,
@@ -572,7 +624,7 @@ fn run_collecting<'a>(
     feed: impl FnOnce(ChildStdin) -> io::Result<(u64, u64)> + Send,
 ) -> Result<(Collector<'a>, (u64, u64)), TaskFailure> {
     let cfg = shared.cfg;
-    let mut child = spawn(cmd, cfg.workdir.as_deref(), env)
+    let mut child = spawn(cmd, cfg.workdir.as_deref(), env, &cfg.cancel)
         .map_err(|e| TaskFailure::io(&format!("cannot start the {role} `{cmd}`"), e))?;
     let stdin = child.stdin.take().expect("piped stdin");
     let stdout: ChildStdout = child.stdout.take().expect("piped stdout");
@@ -597,7 +649,7 @@ fn run_collecting<'a>(
         if read_res.is_err() {
             let _ = child.kill();
         }
-        let status = child.wait();
+        let status = reap(&mut child, &cfg.cancel);
         let fed = feed_h
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the input feeder panicked")));
@@ -811,7 +863,7 @@ fn reduce_attempt(
         if copied.is_err() {
             let _ = child.kill();
         }
-        let status = child.wait();
+        let status = reap(&mut child, &cfg.cancel);
         let fed = feed_h
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the reducer feeder panicked")));
@@ -847,27 +899,27 @@ fn spawn_reducer(cfg: &JobConfig, p: usize, attempt: u32) -> io::Result<Child> {
         ("mapreduce_task_id", format!("r_{p:05}_{attempt}")),
         ("DATALAB_TASK", format!("reduce-{p}")),
     ];
-    spawn(&cfg.reducer, cfg.workdir.as_deref(), &env)
+    spawn(&cfg.reducer, cfg.workdir.as_deref(), &env, &cfg.cancel)
 }
 
 /// Reducers started ahead of the reduce phase; the ones never used (the
 /// job failed first) are killed when this is dropped.
-struct WarmReducers(Vec<Mutex<Option<Child>>>);
+struct WarmReducers<'a>(&'a JobConfig, Vec<Mutex<Option<Child>>>);
 
-impl WarmReducers {
+impl WarmReducers<'_> {
     fn take(&self, p: usize) -> Option<Child> {
-        self.0
+        self.1
             .get(p)
             .and_then(|m| m.lock().unwrap_or_else(|e| e.into_inner()).take())
     }
 }
 
-impl Drop for WarmReducers {
+impl Drop for WarmReducers<'_> {
     fn drop(&mut self) {
-        for m in &self.0 {
+        for m in &self.1 {
             if let Some(mut c) = m.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 let _ = c.kill();
-                let _ = c.wait();
+                let _ = reap(&mut c, &self.0.cancel);
             }
         }
     }

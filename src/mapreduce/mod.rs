@@ -24,11 +24,14 @@
 //! No UI here: progress goes out as [`Event`]s through a callback.
 
 mod buffer;
+mod cancel;
+pub mod events;
 mod job;
 mod merge;
 mod process;
 mod split;
 
+pub use cancel::CancelToken;
 pub use job::run_job;
 pub use split::{InputSplit, plan_splits};
 
@@ -75,6 +78,9 @@ pub struct JobConfig {
     pub parallelism: usize,
     /// Where the commands run (default: the current folder).
     pub workdir: Option<PathBuf>,
+    /// Stops the job from another thread (a signal handler): its task
+    /// processes are killed and its working folder removed.
+    pub cancel: CancelToken,
 }
 
 impl JobConfig {
@@ -98,6 +104,7 @@ impl JobConfig {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             parallelism: default_parallelism(),
             workdir: None,
+            cancel: CancelToken::default(),
         }
     }
 }
@@ -126,14 +133,20 @@ pub enum JobError {
     /// A task failed for good, or the engine hit an I/O error.
     #[error("{0}")]
     Failed(String),
+    /// Stopped through [`JobConfig::cancel`] (Ctrl-C); nothing was left
+    /// behind.
+    #[error("interrupted: the job was stopped, its tasks killed and its working folder removed")]
+    Interrupted,
 }
 
 impl JobError {
-    /// 2 for usage errors, 1 for failed jobs.
+    /// 2 for usage errors, 1 for failed jobs, 130 (like a shell after
+    /// Ctrl-C) for interrupted ones.
     pub fn exit_code(&self) -> u8 {
         match self {
             JobError::Usage(_) => 2,
             JobError::Failed(_) => 1,
+            JobError::Interrupted => 130,
         }
     }
 }
@@ -295,10 +308,19 @@ impl TaskKind {
     }
 }
 
-/// What a running job reports, for progress bars and the TUI.
-#[derive(Clone, Debug, Serialize)]
+/// What a running job reports, for progress bars and the TUI (which reads
+/// them as JSON lines, see [`events`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// The first event of every job.
+    JobStarted {
+        output: PathBuf,
+        mapper: String,
+        reducer: String,
+        combiner: Option<String>,
+        reducers: usize,
+    },
     /// The splits are known.
     Planned {
         map_tasks: usize,
@@ -340,6 +362,10 @@ pub enum Event {
     },
     Finished {
         counters: Box<Counters>,
+    },
+    /// The last event of a job that did not finish.
+    JobFailed {
+        message: String,
     },
 }
 

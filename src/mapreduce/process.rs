@@ -1,5 +1,6 @@
 //! Running a task's command with its stdin, stdout and stderr as pipes.
 
+use super::CancelToken;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
@@ -8,8 +9,15 @@ use std::thread::ScopedJoinHandle;
 /// How much of a task's stderr is kept for error messages.
 const STDERR_KEEP: usize = 16 * 1024;
 
-/// Start `sh -c cmd` with piped stdio.
-pub fn spawn(cmd: &str, cwd: Option<&Path>, env: &[(&str, String)]) -> io::Result<Child> {
+/// Start `sh -c cmd` with piped stdio, as the leader of its own process
+/// group (registered with `cancel` until [`reap`]), so a cancel kills it
+/// and everything it started.
+pub fn spawn(
+    cmd: &str,
+    cwd: Option<&Path>,
+    env: &[(&str, String)],
+    cancel: &CancelToken,
+) -> io::Result<Child> {
     let mut c = Command::new("sh");
     c.arg("-c")
         .arg(cmd)
@@ -22,7 +30,21 @@ pub fn spawn(cmd: &str, cwd: Option<&Path>, env: &[(&str, String)]) -> io::Resul
     for (k, v) in env {
         c.env(k, v);
     }
-    c.spawn()
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        c.process_group(0);
+    }
+    let child = c.spawn()?;
+    cancel.register(child.id());
+    Ok(child)
+}
+
+/// Wait for a task process and forget its group.
+pub fn reap(child: &mut Child, cancel: &CancelToken) -> io::Result<ExitStatus> {
+    let status = child.wait();
+    cancel.unregister(child.id());
+    status
 }
 
 /// Read a stderr pipe to the end in a scoped thread and keep its tail.

@@ -253,6 +253,7 @@ fn start_check(s: &mut LabState, ctx: &mut Ctx, lab: &Lab) {
     let workspace = s.workspace.clone();
     let services = ctx.services.clone();
     let namespace = ctx.namespace.clone();
+    let env = s.panel.as_ref().map(|p| p.run_env()).unwrap_or_default();
     ctx.runtime.spawn(async move {
         let lab2 = lab.clone();
         let ws = workspace.clone();
@@ -271,6 +272,7 @@ fn start_check(s: &mut LabState, ctx: &mut Ctx, lab: &Lab) {
                     namespace,
                     services,
                     check_timeout: CHECK_TIMEOUT,
+                    env,
                 };
                 Ok(run_step(&lab, step, &opts).await)
             }

@@ -53,11 +53,18 @@ pub trait LabPanel {
     fn tick(&mut self, ctx: &PanelCtx) {
         let _ = ctx;
     }
+    /// Extra environment for a step's `run` command, asked for when the
+    /// learner starts a check (e.g. where to write a job's events so the
+    /// panel can follow it live).
+    fn run_env(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
-/// The panel for a lab, if one fits. None for now: service panels plug in
-/// here.
+/// The panel for a lab, if one fits.
 pub fn for_lab(lab: &Lab) -> Option<Box<dyn LabPanel>> {
-    let _ = lab;
+    if super::panels::mapreduce::fits(lab) {
+        return Some(Box::new(super::panels::mapreduce::MapReducePanel::new()));
+    }
     None
 }

@@ -77,6 +77,7 @@ pub fn workspace(files: &str, tag: &str) -> Workspace {
         namespace: unique_ns(tag),
         services: crate::common::services(),
         check_timeout: Duration::from_secs(5),
+        env: Vec::new(),
     };
     Workspace { dir, lab, opts }
 }

@@ -82,6 +82,7 @@ impl Grader {
                 namespace: ns,
                 services: common::services(),
                 check_timeout: Duration::from_secs(10),
+                env: Vec::new(),
             },
             _data: data,
         }
