@@ -55,9 +55,14 @@ pub trait LabPanel {
     }
 }
 
-/// The panel for a lab, if one fits. None for now: service panels plug in
-/// here.
+/// The panel for a lab, if one fits: service panels plug in here.
 pub fn for_lab(lab: &Lab) -> Option<Box<dyn LabPanel>> {
-    let _ = lab;
+    use crate::services::ServiceKind;
+    if lab.def.services.contains(&ServiceKind::Mongodb) {
+        return Some(Box::new(super::panels::mongo::MongoPanel::new()));
+    }
+    if lab.def.services.contains(&ServiceKind::Cassandra) {
+        return Some(Box::new(super::panels::cql::CqlPanel::new()));
+    }
     None
 }
