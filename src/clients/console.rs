@@ -357,9 +357,9 @@ pub fn cql_table(rows: &cql::Rows) -> Table {
     let mut summary = plural(rows.rows.len(), "row");
     if let Some(applied) = rows.applied() {
         summary = if applied {
-            "[applied] true: the condition held and the write was made".into()
+            "[applied] true: the write was made".into()
         } else {
-            "[applied] false: the condition did not hold, nothing was written".into()
+            "[applied] false: the condition did not hold".into()
         };
     }
     Table {

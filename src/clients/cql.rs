@@ -364,6 +364,16 @@ pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, C
     if let Some(s) = map.lock().ok().and_then(|m| m.get(contact).cloned()) {
         return Ok(s);
     }
+    let s = own_session(contact, timeout).await?;
+    if let Ok(mut m) = map.lock() {
+        m.insert(contact.to_string(), s.clone());
+    }
+    Ok(s)
+}
+
+/// A session of the caller's own, not shared: `USE` on it changes no one
+/// else's keyspace (a prompt that lives next to running checks needs this).
+pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session>, CqlError> {
     let points: Vec<String> = contact.split(',').map(|s| s.trim().to_string()).collect();
     let profile = ExecutionProfile::builder()
         .request_timeout(Some(timeout.max(Duration::from_secs(10))))
@@ -377,31 +387,21 @@ pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, C
     // Built on the driver runtime so its connection tasks outlive the
     // caller's runtime (see `driver_runtime`).
     let built = super::driver_runtime().spawn(async move { builder.build().await });
-    let s = match tokio::time::timeout(timeout + Duration::from_secs(2), built).await {
-        Ok(Ok(Ok(s))) => Arc::new(s),
-        Ok(Err(e)) => {
-            return Err(CqlError::Connect {
-                address: contact.into(),
-                reason: e.to_string(),
-            });
-        }
-        Ok(Ok(Err(e))) => {
-            return Err(CqlError::Connect {
-                address: contact.into(),
-                reason: e.to_string(),
-            });
-        }
-        Err(_) => {
-            return Err(CqlError::Connect {
-                address: contact.into(),
-                reason: format!("no answer within {timeout:?}"),
-            });
-        }
-    };
-    if let Ok(mut m) = map.lock() {
-        m.insert(contact.to_string(), s.clone());
+    match tokio::time::timeout(timeout + Duration::from_secs(2), built).await {
+        Ok(Ok(Ok(s))) => Ok(Arc::new(s)),
+        Ok(Err(e)) => Err(CqlError::Connect {
+            address: contact.into(),
+            reason: e.to_string(),
+        }),
+        Ok(Ok(Err(e))) => Err(CqlError::Connect {
+            address: contact.into(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(CqlError::Connect {
+            address: contact.into(),
+            reason: format!("no answer within {timeout:?}"),
+        }),
     }
-    Ok(s)
 }
 
 fn db_error(e: &ExecutionError) -> Option<(&DbError, &str)> {

@@ -28,8 +28,9 @@ pub struct CqlPanel {
     pub prompt: Prompt,
     /// The learner's keyspace in use (`USE`), without the namespace.
     pub keyspace: Option<String>,
-    /// One runner for the panel's life: its consistency level and keyspace
-    /// carry from one line to the next, as in cqlsh.
+    /// One runner (and session) for the panel's life: its consistency level
+    /// and keyspace carry from one line to the next, as in cqlsh, and its
+    /// `USE` changes no check's keyspace.
     runner: Arc<tokio::sync::Mutex<Option<Runner>>>,
     tx: Sender<Done>,
     rx: Receiver<Done>,
@@ -87,7 +88,7 @@ impl CqlPanel {
                 let mut guard = runner.lock().await;
                 if guard.is_none() {
                     let contact = contact(&services).await?;
-                    let session = cql::session(&contact, TIMEOUT)
+                    let session = cql::own_session(&contact, TIMEOUT)
                         .await
                         .map_err(|e| e.to_string())?;
                     *guard = Some(Runner::new(session, ns.clone(), &base, TIMEOUT));

@@ -67,11 +67,13 @@ impl MongoPanel {
     }
 
     /// Parse a line and start it in the background; a bad line is shown at
-    /// once.
+    /// once and stays in the prompt.
     pub fn submit(&mut self, line: &str, ctx: &PanelCtx) {
         let parsed = match console::parse_mongo_line(line, ctx.workspace) {
             Ok(p) => p,
             Err(e) => {
+                // Nothing ran: the line stays to be fixed.
+                self.prompt.restore(line);
                 self.prompt.show(Err(e), Duration::ZERO);
                 return;
             }

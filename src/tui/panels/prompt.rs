@@ -82,6 +82,11 @@ impl Prompt {
         };
     }
 
+    /// Put a submitted line back to be fixed (it did not run).
+    pub fn restore(&mut self, line: &str) {
+        self.set_input(line.to_string());
+    }
+
     fn byte_at(&self, chars: usize) -> usize {
         self.input
             .char_indices()
