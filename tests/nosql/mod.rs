@@ -195,7 +195,12 @@ pub async fn panel_line<P: datalab::tui::panel::LabPanel>(
     line: &str,
     busy: fn(&P) -> bool,
 ) {
-    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    // Start from an empty line (a bad line stays in the prompt to be fixed).
+    p.handle_key(
+        &KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
+        ctx,
+    );
     for c in line.chars() {
         assert!(p.handle_key(&KeyEvent::from(KeyCode::Char(c)), ctx));
     }
