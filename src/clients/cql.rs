@@ -423,11 +423,25 @@ fn map_exec(e: ExecutionError) -> CqlError {
     }
     match e {
         ExecutionError::RequestTimeout(d) => CqlError::Timeout(d),
-        ExecutionError::ConnectionPoolError(p) => CqlError::Other(format!(
-            "lost the connection to Cassandra ({p}); is it still running? (`datalab services status`)"
-        )),
+        ExecutionError::ConnectionPoolError(p) => lost(p),
+        ExecutionError::LastAttemptError(
+            a @ (RequestAttemptError::BrokenConnectionError(_)
+            | RequestAttemptError::UnableToAllocStreamId),
+        ) => lost(a),
+        ExecutionError::PrepareError(PrepareError::AllAttemptsFailed {
+            first_attempt:
+                a @ (RequestAttemptError::BrokenConnectionError(_)
+                | RequestAttemptError::UnableToAllocStreamId),
+        }) => lost(a),
         other => CqlError::Other(other.to_string()),
     }
+}
+
+/// The server went away under a request (stopped, crashed, restarted).
+fn lost(why: impl std::fmt::Display) -> CqlError {
+    CqlError::Other(format!(
+        "lost the connection to Cassandra ({why}); is it still running? (`datalab services status`)"
+    ))
 }
 
 /// Parse a consistency level name (`ONE`, `quorum`, `LOCAL_QUORUM`…).
@@ -507,9 +521,12 @@ pub async fn syntax_check(session: &Session, cql: &str, timeout: Duration) -> Re
             message: m,
             syntax: true,
         }),
-        Ok(Err(PrepareError::ConnectionPoolError(p))) => Err(CqlError::Other(format!(
-            "lost the connection to Cassandra ({p}); is it still running? (`datalab services status`)"
-        ))),
+        Ok(Err(PrepareError::ConnectionPoolError(p))) => Err(lost(p)),
+        Ok(Err(PrepareError::AllAttemptsFailed {
+            first_attempt:
+                a @ (RequestAttemptError::BrokenConnectionError(_)
+                | RequestAttemptError::UnableToAllocStreamId),
+        })) => Err(lost(a)),
         Ok(Err(_)) => Ok(()),
     }
 }
