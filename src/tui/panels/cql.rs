@@ -99,6 +99,12 @@ impl CqlPanel {
                     .session
                     .get_keyspace()
                     .map(|k| ns.strip(&k).unwrap_or(&k).to_string());
+                if out.as_ref().is_err_and(|e| server_gone(e)) {
+                    // The next line connects afresh (a restarted server may
+                    // have a new address); its keyspace needs USE again.
+                    *guard = None;
+                    keyspace = None;
+                }
                 out
             })
             .await
@@ -111,6 +117,10 @@ impl CqlPanel {
             let _ = tx.send((r, started.elapsed(), keyspace));
         });
     }
+}
+
+fn server_gone(e: &str) -> bool {
+    e.contains("lost the connection") || e.contains("did not answer") || e.contains("cannot reach")
 }
 
 fn first_word(line: &str) -> String {
