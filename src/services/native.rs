@@ -271,8 +271,18 @@ fn find_go() -> Option<PathBuf> {
     })
 }
 
-/// Bumped whenever `FERRETDB_MAIN` changes, so cached launchers are rebuilt.
-const LAUNCHER_REV: &str = "r2";
+/// Bumped whenever `FERRETDB_MAIN` or the way it is built changes, so cached
+/// launchers are rebuilt. r3: built with Go's JSON v2 (see `GO_EXPERIMENT`).
+const LAUNCHER_REV: &str = "r3";
+
+/// FerretDB's SQLite backend stores documents as JSON and decodes every one a
+/// query reads with `encoding/json` (a lab check reads the whole collection:
+/// only string/ObjectId `_id` filters are pushed down to SQL). Built with
+/// Go's JSON v2 behind the v1 API, that decoding is about a quarter faster
+/// (measured: MongoDB lab queries 123 → 88 ms p50 on a loaded 2-core box).
+/// Go 1.25+ knows the experiment; go.mod asks for 1.25 so an older `go`
+/// fetches a newer toolchain from the module proxy.
+const GO_EXPERIMENT: &str = "jsonv2";
 
 const FERRETDB_MAIN: &str = r#"// datalab's launcher for FerretDB v1 (SQLite backend), built from the Go
 // module proxy by datalab. Generated: safe to delete (it is rebuilt).
@@ -350,7 +360,7 @@ async fn ferretdb_binary(
         .join("native")
         .join(format!("ferretdb-{}", version.trim_start_matches('v')));
     fs::create_dir_all(&src).map_err(|e| io_err("cannot create", &src, e))?;
-    let gomod = format!("module datalab.local/ferretdb\n\ngo 1.24\n\nrequire {module} {version}\n");
+    let gomod = format!("module datalab.local/ferretdb\n\ngo 1.25\n\nrequire {module} {version}\n");
     process::write_atomic(&src.join("main.go"), FERRETDB_MAIN.as_bytes())
         .map_err(|e| io_err("cannot write", &src, e))?;
     if fs::read_to_string(src.join("go.mod")).map_or(true, |m| !m.starts_with(&gomod)) {
@@ -377,6 +387,7 @@ async fn ferretdb_binary(
                 .env("GOPATH", &gopath)
                 .env("GOFLAGS", "-mod=mod")
                 .env("CGO_ENABLED", "0")
+                .env("GOEXPERIMENT", GO_EXPERIMENT)
                 .args(&args)
                 .kill_on_drop(true)
                 .output(),
