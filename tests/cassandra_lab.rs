@@ -183,3 +183,97 @@ async fn grade_reports_one_junit_case_per_check_and_the_same_result_twice() {
     assert_eq!((c1, c2), (0, 0));
     assert_eq!(statuses(&j1), statuses(&j2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cql_panel_runs_statements_in_the_learners_keyspace() {
+    use datalab::services::{ServiceKind, UpOptions};
+    use datalab::tui::panel::{LabPanel, PanelCtx};
+    use datalab::tui::panels::cql::CqlPanel;
+    let lab = lab(LAB);
+    let services = common::services();
+    services
+        .ensure(ServiceKind::Cassandra, &UpOptions::default())
+        .await
+        .expect("Cassandra");
+    let ns = fresh_namespace("cpanel");
+    let ws = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let ctx = PanelCtx {
+        lab: &lab,
+        services: &services,
+        namespace: &ns,
+        runtime: &rt,
+        workspace: ws.path(),
+        step: 0,
+        checking: false,
+    };
+    let mut p = CqlPanel::new();
+    let busy = |p: &CqlPanel| p.busy();
+    let ok = |p: &CqlPanel| {
+        p.table()
+            .cloned()
+            .unwrap_or_else(|| panic!("{:?}", p.error()))
+    };
+
+    panel_line(
+        &mut p,
+        &ctx,
+        "CREATE KEYSPACE IF NOT EXISTS shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+        busy,
+    )
+    .await;
+    assert_eq!(ok(&p).summary, "done");
+    // USE works on the panel's own session and shows the learner's name.
+    panel_line(&mut p, &ctx, "USE shop", busy).await;
+    ok(&p);
+    assert_eq!(p.title(), "CQL · shop");
+    panel_line(
+        &mut p,
+        &ctx,
+        "CREATE TABLE IF NOT EXISTS users (id int PRIMARY KEY, name text)",
+        busy,
+    )
+    .await;
+    ok(&p);
+    panel_line(
+        &mut p,
+        &ctx,
+        "INSERT INTO users (id, name) VALUES (1, 'ada')",
+        busy,
+    )
+    .await;
+    ok(&p);
+    panel_line(&mut p, &ctx, "SELECT id, name FROM users", busy).await;
+    let t = ok(&p);
+    assert_eq!(t.columns, ["id", "name"]);
+    assert_eq!(t.rows, [["1", "ada"]]);
+    // The qualified name is the learner's keyspace too.
+    panel_line(
+        &mut p,
+        &ctx,
+        "SELECT name FROM shop.users WHERE id = 1",
+        busy,
+    )
+    .await;
+    assert_eq!(ok(&p).rows, [["ada"]]);
+    // A lightweight transaction says whether it applied.
+    panel_line(
+        &mut p,
+        &ctx,
+        "INSERT INTO users (id, name) VALUES (1, 'bob') IF NOT EXISTS",
+        busy,
+    )
+    .await;
+    let t = ok(&p);
+    assert_eq!(t.columns[0], "[applied]");
+    assert!(t.summary.starts_with("[applied] false"), "{t:?}");
+    // Errors are the server's own text.
+    panel_line(&mut p, &ctx, "SELECT * FROM nosuch", busy).await;
+    let e = p.error().expect("an error").to_lowercase();
+    assert!(e.contains("nosuch"), "{e}");
+    panel_line(&mut p, &ctx, "SELEC name FROM users", busy).await;
+    let e = p.error().expect("an error").to_lowercase();
+    assert!(e.contains("selec"), "{e}");
+    panel_line(&mut p, &ctx, "DROP KEYSPACE shop", busy).await;
+    ok(&p);
+}

@@ -181,3 +181,96 @@ async fn grade_reports_one_junit_case_per_check_and_the_same_result_twice() {
     assert_eq!((c1, c2), (1, 1));
     assert_eq!(statuses(&j1), statuses(&j2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_query_panel_shows_finds_pipelines_and_indexes_as_tables() {
+    use datalab::clients::mongo;
+    use datalab::services::{ServiceKind, UpOptions};
+    use datalab::tui::panel::PanelCtx;
+    use datalab::tui::panels::mongo::MongoPanel;
+    use mongodb::bson::doc;
+    let lab = lab(LAB);
+    let services = common::services();
+    let ep = services
+        .ensure(ServiceKind::Mongodb, &UpOptions::default())
+        .await
+        .expect("MongoDB");
+    let ns = fresh_namespace("mpanel");
+    let db = ns.database("lab");
+    let m = mongo::connect(ep.mongodb_uri(), std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    m.insert_many(
+        &db,
+        "tweets",
+        vec![
+            doc! {"_id": 1, "lang": "en", "user": "ada", "likes": 5, "place": {"city": "Milano"}},
+            doc! {"_id": 2, "lang": "it", "user": "bob", "likes": 2},
+            doc! {"_id": 3, "lang": "en", "user": "cy", "likes": 9},
+        ],
+    )
+    .await
+    .unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let ctx = PanelCtx {
+        lab: &lab,
+        services: &services,
+        namespace: &ns,
+        runtime: &rt,
+        workspace: ws.path(),
+        step: 0,
+        checking: false,
+    };
+    let mut p = MongoPanel::new();
+    let busy = |p: &MongoPanel| p.busy();
+
+    panel_line(
+        &mut p,
+        &ctx,
+        r#"find tweets {"lang": "en"} --limit 5"#,
+        busy,
+    )
+    .await;
+    let t = p.table().unwrap_or_else(|| panic!("{:?}", p.error()));
+    assert_eq!(t.columns, ["_id", "lang", "user", "likes", "place"]);
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(t.rows[0][4], r#"{"city":"Milano"}"#);
+    assert_eq!(t.summary, "2 documents");
+
+    panel_line(
+        &mut p,
+        &ctx,
+        r#"aggregate tweets [{"$group": {"_id": "$lang", "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}]"#,
+        busy,
+    )
+    .await;
+    let t = p.table().unwrap_or_else(|| panic!("{:?}", p.error()));
+    assert_eq!(t.columns, ["_id", "n"]);
+    assert_eq!(t.rows, [["en", "2"], ["it", "1"]]);
+
+    panel_line(&mut p, &ctx, "indexes tweets", busy).await;
+    let t = p.table().unwrap_or_else(|| panic!("{:?}", p.error()));
+    let name = t.columns.iter().position(|c| c == "name").unwrap();
+    assert!(t.rows.iter().any(|r| r[name] == "_id_"), "{t:?}");
+
+    panel_line(&mut p, &ctx, r#"explain tweets {"user": "ada"}"#, busy).await;
+    let t = p.table().unwrap_or_else(|| panic!("{:?}", p.error()));
+    assert_eq!(t.rows[0][0], "server");
+
+    // Bad JSON: where in the line, and nothing runs.
+    panel_line(&mut p, &ctx, r#"find tweets {"lang": }"#, busy).await;
+    let e = p.error().expect("an error line");
+    assert!(e.starts_with("1:22:"), "{e}");
+    // A server-side refusal keeps the server's words.
+    panel_line(
+        &mut p,
+        &ctx,
+        r#"aggregate tweets [{"$nosuchstage": {}}]"#,
+        busy,
+    )
+    .await;
+    let e = p.error().expect("an error line");
+    assert!(e.contains("nosuchstage"), "{e}");
+    m.drop(&db, "tweets").await.unwrap();
+}

@@ -4,7 +4,7 @@
 //! reads statements from standard input.
 
 use super::Ctx;
-use super::mongo::text_table;
+use crate::clients::console;
 use crate::clients::cql::{self, Runner};
 use crate::services::{ServiceKind, UpOptions};
 use clap::Args;
@@ -66,21 +66,9 @@ fn print_rows(rows: &cql::Rows, json: bool) {
         }
         return;
     }
-    let cells: Vec<Vec<String>> = rows
-        .rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|v| v.clone().unwrap_or_else(|| "null".into()))
-                .collect()
-        })
-        .collect();
-    print!("{}", text_table(&rows.columns, &cells));
-    println!(
-        "({} row{})",
-        rows.rows.len(),
-        if rows.rows.len() == 1 { "" } else { "s" }
-    );
+    let t = console::cql_table(rows);
+    print!("{}", console::text_table(&t.columns, &t.rows));
+    println!("({})", console::plural(t.rows.len(), "row"));
 }
 
 pub async fn run(a: CqlArgs, ctx: &Ctx) -> ExitCode {

@@ -3,6 +3,7 @@
 //! (`--db lab` is `<namespace>_lab` on a shared server).
 
 use super::Ctx;
+use crate::clients::console;
 use crate::clients::mongo::{self, FileError, FindSpec, Mongo, UpdateSpec};
 use crate::services::{ServiceKind, UpOptions};
 use clap::{Args, Subcommand};
@@ -29,11 +30,11 @@ pub struct MongoArgs {
 #[derive(Subcommand, Debug)]
 pub enum MongoCmd {
     /// Find documents: QUERY or --file holds {"filter", "projection", "sort", "limit", "skip"} (or just a filter)
-    Find(QueryArgs),
+    Find(FindArgs),
     /// Run an aggregation pipeline ([{"$match": …}, …])
     Aggregate(QueryArgs),
     /// Explain a find (executionStats): plan stages and documents examined
-    Explain(QueryArgs),
+    Explain(FindArgs),
     /// List a collection's indexes, or create one with --create
     Indexes {
         collection: String,
@@ -83,6 +84,36 @@ pub struct QueryArgs {
     pub file: Option<PathBuf>,
 }
 
+/// A find's query, with `--limit`/`--skip` overriding the query's own.
+#[derive(Args, Debug)]
+pub struct FindArgs {
+    #[command(flatten)]
+    pub q: QueryArgs,
+    /// Return at most N documents
+    #[arg(long)]
+    pub limit: Option<i64>,
+    /// Skip the first N documents
+    #[arg(long)]
+    pub skip: Option<u64>,
+}
+
+impl FindArgs {
+    fn spec(&self) -> Result<FindSpec, String> {
+        let b = self
+            .q
+            .bson(Some(Bson::Document(Document::new())))
+            .map_err(|e| e.to_string())?;
+        let mut spec = FindSpec::from_bson(&b)?;
+        if self.limit.is_some() {
+            spec.limit = self.limit;
+        }
+        if self.skip.is_some() {
+            spec.skip = self.skip;
+        }
+        Ok(spec)
+    }
+}
+
 impl QueryArgs {
     fn bson(&self, default: Option<Bson>) -> Result<Bson, FileError> {
         match (&self.query, &self.file) {
@@ -112,69 +143,16 @@ pub async fn endpoint(ctx: &Ctx) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn cell(b: &Bson) -> String {
-    let s = match b {
-        Bson::String(s) => s.clone(),
-        other => other.clone().into_relaxed_extjson().to_string(),
-    };
-    let s = s.replace('\n', " ");
-    if s.chars().count() > 40 {
-        format!("{}…", s.chars().take(39).collect::<String>())
-    } else {
-        s
-    }
-}
-
-/// Documents as a table (columns = top-level fields in order of appearance).
+/// Documents as a table (columns = top-level fields in order of appearance,
+/// cells cut at 40 characters).
 pub fn table(docs: &[Document]) -> String {
-    let mut cols: Vec<String> = Vec::new();
-    for d in docs {
-        for k in d.keys() {
-            if !cols.contains(k) {
-                cols.push(k.clone());
-            }
-        }
-    }
-    let rows: Vec<Vec<String>> = docs
+    let t = console::docs_table(docs);
+    let rows: Vec<Vec<String>> = t
+        .rows
         .iter()
-        .map(|d| {
-            cols.iter()
-                .map(|c| d.get(c).map(cell).unwrap_or_default())
-                .collect()
-        })
+        .map(|r| r.iter().map(|c| console::truncate(c, 40)).collect())
         .collect();
-    text_table(&cols, &rows)
-}
-
-/// A plain text table.
-pub fn text_table(cols: &[String], rows: &[Vec<String>]) -> String {
-    let mut w: Vec<usize> = cols.iter().map(|c| c.chars().count()).collect();
-    for r in rows {
-        for (i, v) in r.iter().enumerate() {
-            w[i] = w[i].max(v.chars().count());
-        }
-    }
-    let line = |vals: &[String]| {
-        vals.iter()
-            .enumerate()
-            .map(|(i, v)| format!("{v:<width$}", width = w[i]))
-            .collect::<Vec<_>>()
-            .join(" | ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = line(cols) + "\n";
-    out += &w
-        .iter()
-        .map(|n| "-".repeat(*n))
-        .collect::<Vec<_>>()
-        .join("-+-");
-    out.push('\n');
-    for r in rows {
-        out += &line(r);
-        out.push('\n');
-    }
-    out
+    console::text_table(&t.columns, &rows)
 }
 
 fn print_docs(docs: &[Document], json: bool) {
@@ -184,11 +162,7 @@ fn print_docs(docs: &[Document], json: bool) {
         }
     } else {
         print!("{}", table(docs));
-        println!(
-            "({} document{})",
-            docs.len(),
-            if docs.len() == 1 { "" } else { "s" }
-        );
+        println!("({})", console::plural(docs.len(), "document"));
     }
 }
 
@@ -215,28 +189,23 @@ pub async fn run(a: MongoArgs, ctx: &Ctx) -> ExitCode {
     };
     let db = ctx.namespace.database(&a.db);
     match a.cmd {
-        MongoCmd::Find(q) => {
-            let spec = match q.bson(Some(Bson::Document(Document::new()))) {
-                Ok(b) => match FindSpec::from_bson(&b) {
-                    Ok(s) => s,
-                    Err(e) => return fail(e),
-                },
+        MongoCmd::Find(f) => {
+            let spec = match f.spec() {
+                Ok(s) => s,
                 Err(e) => return fail(e),
             };
-            match m.find(&db, &q.collection, &spec).await {
+            match m.find(&db, &f.q.collection, &spec).await {
                 Ok(d) => print_docs(&d, a.json),
                 Err(e) => return fail(e),
             }
         }
         MongoCmd::Aggregate(q) => {
-            let pipeline: Vec<Document> = match q.bson(None) {
-                Ok(Bson::Array(st)) => {
-                    match st.into_iter().map(|s| as_doc(s, "a stage")).collect() {
-                        Ok(p) => p,
-                        Err(e) => return fail(e),
-                    }
-                }
-                Ok(_) => return fail("a pipeline is an array of stages: [{\"$match\": …}, …]"),
+            let pipeline = match q
+                .bson(None)
+                .map_err(|e| e.to_string())
+                .and_then(console::pipeline_from_bson)
+            {
+                Ok(p) => p,
                 Err(e) => return fail(e),
             };
             match m.aggregate(&db, &q.collection, pipeline).await {
@@ -244,24 +213,17 @@ pub async fn run(a: MongoArgs, ctx: &Ctx) -> ExitCode {
                 Err(e) => return fail(e),
             }
         }
-        MongoCmd::Explain(q) => {
-            let spec = match q
-                .bson(Some(Bson::Document(Document::new())))
-                .map_err(|e| e.to_string())
-                .and_then(|b| FindSpec::from_bson(&b))
-            {
+        MongoCmd::Explain(f) => {
+            let spec = match f.spec() {
                 Ok(s) => s,
                 Err(e) => return fail(e),
             };
-            match m.explain_find(&db, &q.collection, &spec, None).await {
+            match m.explain_find(&db, &f.q.collection, &spec, None).await {
                 Ok(e) if a.json => println!("{}", mongo::to_json(&e)),
                 Ok(e) => {
                     let flavor = m.flavor().await.map(|f| f.label()).unwrap_or_default();
-                    println!("server: {flavor}");
-                    println!("plan: {}", mongo::plan_stages(&e).join(" → "));
-                    match mongo::docs_examined(&e) {
-                        Some(n) => println!("totalDocsExamined: {n}"),
-                        None => println!("totalDocsExamined: not reported by this server"),
+                    for (what, value) in console::explain_summary(&e, &flavor) {
+                        println!("{what}: {value}");
                     }
                 }
                 Err(e) => return fail(e),

@@ -364,6 +364,16 @@ pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, C
     if let Some(s) = map.lock().ok().and_then(|m| m.get(contact).cloned()) {
         return Ok(s);
     }
+    let s = own_session(contact, timeout).await?;
+    if let Ok(mut m) = map.lock() {
+        m.insert(contact.to_string(), s.clone());
+    }
+    Ok(s)
+}
+
+/// A session of the caller's own, not shared: `USE` on it changes no one
+/// else's keyspace (a prompt that lives next to running checks needs this).
+pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session>, CqlError> {
     let points: Vec<String> = contact.split(',').map(|s| s.trim().to_string()).collect();
     let profile = ExecutionProfile::builder()
         .request_timeout(Some(timeout.max(Duration::from_secs(10))))
@@ -377,31 +387,21 @@ pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, C
     // Built on the driver runtime so its connection tasks outlive the
     // caller's runtime (see `driver_runtime`).
     let built = super::driver_runtime().spawn(async move { builder.build().await });
-    let s = match tokio::time::timeout(timeout + Duration::from_secs(2), built).await {
-        Ok(Ok(Ok(s))) => Arc::new(s),
-        Ok(Err(e)) => {
-            return Err(CqlError::Connect {
-                address: contact.into(),
-                reason: e.to_string(),
-            });
-        }
-        Ok(Ok(Err(e))) => {
-            return Err(CqlError::Connect {
-                address: contact.into(),
-                reason: e.to_string(),
-            });
-        }
-        Err(_) => {
-            return Err(CqlError::Connect {
-                address: contact.into(),
-                reason: format!("no answer within {timeout:?}"),
-            });
-        }
-    };
-    if let Ok(mut m) = map.lock() {
-        m.insert(contact.to_string(), s.clone());
+    match tokio::time::timeout(timeout + Duration::from_secs(2), built).await {
+        Ok(Ok(Ok(s))) => Ok(Arc::new(s)),
+        Ok(Err(e)) => Err(CqlError::Connect {
+            address: contact.into(),
+            reason: e.to_string(),
+        }),
+        Ok(Ok(Err(e))) => Err(CqlError::Connect {
+            address: contact.into(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(CqlError::Connect {
+            address: contact.into(),
+            reason: format!("no answer within {timeout:?}"),
+        }),
     }
-    Ok(s)
 }
 
 fn db_error(e: &ExecutionError) -> Option<(&DbError, &str)> {
@@ -423,11 +423,25 @@ fn map_exec(e: ExecutionError) -> CqlError {
     }
     match e {
         ExecutionError::RequestTimeout(d) => CqlError::Timeout(d),
-        ExecutionError::ConnectionPoolError(p) => CqlError::Other(format!(
-            "lost the connection to Cassandra ({p}); is it still running? (`datalab services status`)"
-        )),
+        ExecutionError::ConnectionPoolError(p) => lost(p),
+        ExecutionError::LastAttemptError(
+            a @ (RequestAttemptError::BrokenConnectionError(_)
+            | RequestAttemptError::UnableToAllocStreamId),
+        ) => lost(a),
+        ExecutionError::PrepareError(PrepareError::AllAttemptsFailed {
+            first_attempt:
+                a @ (RequestAttemptError::BrokenConnectionError(_)
+                | RequestAttemptError::UnableToAllocStreamId),
+        }) => lost(a),
         other => CqlError::Other(other.to_string()),
     }
+}
+
+/// The server went away under a request (stopped, crashed, restarted).
+fn lost(why: impl std::fmt::Display) -> CqlError {
+    CqlError::Other(format!(
+        "lost the connection to Cassandra ({why}); is it still running? (`datalab services status`)"
+    ))
 }
 
 /// Parse a consistency level name (`ONE`, `quorum`, `LOCAL_QUORUM`…).
@@ -507,9 +521,12 @@ pub async fn syntax_check(session: &Session, cql: &str, timeout: Duration) -> Re
             message: m,
             syntax: true,
         }),
-        Ok(Err(PrepareError::ConnectionPoolError(p))) => Err(CqlError::Other(format!(
-            "lost the connection to Cassandra ({p}); is it still running? (`datalab services status`)"
-        ))),
+        Ok(Err(PrepareError::ConnectionPoolError(p))) => Err(lost(p)),
+        Ok(Err(PrepareError::AllAttemptsFailed {
+            first_attempt:
+                a @ (RequestAttemptError::BrokenConnectionError(_)
+                | RequestAttemptError::UnableToAllocStreamId),
+        })) => Err(lost(a)),
         Ok(Err(_)) => Ok(()),
     }
 }

@@ -430,6 +430,21 @@ fn cursor_batch(reply: &Document) -> Vec<Document> {
 }
 
 impl Mongo {
+    /// [`within`], naming this server when it cannot be reached.
+    async fn within<T>(
+        &self,
+        t: Duration,
+        f: impl std::future::IntoFuture<Output = Result<T, mongodb::error::Error>>,
+    ) -> Result<T, MongoError> {
+        within(t, f).await.map_err(|e| match e {
+            MongoError::Connect { address, reason } if address.is_empty() => MongoError::Connect {
+                address: self.uri.clone(),
+                reason,
+            },
+            other => other,
+        })
+    }
+
     async fn detect_flavor(&self) -> Result<Flavor, MongoError> {
         let info = self.command("admin", doc! {"buildInfo": 1}).await?;
         let version = info.get_str("version").unwrap_or("?").to_string();
@@ -455,7 +470,8 @@ impl Mongo {
     }
 
     pub async fn command(&self, db: &str, cmd: Document) -> Result<Document, MongoError> {
-        within(self.timeout, self.client.database(db).run_command(cmd)).await
+        self.within(self.timeout, self.client.database(db).run_command(cmd))
+            .await
     }
 
     pub async fn find(
@@ -482,7 +498,7 @@ impl Mongo {
             }
             f.await?.try_collect::<Vec<Document>>().await
         };
-        within(t, fut).await
+        self.within(t, fut).await
     }
 
     pub async fn aggregate(
@@ -492,7 +508,7 @@ impl Mongo {
         pipeline: Vec<Document>,
     ) -> Result<Vec<Document>, MongoError> {
         let c = self.client.database(db).collection::<Document>(coll);
-        within(self.timeout, async {
+        self.within(self.timeout, async {
             c.aggregate(pipeline)
                 .await?
                 .try_collect::<Vec<Document>>()
@@ -550,7 +566,7 @@ impl Mongo {
             .unique(unique.then_some(true))
             .build();
         let model = IndexModel::builder().keys(keys).options(opts).build();
-        within(self.timeout, c.create_index(model))
+        self.within(self.timeout, c.create_index(model))
             .await
             .map(|r| r.index_name)
     }
@@ -563,14 +579,14 @@ impl Mongo {
     ) -> Result<UpdateOutcome, MongoError> {
         let c = self.client.database(db).collection::<Document>(coll);
         let r = if u.multi {
-            within(
+            self.within(
                 self.timeout,
                 c.update_many(u.filter.clone(), u.update.clone())
                     .upsert(u.upsert),
             )
             .await?
         } else {
-            within(
+            self.within(
                 self.timeout,
                 c.update_one(u.filter.clone(), u.update.clone())
                     .upsert(u.upsert),
@@ -595,24 +611,24 @@ impl Mongo {
         }
         let c = self.client.database(db).collection::<Document>(coll);
         let t = self.timeout * 6;
-        within(t, c.insert_many(docs))
+        self.within(t, c.insert_many(docs))
             .await
             .map(|r| r.inserted_ids.len())
     }
 
     pub async fn insert_one(&self, db: &str, coll: &str, d: Document) -> Result<(), MongoError> {
         let c = self.client.database(db).collection::<Document>(coll);
-        within(self.timeout, c.insert_one(d)).await.map(|_| ())
+        self.within(self.timeout, c.insert_one(d)).await.map(|_| ())
     }
 
     pub async fn count(&self, db: &str, coll: &str, filter: Document) -> Result<u64, MongoError> {
         let c = self.client.database(db).collection::<Document>(coll);
-        within(self.timeout, c.count_documents(filter)).await
+        self.within(self.timeout, c.count_documents(filter)).await
     }
 
     pub async fn drop(&self, db: &str, coll: &str) -> Result<(), MongoError> {
         let c = self.client.database(db).collection::<Document>(coll);
-        within(self.timeout, c.drop()).await
+        self.within(self.timeout, c.drop()).await
     }
 
     pub async fn create_collection(
@@ -632,7 +648,7 @@ impl Mongo {
 
     /// Collection names of a database.
     pub async fn collections(&self, db: &str) -> Result<Vec<String>, MongoError> {
-        within(
+        self.within(
             self.timeout,
             self.client.database(db).list_collection_names(),
         )

@@ -15,6 +15,15 @@ use std::time::Duration;
 /// not course content an instructor edits.
 const MAIN_GO: &str = include_str!("../../containers/ferretdb/main.go");
 
+/// FerretDB's SQLite backend stores documents as JSON and decodes every one a
+/// query reads with `encoding/json` (a lab check reads the whole collection:
+/// only string/ObjectId `_id` filters reach SQL). Built with Go's JSON v2
+/// behind the v1 API that decoding is about a quarter faster (MongoDB lab
+/// queries 123 → 88 ms p50 on a loaded 2-core box). Go 1.25+ knows the
+/// experiment; go.mod asks for 1.25, so an older `go` fetches a newer
+/// toolchain from the module proxy.
+const GO_EXPERIMENT: &str = "jsonv2";
+
 /// Building may take this long (first build fetches FerretDB's modules).
 const BUILD_LIMIT: Duration = Duration::from_secs(1200);
 
@@ -50,17 +59,17 @@ pub async fn launcher(
     let kind = def.kind;
     let (module, version) = def.native.go_module(kind).map_err(other)?;
     let gomod =
-        format!("module datalab.local/ferretdb\n\ngo 1.24\n\nrequire {module} v{version}\n");
+        format!("module datalab.local/ferretdb\n\ngo 1.25\n\nrequire {module} v{version}\n");
     let bin = cache.join("go/bin").join(format!(
         "datalab-ferretdb-{version}-{}",
-        digest(&[MAIN_GO, &gomod])
+        digest(&[MAIN_GO, &gomod, GO_EXPERIMENT])
     ));
     if process::is_executable(&bin) {
         return Ok((bin, version.to_string()));
     }
     let go = find_go().ok_or_else(|| ServiceError::Unavailable {
         kind,
-        reason: format!("Go 1.24+ is needed once to build FerretDB {why_go}"),
+        reason: format!("Go (1.25+, or one that fetches it from the module proxy) is needed once to build FerretDB {why_go}"),
         fix: "install Go (e.g. apt-get install -y golang-go; Go fetches a newer toolchain from the Go module proxy itself)".into(),
     })?;
     let src = cache.join("native").join(format!("ferretdb-{version}"));
@@ -89,6 +98,7 @@ pub async fn launcher(
                 .env("GOPATH", cache.join("go"))
                 .env("GOFLAGS", "-mod=mod")
                 .env("CGO_ENABLED", "0")
+                .env("GOEXPERIMENT", GO_EXPERIMENT)
                 .args(&args)
                 .kill_on_drop(true)
                 .output(),

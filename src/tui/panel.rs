@@ -61,10 +61,17 @@ pub trait LabPanel {
     }
 }
 
-/// The panel for a lab, if one fits.
+/// The panel for a lab, if one fits: service panels plug in here.
 pub fn for_lab(lab: &Lab) -> Option<Box<dyn LabPanel>> {
+    use crate::services::ServiceKind;
     if super::panels::mapreduce::fits(lab) {
         return Some(Box::new(super::panels::mapreduce::MapReducePanel::new()));
+    }
+    if lab.def.services.contains(&ServiceKind::Mongodb) {
+        return Some(Box::new(super::panels::mongo::MongoPanel::new()));
+    }
+    if lab.def.services.contains(&ServiceKind::Cassandra) {
+        return Some(Box::new(super::panels::cql::CqlPanel::new()));
     }
     None
 }

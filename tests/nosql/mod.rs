@@ -187,3 +187,35 @@ pub fn datalab(args: &[&str], cwd: &Path, ns: &Namespace) -> (i32, String, Strin
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Type a line into a lab panel, press Enter and tick it until the line is
+/// done (the panel runs it on `ctx.runtime`, as in the TUI).
+pub async fn panel_line<P: datalab::tui::panel::LabPanel>(
+    p: &mut P,
+    ctx: &datalab::tui::panel::PanelCtx<'_>,
+    line: &str,
+    busy: fn(&P) -> bool,
+) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    // Start from an empty line (a bad line stays in the prompt to be fixed).
+    p.handle_key(
+        &KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
+        ctx,
+    );
+    for c in line.chars() {
+        assert!(p.handle_key(&KeyEvent::from(KeyCode::Char(c)), ctx));
+    }
+    assert!(p.handle_key(&KeyEvent::from(KeyCode::Enter), ctx));
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        p.tick(ctx);
+        if !busy(p) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the panel still runs {line:?}: a line must end within its timeout"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
