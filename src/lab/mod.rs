@@ -9,7 +9,7 @@ mod runner;
 pub use model::{LabDef, Step};
 pub use runner::{
     CheckResult, LabRun, RunOptions, StepResult, materialize_data, prepare_workspace, run_command,
-    run_step,
+    run_step, step_env,
 };
 
 use crate::course::Content;

@@ -152,6 +152,19 @@ pub async fn run_command(
     out
 }
 
+/// The `DATALAB_*` environment every command a step runs sees (its `run`
+/// command, and commands a check runs itself, such as the failover check's
+/// producer): the namespace, the lab's data and the workspace. Callers add
+/// the endpoints (`DATALAB_KAFKA_BOOTSTRAP`, …) and, when known, the lab
+/// and step ids.
+pub fn step_env(namespace: &Namespace, lab_data: &Path, workspace: &Path) -> Vec<(String, String)> {
+    vec![
+        ("DATALAB_NAMESPACE".into(), namespace.as_str().to_string()),
+        ("DATALAB_LAB_DATA".into(), lab_data.display().to_string()),
+        ("DATALAB_WORKSPACE".into(), workspace.display().to_string()),
+    ]
+}
+
 /// Run one step: bring up the services the lab needs, run the step's command
 /// from the workspace, then every check. Never panics and never hangs past
 /// the step's timeout plus each check's timeout.
@@ -159,22 +172,9 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
     let started = Instant::now();
     let step: &Step = &lab.def.steps[index];
     let brokers = step.brokers.unwrap_or(1);
-    let mut env: Vec<(String, String)> = vec![
-        (
-            "DATALAB_NAMESPACE".into(),
-            opts.namespace.as_str().to_string(),
-        ),
-        (
-            "DATALAB_LAB_DATA".into(),
-            opts.lab_data.display().to_string(),
-        ),
-        (
-            "DATALAB_WORKSPACE".into(),
-            opts.workspace.display().to_string(),
-        ),
-        ("DATALAB_LAB".into(), lab.id.clone()),
-        ("DATALAB_STEP".into(), step.id.clone()),
-    ];
+    let mut env = step_env(&opts.namespace, &opts.lab_data, &opts.workspace);
+    env.push(("DATALAB_LAB".into(), lab.id.clone()));
+    env.push(("DATALAB_STEP".into(), step.id.clone()));
     for kind in &lab.def.services {
         let want = UpOptions {
             brokers: if *kind == crate::services::ServiceKind::Kafka {
