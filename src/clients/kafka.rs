@@ -25,6 +25,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -174,6 +175,9 @@ pub struct ConsumeOptions {
     pub commit: bool,
     /// Stay this long (a member of the group), even once at the end.
     pub stay: Option<Duration>,
+    /// Set from elsewhere (a signal handler) to stop early: the consumer
+    /// then commits as asked and leaves its group properly.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// A consumed record.
@@ -916,6 +920,13 @@ impl Kafka {
         let mut assigned_once = false;
         loop {
             if out.len() >= max {
+                break;
+            }
+            if opts
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
+            {
                 break;
             }
             let now = Instant::now();

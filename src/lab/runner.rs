@@ -89,12 +89,26 @@ pub fn prepare_workspace(lab: &Lab, workspace: &Path) -> std::io::Result<usize> 
 
 /// Run a shell command from `cwd` with extra environment, a time limit, and
 /// the datalab binary on PATH. On timeout the whole process group is killed.
+/// Processes it left running in the background keep running (see
+/// [`run_command_in_group`] to end them later).
 pub async fn run_command(
     command: &str,
     cwd: &Path,
     env: &[(String, String)],
     timeout: Duration,
 ) -> CommandOutput {
+    run_command_in_group(command, cwd, env, timeout).await.0
+}
+
+/// [`run_command`], also returning the id of the command's process group,
+/// which its background processes (`consumer … &`) stay in: give it to
+/// [`end_group`] when they should stop.
+pub async fn run_command_in_group(
+    command: &str,
+    cwd: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> (CommandOutput, Option<u32>) {
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")
         .arg(command)
@@ -127,7 +141,7 @@ pub async fn run_command(
         Ok(c) => c,
         Err(e) => {
             out.stderr = format!("could not start `sh -c {command}`: {e}");
-            return out;
+            return (out, None);
         }
     };
     let pid = child.id();
@@ -149,7 +163,32 @@ pub async fn run_command(
             }
         }
     }
-    out
+    (out, pid)
+}
+
+/// End what is left of a step command's process group: SIGTERM first (a
+/// `datalab kafka consume --stay` or a Python consumer then leaves its group
+/// properly), SIGKILL for whatever still runs after `grace`. Returns at once
+/// when the group is already empty.
+pub async fn end_group(pgid: u32, grace: Duration) {
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::{Signal, killpg};
+        let pg = nix::unistd::Pid::from_raw(pgid as i32);
+        if killpg(pg, Signal::SIGTERM).is_err() {
+            return; // nobody left
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if killpg(pg, None).is_err() {
+                return;
+            }
+        }
+        let _ = killpg(pg, Signal::SIGKILL);
+    }
+    #[cfg(not(unix))]
+    let _ = (pgid, grace);
 }
 
 /// The `DATALAB_*` environment every command a step runs sees (its `run`
@@ -209,12 +248,13 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
             }
         }
     }
-    let command = match &step.run {
+    let (command, group) = match &step.run {
         Some(cmd) => {
             let timeout = Duration::from_secs(step.timeout.unwrap_or(60));
-            Some(run_command(cmd, &opts.workspace, &env, timeout).await)
+            let (out, group) = run_command_in_group(cmd, &opts.workspace, &env, timeout).await;
+            (Some(out), group)
         }
-        None => None,
+        None => (None, None),
     };
     let ctx = CheckContext {
         workspace: opts.workspace.clone(),
@@ -246,6 +286,11 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
             outcome,
             duration_ms: t.elapsed().as_millis() as u64,
         });
+    }
+    // Background processes of the step's command (step 5's consumers) end
+    // with its checks instead of outliving the step.
+    if let Some(pg) = group {
+        end_group(pg, Duration::from_secs(3)).await;
     }
     StepResult {
         step: step.id.clone(),
