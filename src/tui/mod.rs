@@ -15,6 +15,7 @@ pub mod lab;
 pub mod lesson;
 pub mod markdown;
 pub mod panel;
+pub mod panels;
 pub mod quiz;
 pub mod theme;
 pub mod ui;

@@ -55,9 +55,11 @@ pub trait LabPanel {
     }
 }
 
-/// The panel for a lab, if one fits. None for now: service panels plug in
-/// here.
+/// The panel for a lab, if one fits.
 pub fn for_lab(lab: &Lab) -> Option<Box<dyn LabPanel>> {
-    let _ = lab;
+    use crate::services::ServiceKind;
+    if lab.def.services.contains(&ServiceKind::Kafka) {
+        return Some(Box::new(super::panels::kafka::KafkaPanel::new()));
+    }
     None
 }
