@@ -344,7 +344,14 @@ async fn topics(
         }
         TopicsCommand::Describe { name: Some(name) } => {
             let full = ns.topic(&name);
-            let Some(mut info) = k.describe_topic(&full, true).await? else {
+            let mut found = k.describe_topic(&full, true).await?;
+            if found.is_none() {
+                // On a cluster, a broker may not know a topic created a
+                // moment ago through another one: ask once more.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                found = k.describe_topic(&full, true).await?;
+            }
+            let Some(mut info) = found else {
                 return Err(KafkaError::NoTopic(full).into());
             };
             info.name = name;
