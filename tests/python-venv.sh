@@ -13,7 +13,11 @@ reqs=(labs/kafka/starter/requirements.txt)
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "python venv: creating $venv"
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv"; then
+    rm -rf "$venv"
+    echo "python venv: cannot create $venv: install Python 3 with venv support (Debian: apt-get install -y python3-venv)" >&2
+    exit 1
+  fi
 fi
 
 # Satisfied = every `name>=version` (or bare name) line is installed at a
