@@ -46,7 +46,16 @@ async fn solution_passes_and_each_wrong_step_fails_with_its_message() {
     w.restore("04_lag.sh", &orig);
     assert_passes(&w.step("lag").await);
 
+    let t = std::time::Instant::now();
     assert_passes(&w.step("scaling").await);
+    // The two background consumers (`--stay 25`) end with the step's check,
+    // not 25 s later.
+    let left = kl::processes_of(&w.opts.workspace);
+    assert!(
+        left.is_empty(),
+        "step 5 left consumers running after {:?}: {left:#?}",
+        t.elapsed()
+    );
 
     let orig = w.edit("06_audit.sh", "--partitions 1", "--partitions 3");
     assert_fails_with(

@@ -3,6 +3,8 @@
 #   1. build once;
 #   2. fetch what the native services need (Kafka and Cassandra jars from
 #      Maven Central, the MongoDB server) into ~/.cache/datalab;
+#   2b. the Python venv the labs' Python-route tests use (tests/python-venv.sh:
+#      ~/.cache/datalab/venv, pip only when a requirement is missing);
 #   3. every test against the NATIVE provider (real Kafka, Cassandra and the
 #      MongoDB server as local processes), each service started once per run;
 #   4. the DOCKER provider: install and start dockerd, build the images from
@@ -43,6 +45,9 @@ trap cleanup EXIT INT TERM
 
 step "build"
 cargo build --all-targets --locked
+
+step "python venv for the labs' Python route (confluent-kafka)"
+bash tests/python-venv.sh
 
 if [ "$suite" != docker ]; then
   step "native services: fetch into $DATALAB_CACHE"

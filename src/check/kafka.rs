@@ -985,21 +985,8 @@ impl Failover {
         let n0 = count_retrying(k.clone(), topic.clone())
             .await
             .map_err(|e| kafka_err(ctx, e, &self.topic))?;
-        let env = vec![
-            (
-                "DATALAB_NAMESPACE".to_string(),
-                ctx.namespace.as_str().to_string(),
-            ),
-            (
-                "DATALAB_LAB_DATA".into(),
-                ctx.lab_data.display().to_string(),
-            ),
-            (
-                "DATALAB_WORKSPACE".into(),
-                ctx.workspace.display().to_string(),
-            ),
-            ("DATALAB_KAFKA_BOOTSTRAP".into(), bootstrap.to_string()),
-        ];
+        let mut env = crate::lab::step_env(&ctx.namespace, &ctx.lab_data, &ctx.workspace);
+        env.push(("DATALAB_KAFKA_BOOTSTRAP".into(), bootstrap.to_string()));
         let out = crate::lab::run_command(
             &self.producer,
             &ctx.workspace,

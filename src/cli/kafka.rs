@@ -1,5 +1,7 @@
 //! `datalab kafka …`: a small Kafka console (topics, produce, consume,
-//! groups) over [`crate::clients::kafka`].
+//! groups). The words and what each command does live in
+//! [`crate::clients::kafka_console`] (the TUI's Kafka panel runs the same
+//! code); this module finds the broker, reads stdin and prints.
 //!
 //! The broker is `$DATALAB_KAFKA_BOOTSTRAP` when set (a lab step's command
 //! gets it), else the one the services layer runs (started if needed). Topic
@@ -8,147 +10,14 @@
 //! shows the short name again.
 
 use super::Ctx;
-use crate::clients::kafka::{
-    ConsumeOptions, GroupInfo, Kafka, KafkaError, NewRecord, ProduceOptions, TopicInfo,
-};
-use crate::services::{Namespace, ServiceKind, UpOptions};
-use clap::{Args, Subcommand, ValueEnum};
+use crate::clients::kafka::Kafka;
+pub use crate::clients::kafka_console::KafkaArgs;
+use crate::clients::kafka_console::{Failure, Io, execute};
+use crate::services::{ServiceKind, UpOptions};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-
-#[derive(Args, Debug)]
-pub struct KafkaArgs {
-    /// Print JSON instead of tables (consume: one JSON object a line)
-    #[arg(long, global = true)]
-    pub json: bool,
-    /// Seconds each request to the broker may take
-    #[arg(long, global = true, default_value_t = 5)]
-    pub timeout: u64,
-    #[command(subcommand)]
-    pub command: KafkaCommand,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum KafkaCommand {
-    /// Create, describe, alter and delete topics
-    #[command(subcommand)]
-    Topics(TopicsCommand),
-    /// Produce records: one a line from --file or stdin, `key<TAB>value` allowed
-    Produce(ProduceArgs),
-    /// Consume records of a topic, alone or as a member of a consumer group
-    Consume(ConsumeArgs),
-    /// Consumer groups: members, assignment, committed offsets and lag
-    #[command(subcommand)]
-    Groups(GroupsCommand),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TopicsCommand {
-    /// Create a topic
-    Create {
-        name: String,
-        #[arg(long, default_value_t = 1)]
-        partitions: i32,
-        /// Copies of each partition [default: the broker's default]
-        #[arg(long)]
-        replication_factor: Option<i32>,
-        /// A topic config, `key=value` (repeatable): retention.ms=3600000, cleanup.policy=compact
-        #[arg(long = "config", value_name = "KEY=VALUE")]
-        configs: Vec<String>,
-        /// Succeed without changes when the topic exists
-        #[arg(long)]
-        if_not_exists: bool,
-    },
-    /// Describe a topic (partitions, leader, replicas, ISR, configs), or list the topics
-    Describe { name: Option<String> },
-    /// Add partitions or set configs
-    Alter {
-        name: String,
-        #[arg(long)]
-        partitions: Option<i32>,
-        #[arg(long = "config", value_name = "KEY=VALUE")]
-        configs: Vec<String>,
-    },
-    /// Delete a topic
-    Delete {
-        name: String,
-        /// Succeed when the topic does not exist
-        #[arg(long)]
-        if_exists: bool,
-    },
-}
-
-#[derive(Args, Debug)]
-pub struct ProduceArgs {
-    pub topic: String,
-    /// Key for lines that have no `key<TAB>` part
-    #[arg(long)]
-    pub key: Option<String>,
-    /// Read records from this file, one a line [default: stdin]
-    #[arg(long)]
-    pub file: Option<PathBuf>,
-    /// all (default, idempotent producer), 1 or 0
-    #[arg(long, default_value = "all")]
-    pub acks: String,
-    /// Send all records in one transaction and commit it
-    #[arg(long)]
-    pub transactional: bool,
-    /// With --transactional: abort the transaction instead of committing
-    #[arg(long, requires = "transactional")]
-    pub abort: bool,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Isolation {
-    #[value(name = "read_committed")]
-    ReadCommitted,
-    #[value(name = "read_uncommitted")]
-    ReadUncommitted,
-}
-
-#[derive(Args, Debug)]
-pub struct ConsumeArgs {
-    pub topic: String,
-    /// Consume as a member of this group and commit its offsets at the end
-    #[arg(long)]
-    pub group: Option<String>,
-    /// Start at the earliest offset (a group resumes from its committed offsets)
-    #[arg(long)]
-    pub from_beginning: bool,
-    /// Stop after this many records
-    #[arg(long)]
-    pub max: Option<usize>,
-    #[arg(long, value_enum, default_value_t = Isolation::ReadUncommitted)]
-    pub isolation: Isolation,
-    /// Stay in the group this many seconds, even when there is nothing to read
-    #[arg(long, value_name = "SECONDS")]
-    pub stay: Option<u64>,
-    /// Do not commit the group's offsets
-    #[arg(long)]
-    pub no_commit: bool,
-    /// Print `key<TAB>value` lines (for scripts), instead of a table
-    #[arg(long, conflicts_with = "json")]
-    pub tsv: bool,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum GroupsCommand {
-    /// Members, assignment, and per partition the committed offset, end offset and lag
-    Describe {
-        group: String,
-        /// Only this topic's offsets
-        #[arg(long)]
-        topic: Option<String>,
-    },
-    /// Delete a group's committed offsets (the group must have no members)
-    Delete {
-        group: String,
-        #[arg(long)]
-        if_exists: bool,
-    },
-}
 
 /// Find the broker: the step's endpoint, else the services layer.
 async fn connect(ctx: &Ctx, timeout: Duration) -> Result<Kafka, String> {
@@ -165,33 +34,6 @@ async fn connect(ctx: &Ctx, timeout: Duration) -> Result<Kafka, String> {
     Ok(Kafka::new(ep.kafka_bootstrap(), timeout))
 }
 
-fn parse_configs(items: &[String]) -> Result<Vec<(String, String)>, String> {
-    items
-        .iter()
-        .map(|s| {
-            s.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .filter(|(k, _)| !k.is_empty())
-                .ok_or_else(|| {
-                    format!("--config {s:?}: expected KEY=VALUE, e.g. retention.ms=3600000")
-                })
-        })
-        .collect()
-}
-
-/// Show a broker-side name without the namespace prefix.
-fn short<'a>(ns: &Namespace, full: &'a str) -> &'a str {
-    ns.strip(full).unwrap_or(full)
-}
-
-fn unprefix(ns: &Namespace, text: &str) -> String {
-    if ns.is_empty() {
-        text.to_string()
-    } else {
-        text.replace(&format!("{}_", ns.as_str()), "")
-    }
-}
-
 pub async fn run(a: KafkaArgs, ctx: &Ctx) -> ExitCode {
     let timeout = Duration::from_secs(a.timeout.max(1));
     let kafka = match connect(ctx, timeout).await {
@@ -201,395 +43,61 @@ pub async fn run(a: KafkaArgs, ctx: &Ctx) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let ns = &ctx.namespace;
-    let res = match a.command {
-        KafkaCommand::Topics(t) => topics(t, &kafka, ns, a.json).await,
-        KafkaCommand::Produce(p) => produce(p, &kafka, ns, a.json).await,
-        KafkaCommand::Consume(c) => consume(c, &kafka, ns, a.json).await,
-        KafkaCommand::Groups(g) => groups(g, &kafka, ns, a.json).await,
+    let mut io = Io {
+        cwd: PathBuf::from("."),
+        stdin: None,
+        stop: Some(stop_on_signal()),
     };
-    match res {
-        Ok(()) => ExitCode::SUCCESS,
+    if a.command.reads_stdin() {
+        let mut s = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+            eprintln!("datalab kafka: cannot read stdin: {e}");
+            return ExitCode::from(super::USAGE);
+        }
+        io.stdin = Some(s);
+    }
+    match execute(a.command, &kafka, &ctx.namespace, a.json, &io).await {
+        Ok(out) => {
+            for l in &out.lines {
+                println!("{l}");
+            }
+            for l in &out.notes {
+                eprintln!("{l}");
+            }
+            ExitCode::SUCCESS
+        }
         Err(Failure::Usage(m)) => {
             eprintln!("datalab kafka: {m}");
             ExitCode::from(super::USAGE)
         }
-        Err(Failure::Kafka(e)) => {
-            eprintln!("datalab kafka: {}", unprefix(ns, &e.to_string()));
+        Err(Failure::Kafka(m)) => {
+            eprintln!("datalab kafka: {m}");
             ExitCode::from(1)
         }
     }
 }
 
-enum Failure {
-    Usage(String),
-    Kafka(KafkaError),
-}
-
-impl From<KafkaError> for Failure {
-    fn from(e: KafkaError) -> Self {
-        Failure::Kafka(e)
-    }
-}
-
-fn print_json(v: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into())
-    );
-}
-
-async fn topics(t: TopicsCommand, k: &Kafka, ns: &Namespace, json: bool) -> Result<(), Failure> {
-    match t {
-        TopicsCommand::Create {
-            name,
-            partitions,
-            replication_factor,
-            configs,
-            if_not_exists,
-        } => {
-            let configs = parse_configs(&configs).map_err(Failure::Usage)?;
-            if partitions < 1 {
-                return Err(Failure::Usage("--partitions must be at least 1".into()));
-            }
-            let full = ns.topic(&name);
-            if if_not_exists && k.describe_topic(&full, false).await?.is_some() {
-                report(json, &name, "exists");
-                return Ok(());
-            }
-            k.create_topic(&full, partitions, replication_factor, &configs)
-                .await?;
-            report(json, &name, "created");
-        }
-        TopicsCommand::Describe { name: None } => {
-            let (brokers, all) = k.cluster().await?;
-            let mine: Vec<&str> = all
-                .iter()
-                .filter(|t| !t.starts_with("__"))
-                .filter_map(|t| ns.strip(t))
-                .collect();
-            if json {
-                print_json(&serde_json::json!({"brokers": brokers, "topics": mine}));
-            } else {
-                println!("{} broker(s) at {}", brokers.len(), k.bootstrap());
-                for t in mine {
-                    println!("{t}");
-                }
-            }
-        }
-        TopicsCommand::Describe { name: Some(name) } => {
-            let full = ns.topic(&name);
-            let Some(mut info) = k.describe_topic(&full, true).await? else {
-                return Err(KafkaError::NoTopic(full).into());
-            };
-            info.name = name;
-            if json {
-                print_json(&info);
-            } else {
-                print_topic(&info);
-            }
-        }
-        TopicsCommand::Alter {
-            name,
-            partitions,
-            configs,
-        } => {
-            let configs = parse_configs(&configs).map_err(Failure::Usage)?;
-            if partitions.is_none() && configs.is_empty() {
-                return Err(Failure::Usage(
-                    "nothing to change: give --partitions N and/or --config KEY=VALUE".into(),
-                ));
-            }
-            k.alter_topic(&ns.topic(&name), partitions, &configs)
-                .await?;
-            report(json, &name, "altered");
-        }
-        TopicsCommand::Delete { name, if_exists } => {
-            let full = ns.topic(&name);
-            match k.delete_topic(&full).await {
-                Ok(()) => {
-                    k.wait_topic_gone(&full).await?;
-                    report(json, &name, "deleted");
-                }
-                Err(KafkaError::NoTopic(_)) if if_exists => report(json, &name, "absent"),
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    Ok(())
-}
-
-fn report(json: bool, name: &str, what: &str) {
-    if json {
-        print_json(&serde_json::json!({"topic": name, "result": what}));
-    } else {
-        println!("topic {name} {what}");
-    }
-}
-
-fn print_topic(t: &TopicInfo) {
-    println!(
-        "topic {}: {} partition(s), replication factor {}",
-        t.name,
-        t.partitions.len(),
-        t.replication_factor()
-    );
-    println!(
-        "  {:>9}  {:>6}  {:<12}  {:<12}",
-        "partition", "leader", "replicas", "isr"
-    );
-    let ids = |v: &[i32]| {
-        v.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    for p in &t.partitions {
-        println!(
-            "  {:>9}  {:>6}  {:<12}  {:<12}",
-            p.partition,
-            if p.leader < 0 {
-                "none".to_string()
-            } else {
-                p.leader.to_string()
-            },
-            ids(&p.replicas),
-            ids(&p.isr)
-        );
-    }
-    let important = [
-        "cleanup.policy",
-        "retention.ms",
-        "min.insync.replicas",
-        "segment.ms",
-    ];
-    let mut shown: Vec<&String> = t.overrides.iter().collect();
-    for k in important {
-        if let Some((name, _)) = t.configs.get_key_value(k)
-            && !shown.contains(&name)
+/// A flag set on SIGTERM or Ctrl-C: a consumer in the background of a step
+/// (`--stay`) is ended by the lab runner when the step's checks are done,
+/// and then leaves its group instead of lingering as a dead member.
+fn stop_on_signal() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f = flag.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
         {
-            shown.push(name);
-        }
-    }
-    if !shown.is_empty() {
-        println!("  configs:");
-        for k in shown {
-            let set = if t.overrides.contains(k) {
-                ""
-            } else {
-                " (default)"
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
             };
-            println!(
-                "    {k}={}{set}",
-                t.configs.get(k).map(String::as_str).unwrap_or("")
-            );
-        }
-    }
-}
-
-async fn produce(p: ProduceArgs, k: &Kafka, ns: &Namespace, json: bool) -> Result<(), Failure> {
-    let text = match &p.file {
-        Some(f) => std::fs::read_to_string(f)
-            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", f.display())))?,
-        None => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| Failure::Usage(format!("cannot read stdin: {e}")))?;
-            s
-        }
-    };
-    let records: Vec<NewRecord> = text
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| NewRecord::from_line(l, p.key.as_deref()))
-        .collect();
-    let full = ns.topic(&p.topic);
-    let opts = ProduceOptions {
-        acks: p.acks.clone(),
-        transactional_id: p.transactional.then(|| {
-            format!(
-                "datalab-{full}-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis())
-                    .unwrap_or(0)
-            )
-        }),
-        abort: p.abort,
-    };
-    let mut r = k.produce(&full, records, &opts).await?;
-    r.topic = p.topic.clone();
-    if json {
-        print_json(&r);
-    } else {
-        let parts: Vec<String> = r
-            .partitions
-            .iter()
-            .map(|(p, n)| format!("p{p}: {n}"))
-            .collect();
-        println!(
-            "produced {} record(s) to {} (acks={}){}{}",
-            r.records,
-            r.topic,
-            p.acks,
-            if parts.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", parts.join(", "))
-            },
-            r.transaction
-                .as_deref()
-                .map(|t| format!(", transaction {t}"))
-                .unwrap_or_default()
-        );
-    }
-    Ok(())
-}
-
-async fn consume(c: ConsumeArgs, k: &Kafka, ns: &Namespace, json: bool) -> Result<(), Failure> {
-    let opts = ConsumeOptions {
-        group: c.group.as_deref().map(|g| ns.group(g)),
-        from_beginning: c.from_beginning,
-        max: c.max,
-        read_committed: c.isolation == Isolation::ReadCommitted,
-        commit: !c.no_commit,
-        stay: c.stay.map(Duration::from_secs),
-    };
-    let records = k.consume(&ns.topic(&c.topic), &opts).await?;
-    if json {
-        for r in &records {
-            println!(
-                "{}",
-                serde_json::json!({"partition": r.partition, "offset": r.offset, "key": r.key, "value": r.value})
-            );
-        }
-    } else if c.tsv {
-        for r in &records {
-            println!("{}\t{}", r.key.as_deref().unwrap_or(""), r.value);
-        }
-    } else {
-        println!("{:>9}  {:>6}  {:<10}  value", "partition", "offset", "key");
-        for r in &records {
-            println!(
-                "{:>9}  {:>6}  {:<10}  {}",
-                r.partition,
-                r.offset,
-                r.key.as_deref().unwrap_or("-"),
-                r.value
-            );
-        }
-        eprintln!(
-            "{} record(s){}",
-            records.len(),
-            match (&c.group, c.no_commit) {
-                (Some(g), false) if !records.is_empty() =>
-                    format!(", offsets committed for group {g}"),
-                _ => String::new(),
-            }
-        );
-    }
-    Ok(())
-}
-
-async fn groups(g: GroupsCommand, k: &Kafka, ns: &Namespace, json: bool) -> Result<(), Failure> {
-    match g {
-        GroupsCommand::Describe { group, topic } => {
-            let topics: Vec<String> = topic.iter().map(|t| ns.topic(t)).collect();
-            let mut info = k.describe_group(&ns.group(&group), &topics).await?;
-            info.group = group;
-            // Only this namespace's topics, shown by their short names.
-            info.offsets.retain(|o| ns.strip(&o.topic).is_some());
-            for o in &mut info.offsets {
-                o.topic = short(ns, &o.topic).to_string();
-            }
-            for m in &mut info.members {
-                for a in &mut m.assignment {
-                    a.topic = short(ns, &a.topic).to_string();
-                }
-            }
-            if json {
-                print_json(&info);
-            } else {
-                print_group(&info);
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
             }
         }
-        GroupsCommand::Delete { group, if_exists } => {
-            let existed = k.delete_group(&ns.group(&group)).await?;
-            if !existed && !if_exists {
-                return Err(KafkaError::Failed(format!("group {group} does not exist")).into());
-            }
-            if json {
-                print_json(
-                    &serde_json::json!({"group": group, "result": if existed {"deleted"} else {"absent"}}),
-                );
-            } else {
-                println!(
-                    "group {group} {}",
-                    if existed { "deleted" } else { "absent" }
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-fn print_group(g: &GroupInfo) {
-    println!(
-        "group {}: {}{}, {} member(s)",
-        g.group,
-        g.state,
-        if g.protocol.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", g.protocol)
-        },
-        g.members.len()
-    );
-    for m in &g.members {
-        let parts: Vec<String> = m
-            .assignment
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} [{}]",
-                    a.topic,
-                    a.partitions
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )
-            })
-            .collect();
-        println!(
-            "  member {} ({}): {}",
-            m.client_id,
-            m.host,
-            parts.join("; ")
-        );
-    }
-    if g.offsets.is_empty() {
-        println!("  no committed offsets");
-        return;
-    }
-    println!(
-        "  {:<20}  {:>9}  {:>9}  {:>6}  {:>6}",
-        "topic", "partition", "committed", "end", "lag"
-    );
-    for o in &g.offsets {
-        println!(
-            "  {:<20}  {:>9}  {:>9}  {:>6}  {:>6}",
-            o.topic,
-            o.partition,
-            o.committed
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "-".into()),
-            o.end,
-            o.lag
-        );
-    }
-    println!("  total lag: {}", g.total_lag());
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        f.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    flag
 }

@@ -25,6 +25,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -174,6 +175,9 @@ pub struct ConsumeOptions {
     pub commit: bool,
     /// Stay this long (a member of the group), even once at the end.
     pub stay: Option<Duration>,
+    /// Set from elsewhere (a signal handler) to stop early: the consumer
+    /// then commits as asked and leaves its group properly.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// A consumed record.
@@ -278,7 +282,12 @@ impl Kafka {
             .set("socket.connection.setup.timeout.ms", &ms)
             // Reconnect quickly when a broker of a cluster comes back.
             .set("reconnect.backoff.max.ms", "1000")
-            .set("topic.metadata.refresh.interval.ms", "1000");
+            .set("topic.metadata.refresh.interval.ms", "1000")
+            // Connect to the bootstrap brokers at once. With sparse
+            // connections (the default) a fresh client's first request
+            // waited ~50 ms for its connection, most of a warm check's time
+            // (a read of a topic went from ~58 ms to ~8 ms).
+            .set("enable.sparse.connections", "false");
         c
     }
 
@@ -321,6 +330,7 @@ impl Kafka {
         let mut c = self.config();
         c.set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true");
+
         for (k, v) in extra {
             c.set(*k, *v);
         }
@@ -878,12 +888,17 @@ impl Kafka {
             "latest"
         };
         let session = "6000".to_string();
+        let one_shot = opts.group.is_none() && opts.stay.is_none();
         let mut extra: Vec<(&str, &str)> = vec![
             ("isolation.level", isolation),
             ("auto.offset.reset", reset),
             ("session.timeout.ms", &session),
             ("heartbeat.interval.ms", "1000"),
-            ("fetch.wait.max.ms", "10"),
+            // How long the broker holds a fetch that has no new data: a
+            // one-shot read ends at the partition EOF the empty fetch after
+            // the last record reports, so it waits this long once; a group
+            // member that stays fetches this often while idle.
+            ("fetch.wait.max.ms", if one_shot { "1" } else { "10" }),
         ];
         let group = opts.group.clone();
         // librdkafka wants a group id even for assign(); without a group
@@ -916,6 +931,13 @@ impl Kafka {
         let mut assigned_once = false;
         loop {
             if out.len() >= max {
+                break;
+            }
+            if opts
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
+            {
                 break;
             }
             let now = Instant::now();

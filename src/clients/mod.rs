@@ -5,6 +5,7 @@
 pub mod console;
 pub mod cql;
 pub mod kafka;
+pub mod kafka_console;
 pub mod mongo;
 
 /// The runtime that owns driver connections. The MongoDB and CQL drivers

@@ -30,7 +30,9 @@ pub struct Step {
     pub hints: Vec<String>,
     /// A shell command run from the workspace before the checks (any
     /// language). It sees `DATALAB_*` variables for endpoints, namespace and
-    /// lab data, and `datalab` on its PATH.
+    /// lab data, and `datalab` on its PATH. Processes it leaves running in
+    /// the background are ended (SIGTERM, then SIGKILL 3 s later) when the
+    /// step's checks are done.
     #[serde(default)]
     pub run: Option<String>,
     /// Seconds the command may take (default 60).

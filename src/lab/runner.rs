@@ -93,12 +93,26 @@ pub fn prepare_workspace(lab: &Lab, workspace: &Path) -> std::io::Result<usize> 
 
 /// Run a shell command from `cwd` with extra environment, a time limit, and
 /// the datalab binary on PATH. On timeout the whole process group is killed.
+/// Processes it left running in the background keep running (see
+/// [`run_command_in_group`] to end them later).
 pub async fn run_command(
     command: &str,
     cwd: &Path,
     env: &[(String, String)],
     timeout: Duration,
 ) -> CommandOutput {
+    run_command_in_group(command, cwd, env, timeout).await.0
+}
+
+/// [`run_command`], also returning the id of the command's process group,
+/// which its background processes (`consumer … &`) stay in: give it to
+/// [`end_group`] when they should stop.
+pub async fn run_command_in_group(
+    command: &str,
+    cwd: &Path,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> (CommandOutput, Option<u32>) {
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")
         .arg(command)
@@ -131,7 +145,7 @@ pub async fn run_command(
         Ok(c) => c,
         Err(e) => {
             out.stderr = format!("could not start `sh -c {command}`: {e}");
-            return out;
+            return (out, None);
         }
     };
     let pid = child.id();
@@ -144,20 +158,53 @@ pub async fn run_command(
         Ok(Err(e)) => out.stderr = format!("`{command}` failed: {e}"),
         Err(_) => {
             out.timed_out = true;
-            #[cfg(unix)]
+            // SIGTERM first: a `datalab mapreduce run` then kills its
+            // tasks (in their own process groups) and removes its working
+            // folder; whatever is left is killed after.
             if let Some(pid) = pid {
-                use nix::sys::signal::{Signal, killpg};
-                let group = nix::unistd::Pid::from_raw(pid as i32);
-                // SIGTERM first: a `datalab mapreduce run` then kills its
-                // tasks (in their own process groups) and removes its
-                // working folder; whatever is left is killed after.
-                let _ = killpg(group, Signal::SIGTERM);
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                let _ = killpg(group, Signal::SIGKILL);
+                end_group(pid, Duration::from_millis(500)).await;
             }
         }
     }
-    out
+    (out, pid)
+}
+
+/// End what is left of a step command's process group: SIGTERM first (a
+/// `datalab kafka consume --stay` or a Python consumer then leaves its group
+/// properly), SIGKILL for whatever still runs after `grace`. Returns at once
+/// when the group is already empty.
+pub async fn end_group(pgid: u32, grace: Duration) {
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::{Signal, killpg};
+        let pg = nix::unistd::Pid::from_raw(pgid as i32);
+        if killpg(pg, Signal::SIGTERM).is_err() {
+            return; // nobody left
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if killpg(pg, None).is_err() {
+                return;
+            }
+        }
+        let _ = killpg(pg, Signal::SIGKILL);
+    }
+    #[cfg(not(unix))]
+    let _ = (pgid, grace);
+}
+
+/// The `DATALAB_*` environment every command a step runs sees (its `run`
+/// command, and commands a check runs itself, such as the failover check's
+/// producer): the namespace, the lab's data and the workspace. Callers add
+/// the endpoints (`DATALAB_KAFKA_BOOTSTRAP`, …) and, when known, the lab
+/// and step ids.
+pub fn step_env(namespace: &Namespace, lab_data: &Path, workspace: &Path) -> Vec<(String, String)> {
+    vec![
+        ("DATALAB_NAMESPACE".into(), namespace.as_str().to_string()),
+        ("DATALAB_LAB_DATA".into(), lab_data.display().to_string()),
+        ("DATALAB_WORKSPACE".into(), workspace.display().to_string()),
+    ]
 }
 
 /// Run one step: bring up the services the lab needs, run the step's command
@@ -167,22 +214,9 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
     let started = Instant::now();
     let step: &Step = &lab.def.steps[index];
     let brokers = step.brokers.unwrap_or(1);
-    let mut env: Vec<(String, String)> = vec![
-        (
-            "DATALAB_NAMESPACE".into(),
-            opts.namespace.as_str().to_string(),
-        ),
-        (
-            "DATALAB_LAB_DATA".into(),
-            opts.lab_data.display().to_string(),
-        ),
-        (
-            "DATALAB_WORKSPACE".into(),
-            opts.workspace.display().to_string(),
-        ),
-        ("DATALAB_LAB".into(), lab.id.clone()),
-        ("DATALAB_STEP".into(), step.id.clone()),
-    ];
+    let mut env = step_env(&opts.namespace, &opts.lab_data, &opts.workspace);
+    env.push(("DATALAB_LAB".into(), lab.id.clone()));
+    env.push(("DATALAB_STEP".into(), step.id.clone()));
     for kind in &lab.def.services {
         let want = UpOptions {
             brokers: if *kind == crate::services::ServiceKind::Kafka {
@@ -218,12 +252,13 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
         }
     }
     env.extend(opts.env.iter().cloned());
-    let command = match &step.run {
+    let (command, group) = match &step.run {
         Some(cmd) => {
             let timeout = Duration::from_secs(step.timeout.unwrap_or(60));
-            Some(run_command(cmd, &opts.workspace, &env, timeout).await)
+            let (out, group) = run_command_in_group(cmd, &opts.workspace, &env, timeout).await;
+            (Some(out), group)
         }
-        None => None,
+        None => (None, None),
     };
     let ctx = CheckContext {
         workspace: opts.workspace.clone(),
@@ -255,6 +290,11 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
             outcome,
             duration_ms: t.elapsed().as_millis() as u64,
         });
+    }
+    // Background processes of the step's command (step 5's consumers) end
+    // with its checks instead of outliving the step.
+    if let Some(pg) = group {
+        end_group(pg, Duration::from_secs(3)).await;
     }
     StepResult {
         step: step.id.clone(),

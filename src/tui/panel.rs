@@ -67,6 +67,9 @@ pub fn for_lab(lab: &Lab) -> Option<Box<dyn LabPanel>> {
     if super::panels::mapreduce::fits(lab) {
         return Some(Box::new(super::panels::mapreduce::MapReducePanel::new()));
     }
+    if lab.def.services.contains(&ServiceKind::Kafka) {
+        return Some(Box::new(super::panels::kafka::KafkaPanel::new()));
+    }
     if lab.def.services.contains(&ServiceKind::Mongodb) {
         return Some(Box::new(super::panels::mongo::MongoPanel::new()));
     }

@@ -142,3 +142,32 @@ pub fn assert_fails_with(r: &StepResult, needle: &str) {
         explain(r)
     );
 }
+
+/// Processes still running whose environment names this workspace (the
+/// step commands' children carry `DATALAB_WORKSPACE`), as `pid: cmdline`.
+pub fn processes_of(ws: &Path) -> Vec<String> {
+    let needle = format!("DATALAB_WORKSPACE={}", ws.display());
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(env) = std::fs::read(e.path().join("environ")) else {
+            continue;
+        };
+        if env.split(|b| *b == 0).any(|v| v == needle.as_bytes()) {
+            // A zombie waiting for its parent is not running anymore.
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            if stat.rsplit(") ").next().is_some_and(|s| s.starts_with('Z')) {
+                continue;
+            }
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            found.push(format!(
+                "{name}: {}",
+                String::from_utf8_lossy(&cmd).replace('\0', " ")
+            ));
+        }
+    }
+    found
+}

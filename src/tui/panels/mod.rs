@@ -1,6 +1,7 @@
 //! Lab panels (see [`super::panel`]).
 
 pub mod cql;
+pub mod kafka;
 pub mod mapreduce;
 pub mod mongo;
 pub mod prompt;

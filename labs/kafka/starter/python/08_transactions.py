@@ -13,4 +13,5 @@ for i in range(10):
     producer.produce(topic("payments-tx"), value=f"payment-ok-{i}")
 # TODO: producer.commit_transaction(10)
 
-# TODO: a second transaction of 5 records, then producer.abort_transaction(10)
+# TODO: a second transaction of 5 records, then producer.flush(10) (so they
+# reach the log) and producer.abort_transaction(10)
