@@ -15,9 +15,6 @@ use datalab::services::{
 };
 use datalab::tui::panel::{LabPanel, PanelCtx};
 use datalab::tui::panels::kafka::{KafkaPanel, ReplicationView, TopicView};
-use datalab::tui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use std::path::Path;
 use std::sync::Arc;
@@ -25,20 +22,7 @@ use std::time::{Duration, Instant};
 
 /// Draw the panel alone at `w`×`h` and return it as text.
 fn draw(p: &KafkaPanel, w: u16, h: u16, focused: bool) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| p.render(f, f.area(), &Theme::monochrome(), focused))
-        .expect("draw");
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    common::panel_text(p, w, h, focused)
 }
 
 fn part(partition: i32, leader: i32, replicas: &[i32], isr: &[i32]) -> PartitionInfo {

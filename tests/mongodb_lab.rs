@@ -8,6 +8,7 @@ mod common;
 mod nosql;
 
 use datalab::check::Status;
+use datalab::tui::panels::prompt::PromptPanel;
 use nosql::*;
 
 const LAB: &str = "mongodb";

@@ -3,6 +3,8 @@
 //! NO_COLOR do not matter), plus key-driven behaviour against a temp home.
 //! No services are needed: the fixture lab uses generic checks only.
 
+mod common;
+
 use datalab::course::{Content, Course};
 use datalab::progress::ProgressStore;
 use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
@@ -70,17 +72,8 @@ impl Harness {
     fn draw_at(&mut self, w: u16, h: u16) -> String {
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
         term.draw(|f| self.app.render(f)).expect("draw");
-        let buf = term.backend().buffer();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            let mut line = String::new();
-            for x in 0..buf.area.width {
-                line.push_str(buf[(x, y)].symbol());
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out.replace(&self.home.path().display().to_string(), "<home>")
+        common::buffer_text(term.backend().buffer())
+            .replace(&self.home.path().display().to_string(), "<home>")
     }
 
     fn draw(&mut self) -> String {
@@ -879,21 +872,7 @@ fn mapreduce_events(upto: usize) -> String {
 }
 
 fn draw_panel(panel: &dyn datalab::tui::panel::LabPanel) -> String {
-    let mut term = Terminal::new(TestBackend::new(80, panel.height())).unwrap();
-    let theme = datalab::tui::theme::Theme::monochrome();
-    term.draw(|f| panel.render(f, f.area(), &theme, false))
-        .unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    common::panel_text(panel, 80, panel.height(), false)
 }
 
 #[test]

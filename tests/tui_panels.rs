@@ -3,6 +3,8 @@
 //! plus what a learner sees when the line is wrong or no server runs. The
 //! same panels against real servers: tests/mongodb_lab.rs, cassandra_lab.rs.
 
+mod common;
+
 use datalab::clients::console::Table;
 use datalab::course::{Content, parse_lab};
 use datalab::lab::Lab;
@@ -10,9 +12,7 @@ use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
 use datalab::tui::panel::{LabPanel, PanelCtx, for_lab};
 use datalab::tui::panels::cql::CqlPanel;
 use datalab::tui::panels::mongo::MongoPanel;
-use datalab::tui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use datalab::tui::panels::prompt::PromptPanel;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,20 +27,7 @@ fn lab(id: &str) -> Lab {
 }
 
 fn draw(p: &dyn LabPanel, focused: bool) -> String {
-    let mut term = Terminal::new(TestBackend::new(72, p.height())).unwrap();
-    term.draw(|f| p.render(f, f.area(), &Theme::monochrome(), focused))
-        .unwrap();
-    let buf = term.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    common::panel_text(p, 72, p.height(), focused)
 }
 
 fn keys(p: &mut dyn LabPanel, ctx: &PanelCtx, s: &str) {

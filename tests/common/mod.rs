@@ -62,3 +62,27 @@ pub fn services() -> Arc<Services> {
 pub fn content() -> Content {
     Content::disk(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A `TestBackend` buffer as text: one line a row, trailing blanks trimmed.
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A lab panel drawn alone at `w`×`h` (monochrome), as text.
+pub fn panel_text(p: &dyn datalab::tui::panel::LabPanel, w: u16, h: u16, focused: bool) -> String {
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test terminal");
+    let theme = datalab::tui::theme::Theme::monochrome();
+    term.draw(|f| p.render(f, f.area(), &theme, focused))
+        .expect("draw");
+    buffer_text(term.backend().buffer())
+}

@@ -2,7 +2,7 @@
 //! (`iot` is `<ns>_iot`, `USE`, `CONSISTENCY` and `COPY` as `datalab cql` has
 //! them), in the background with a timeout, the rows as a table.
 
-use super::prompt::{Edit, Prompt, Shown};
+use super::prompt::{Edit, Prompt, PromptPanel, Shown};
 use crate::clients::console::{self, Table};
 use crate::clients::cql::{self, Runner};
 use crate::services::{ServiceKind, Services};
@@ -42,6 +42,12 @@ impl Default for CqlPanel {
     }
 }
 
+impl PromptPanel for CqlPanel {
+    fn prompt(&self) -> &Prompt {
+        &self.prompt
+    }
+}
+
 impl CqlPanel {
     pub fn new() -> CqlPanel {
         let (tx, rx) = channel();
@@ -52,24 +58,6 @@ impl CqlPanel {
             tx,
             rx,
         }
-    }
-
-    pub fn table(&self) -> Option<&Table> {
-        match &self.prompt.shown {
-            Shown::Table(t, _) => Some(t),
-            _ => None,
-        }
-    }
-
-    pub fn error(&self) -> Option<&str> {
-        match &self.prompt.shown {
-            Shown::Error(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    pub fn busy(&self) -> bool {
-        self.prompt.running()
     }
 
     /// Start a line in the background.

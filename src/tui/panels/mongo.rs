@@ -3,7 +3,7 @@
 //! `explain …`, `indexes tweets`), run in the background against the
 //! learner's database with a timeout, the result as a table.
 
-use super::prompt::{Edit, Prompt, Shown};
+use super::prompt::{Edit, Prompt, PromptPanel, Shown};
 use crate::clients::console::{self, MongoRequest, Table};
 use crate::clients::mongo;
 use crate::services::{ServiceKind, Services};
@@ -35,6 +35,12 @@ impl Default for MongoPanel {
     }
 }
 
+impl PromptPanel for MongoPanel {
+    fn prompt(&self) -> &Prompt {
+        &self.prompt
+    }
+}
+
 impl MongoPanel {
     pub fn new() -> MongoPanel {
         let (tx, rx) = channel();
@@ -43,27 +49,6 @@ impl MongoPanel {
             tx,
             rx,
         }
-    }
-
-    /// The last result, when it was a table.
-    pub fn table(&self) -> Option<&Table> {
-        match &self.prompt.shown {
-            Shown::Table(t, _) => Some(t),
-            _ => None,
-        }
-    }
-
-    /// The last error line, if the last line failed.
-    pub fn error(&self) -> Option<&str> {
-        match &self.prompt.shown {
-            Shown::Error(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// Whether a line is still running.
-    pub fn busy(&self) -> bool {
-        self.prompt.running()
     }
 
     /// Parse a line and start it in the background; a bad line is shown at

@@ -56,6 +56,32 @@ pub struct Prompt {
     pub scroll: usize,
 }
 
+/// A panel built on a [`Prompt`]: what tests and the lab screen ask of it.
+pub trait PromptPanel {
+    fn prompt(&self) -> &Prompt;
+
+    /// The last result, when it was a table.
+    fn table(&self) -> Option<&Table> {
+        match &self.prompt().shown {
+            Shown::Table(t, _) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The last error line, if the last line failed.
+    fn error(&self) -> Option<&str> {
+        match &self.prompt().shown {
+            Shown::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether a line is still running.
+    fn busy(&self) -> bool {
+        self.prompt().running()
+    }
+}
+
 impl Prompt {
     pub fn new(hint: &str) -> Prompt {
         Prompt {
