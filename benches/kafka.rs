@@ -16,18 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
-
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -94,7 +82,9 @@ async fn run(services: Arc<Services>, root: &Path) {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     datalab::lab::prepare_workspace(&lab, &ws).unwrap();
-    copy_dir(&root.join("labs/kafka/solution"), &ws);
+    lab.content
+        .extract_dir("labs/kafka/solution", &ws, true)
+        .unwrap();
     let lab_data = datalab::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
     let ns = |tag: &str| Namespace::for_learner(&format!("bench_{}_{tag}", std::process::id()));
     let opts = |namespace: Namespace| RunOptions {

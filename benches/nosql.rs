@@ -11,22 +11,9 @@ use datalab::check::CheckContext;
 use datalab::course::{Content, parse_lab};
 use datalab::lab::{Lab, RunOptions, materialize_data};
 use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let d = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &d);
-        } else {
-            std::fs::copy(e.path(), d).unwrap();
-        }
-    }
-}
 
 fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -42,11 +29,14 @@ async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
         content,
     };
     let ws = tempfile::tempdir().unwrap();
-    copy_dir(&root.join("labs").join(id).join("solution"), ws.path());
-    copy_dir(
-        &root.join("labs").join(id).join("data"),
-        &ws.path().join("data"),
-    );
+    for (from, to) in [
+        ("solution", ws.path().to_path_buf()),
+        ("data", ws.path().join("data")),
+    ] {
+        lab.content
+            .extract_dir(&format!("labs/{id}/{from}"), &to, true)
+            .unwrap();
+    }
     let data = tempfile::tempdir().unwrap();
     let lab_data = materialize_data(&lab, data.path()).unwrap();
     let stamp = std::time::SystemTime::now()

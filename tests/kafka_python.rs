@@ -9,7 +9,7 @@ mod common;
 mod kl;
 
 use kl::{assert_fails_with, assert_passes, workspace};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// The venv's `bin/`, checked to import confluent_kafka.
@@ -30,28 +30,15 @@ fn venv_bin() -> PathBuf {
     venv.join("bin")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_route_passes_the_steps_its_templates_cover() {
     let bin = venv_bin();
     // Console solution first (step 1 and the datalab binary on PATH), then
     // the Python scripts over it.
     let w = workspace("solution", "py");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/kafka/solution-python"),
-        &w.opts.workspace,
-    );
+    datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"))
+        .extract_dir("labs/kafka/solution-python", &w.opts.workspace, true)
+        .unwrap();
     // The step commands' `python3` is the venv's.
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut parts = vec![bin.clone()];

@@ -22,18 +22,6 @@ fn load() -> Lab {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
-
 /// Run every step of the lab with `files` (solution/ or starter/) as the
 /// learner's workspace.
 fn run_all(files: &str) -> Vec<StepResult> {
@@ -65,10 +53,9 @@ fn run_with_env(
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     datalab::lab::prepare_workspace(&lab, &ws).unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("labs/mapreduce/{files}")),
-        &ws,
-    );
+    lab.content
+        .extract_dir(&format!("labs/mapreduce/{files}"), &ws, true)
+        .unwrap();
     change(&ws);
     let data = datalab::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
     let opts = RunOptions {

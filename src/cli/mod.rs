@@ -141,8 +141,8 @@ pub fn main() -> ExitCode {
         Some(Command::Progress(a)) => course::progress(a, &ctx),
         Some(Command::Reset(a)) => course::reset(a, &ctx),
         Some(Command::Lab(a)) => labs::lab(a, &ctx, &rt),
-        Some(Command::Check(a)) => rt.block_on(labs::check(a, &ctx)),
-        Some(Command::Grade(a)) => rt.block_on(labs::grade(a, &ctx)),
+        Some(Command::Check(a)) => rt.block_on(interruptible(labs::check(a, &ctx))),
+        Some(Command::Grade(a)) => rt.block_on(interruptible(labs::grade(a, &ctx))),
         Some(Command::Services(cmd)) => rt.block_on(services::run(cmd, &ctx)),
         Some(Command::Mongo(a)) => rt.block_on(mongo::run(a, &ctx)),
         Some(Command::Cql(a)) => rt.block_on(cql::run(a, &ctx)),
@@ -214,5 +214,31 @@ pub(crate) fn open_tui(
             eprintln!("datalab: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Ctrl-C (or SIGTERM) while checks run: drop the run, which ends the step
+/// command's process group and what it started in the background (the
+/// terminal's SIGINT does not reach that group: it runs apart so a timeout
+/// can kill all of it), then exit 130.
+async fn interruptible(run: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        // The run first: `check --watch` ends on Ctrl-C by itself, with 0.
+        biased;
+        code = run => code,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("datalab: interrupted; the step's processes were stopped");
+            ExitCode::from(130)
+        }
+        _ = terminated => ExitCode::from(143),
     }
 }

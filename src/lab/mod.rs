@@ -8,8 +8,8 @@ mod runner;
 
 pub use model::{LabDef, Step};
 pub use runner::{
-    CheckResult, LabRun, RunOptions, StepResult, end_group, materialize_data, prepare_workspace,
-    run_command, run_command_in_group, run_step, step_env,
+    CheckResult, LabRun, ProcessGroup, RunOptions, StepResult, end_group, materialize_data,
+    prepare_workspace, run_command, run_command_in_group, run_step, step_env,
 };
 
 use crate::course::Content;

@@ -92,27 +92,61 @@ pub fn prepare_workspace(lab: &Lab, workspace: &Path) -> std::io::Result<usize> 
 }
 
 /// Run a shell command from `cwd` with extra environment, a time limit, and
-/// the datalab binary on PATH. On timeout the whole process group is killed.
-/// Processes it left running in the background keep running (see
-/// [`run_command_in_group`] to end them later).
+/// the datalab binary on PATH. On timeout the whole process group is killed;
+/// processes it left running in the background are ended when it returns
+/// (see [`run_command_in_group`] to keep them for a while).
 pub async fn run_command(
     command: &str,
     cwd: &Path,
     env: &[(String, String)],
     timeout: Duration,
 ) -> CommandOutput {
-    run_command_in_group(command, cwd, env, timeout).await.0
+    let (out, group) = run_command_in_group(command, cwd, env, timeout).await;
+    if let Some(g) = group {
+        g.end(Duration::from_secs(3)).await;
+    }
+    out
 }
 
-/// [`run_command`], also returning the id of the command's process group,
-/// which its background processes (`consumer … &`) stay in: give it to
-/// [`end_group`] when they should stop.
+/// A step command's process group, which its background processes
+/// (`consumer … &`) stay in. End it with [`ProcessGroup::end`] when they
+/// should stop; if it is dropped instead (the run was abandoned: the TUI
+/// quit, Ctrl-C on `datalab check`), it is ended there, so nothing a step
+/// started outlives datalab.
+#[derive(Debug)]
+pub struct ProcessGroup {
+    pgid: u32,
+    ended: bool,
+}
+
+impl ProcessGroup {
+    pub fn id(&self) -> u32 {
+        self.pgid
+    }
+
+    /// SIGTERM, then SIGKILL for whatever still runs after `grace`.
+    pub async fn end(mut self, grace: Duration) {
+        end_group(self.pgid, grace).await;
+        self.ended = true;
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        if !self.ended {
+            end_group_blocking(self.pgid, Duration::from_secs(1));
+        }
+    }
+}
+
+/// [`run_command`], also returning the command's process group (see
+/// [`ProcessGroup`]).
 pub async fn run_command_in_group(
     command: &str,
     cwd: &Path,
     env: &[(String, String)],
     timeout: Duration,
-) -> (CommandOutput, Option<u32>) {
+) -> (CommandOutput, Option<ProcessGroup>) {
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c")
         .arg(command)
@@ -149,6 +183,8 @@ pub async fn run_command_in_group(
         }
     };
     let pid = child.id();
+    // Armed from here: dropping this future (an abandoned run) ends the group.
+    let group = pid.map(|pgid| ProcessGroup { pgid, ended: false });
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(Ok(o)) => {
             out.status = o.status.code();
@@ -166,7 +202,7 @@ pub async fn run_command_in_group(
             }
         }
     }
-    (out, pid)
+    (out, group)
 }
 
 /// End what is left of a step command's process group: SIGTERM first (a
@@ -174,16 +210,21 @@ pub async fn run_command_in_group(
 /// properly), SIGKILL for whatever still runs after `grace`. Returns at once
 /// when the group is already empty.
 pub async fn end_group(pgid: u32, grace: Duration) {
+    let _ = tokio::task::spawn_blocking(move || end_group_blocking(pgid, grace)).await;
+}
+
+/// [`end_group`], waiting on this thread (also what a `Drop` uses).
+fn end_group_blocking(pgid: u32, grace: Duration) {
     #[cfg(unix)]
     {
         use nix::sys::signal::{Signal, killpg};
         let pg = nix::unistd::Pid::from_raw(pgid as i32);
         if killpg(pg, Signal::SIGTERM).is_err() {
-            return; // nobody left
+            return;
         }
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            std::thread::sleep(Duration::from_millis(20));
             if killpg(pg, None).is_err() {
                 return;
             }
@@ -293,8 +334,8 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
     }
     // Background processes of the step's command (step 5's consumers) end
     // with its checks instead of outliving the step.
-    if let Some(pg) = group {
-        end_group(pg, Duration::from_secs(3)).await;
+    if let Some(g) = group {
+        g.end(Duration::from_secs(3)).await;
     }
     StepResult {
         step: step.id.clone(),

@@ -32,18 +32,6 @@ pub fn put_datalab_on_path() {
     unsafe { std::env::remove_var("DATALAB_KAFKA_BOOTSTRAP") };
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
-
 /// A learner's workspace: the starter (and data), with `files` (`solution`
 /// or `starter`) copied over it.
 pub struct Workspace {
@@ -66,10 +54,9 @@ pub fn workspace(files: &str, tag: &str) -> Workspace {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");
     datalab::lab::prepare_workspace(&lab, &ws).unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("labs/kafka/{files}")),
-        &ws,
-    );
+    lab.content
+        .extract_dir(&format!("labs/kafka/{files}"), &ws, true)
+        .unwrap();
     let lab_data = datalab::lab::materialize_data(&lab, &dir.path().join("lab-data")).unwrap();
     let opts = RunOptions {
         workspace: ws,

@@ -9,7 +9,7 @@ use datalab::check::Status;
 use datalab::course::{Content, parse_lab};
 use datalab::lab::{Lab, LabRun, RunOptions, StepResult, materialize_data, run_step};
 use datalab::services::Namespace;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -30,27 +30,15 @@ pub fn lab(id: &str) -> Lab {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 /// A learner's workspace: `labs/<id>/<which>` plus a copy of `data/`.
 pub fn workspace(lab: &Lab, which: &str) -> tempfile::TempDir {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("labs")
-        .join(&lab.id);
     let ws = tempfile::tempdir().unwrap();
-    copy_dir(&root.join(which), ws.path());
-    copy_dir(&root.join("data"), &ws.path().join("data"));
+    let root = format!("labs/{}", lab.id);
+    let repo = datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"));
+    repo.extract_dir(&format!("{root}/{which}"), ws.path(), true)
+        .unwrap();
+    repo.extract_dir(&format!("{root}/data"), &ws.path().join("data"), true)
+        .unwrap();
     ws
 }
 
@@ -134,11 +122,10 @@ pub fn failure(r: &StepResult) -> String {
 /// A content folder with just this lab, for the datalab binary.
 pub fn content_dir(lab: &Lab) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(
-        &root.join("labs").join(&lab.id),
-        &dir.path().join("labs").join(&lab.id),
-    );
+    let rel = format!("labs/{}", lab.id);
+    datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"))
+        .extract_dir(&rel, &dir.path().join(&rel), true)
+        .unwrap();
     for d in ["lessons", "quizzes"] {
         std::fs::create_dir_all(dir.path().join(d)).unwrap();
     }
