@@ -43,7 +43,7 @@ fn ctrl_c_during_a_check_ends_the_steps_background_processes() {
     std::fs::write(&lab_yaml, text).unwrap();
     let home = tempfile::tempdir().unwrap();
     let ws = tempfile::tempdir().unwrap();
-    let mut child = Command::new(common::datalab_bin())
+    let child = Command::new(common::datalab_bin())
         .arg("--content")
         .arg(content.path())
         .arg("--home")
