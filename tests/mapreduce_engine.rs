@@ -170,6 +170,20 @@ fn datalab(args: &[&str], cwd: &Path) -> Output {
         .unwrap()
 }
 
+/// `datalab mapreduce run --input in.txt --mapper M --reducer R EXTRA…` in `w`.
+fn job(w: &Path, mapper: &str, reducer: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--input",
+        "in.txt",
+        "--mapper",
+        mapper,
+        "--reducer",
+        reducer,
+    ];
+    args.extend_from_slice(extra);
+    datalab(&args, w)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -184,18 +198,11 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn a_failing_mapper_is_retried_then_the_job_names_task_split_and_stderr() {
     let (_d, w) = setup();
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "echo reading line 1 >&2; echo 'ValueError: bad record' >&2; exit 3",
-            "--reducer",
-            "cat",
-            "--output",
-            "out",
-        ],
+    let o = job(
         &w,
+        "echo reading line 1 >&2; echo 'ValueError: bad record' >&2; exit 3",
+        "cat",
+        &["--output", "out"],
     );
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
@@ -220,21 +227,11 @@ fn a_failing_mapper_is_retried_then_the_job_names_task_split_and_stderr() {
 #[test]
 fn a_mapper_failing_once_succeeds_on_retry() {
     let (_d, w) = setup();
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "if [ ! -e tried ]; then touch tried; exit 1; fi; awk '{print $1 \"\\t\" $2}'",
-            "--reducer",
-            "cat",
-            "--output",
-            "out",
-            "--reducers",
-            "1",
-            "--json",
-        ],
+    let o = job(
         &w,
+        "if [ ! -e tried ]; then touch tried; exit 1; fi; awk '{print $1 \"\\t\" $2}'",
+        "cat",
+        &["--output", "out", "--reducers", "1", "--json"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -248,22 +245,11 @@ fn a_mapper_failing_once_succeeds_on_retry() {
 #[test]
 fn a_failing_reducer_names_its_partition() {
     let (_d, w) = setup();
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "awk '{print $1 \"\\t\" $2}'",
-            "--reducer",
-            "cat >/dev/null; echo 'reducer exploded' >&2; exit 2",
-            "--reducers",
-            "1",
-            "--max-attempts",
-            "1",
-            "--output",
-            "out",
-        ],
+    let o = job(
         &w,
+        "awk '{print $1 \"\\t\" $2}'",
+        "cat >/dev/null; echo 'reducer exploded' >&2; exit 2",
+        &["--reducers", "1", "--max-attempts", "1", "--output", "out"],
     );
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
@@ -276,20 +262,7 @@ fn a_failing_reducer_names_its_partition() {
 fn malformed_mapper_lines_are_counted_or_fail_with_strict() {
     let (_d, w) = setup();
     let mapper = "sed 's/ /=/'";
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            mapper,
-            "--reducer",
-            "cat",
-            "--output",
-            "out",
-            "--json",
-        ],
-        &w,
-    );
+    let o = job(&w, mapper, "cat", &["--output", "out", "--json"]);
     assert_eq!(o.status.code(), Some(0));
     let e = stderr(&o);
     assert!(
@@ -301,20 +274,7 @@ fn malformed_mapper_lines_are_counted_or_fail_with_strict() {
     assert_eq!(report["counters"]["malformed_records"], 2);
     assert_eq!(report["counters"]["map_output_records"], 0);
 
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            mapper,
-            "--reducer",
-            "cat",
-            "--output",
-            "out2",
-            "--strict",
-        ],
-        &w,
-    );
+    let o = job(&w, mapper, "cat", &["--output", "out2", "--strict"]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(
@@ -387,19 +347,7 @@ fn an_existing_output_is_refused_unless_overwrite_and_kept_when_a_job_fails() {
     let (_d, w) = setup();
     std::fs::create_dir(w.join("out")).unwrap();
     std::fs::write(w.join("out/keep.txt"), "mine").unwrap();
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "cat",
-            "--reducer",
-            "cat",
-            "--output",
-            "out",
-        ],
-        &w,
-    );
+    let o = job(&w, "cat", "cat", &["--output", "out"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("the output folder out already exists; pass --overwrite"),
@@ -407,21 +355,11 @@ fn an_existing_output_is_refused_unless_overwrite_and_kept_when_a_job_fails() {
         stderr(&o)
     );
     // A failing job with --overwrite leaves the old folder as it was.
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "exit 1",
-            "--reducer",
-            "cat",
-            "--output",
-            "out",
-            "--overwrite",
-            "--max-attempts",
-            "1",
-        ],
+    let o = job(
         &w,
+        "exit 1",
+        "cat",
+        &["--output", "out", "--overwrite", "--max-attempts", "1"],
     );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
@@ -429,21 +367,11 @@ fn an_existing_output_is_refused_unless_overwrite_and_kept_when_a_job_fails() {
         "mine"
     );
     // A good one replaces it.
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "awk '{print $1 \"\\t\" $2}'",
-            "--reducer",
-            "cat",
-            "--output",
-            "out",
-            "--overwrite",
-            "--reducers",
-            "3",
-        ],
+    let o = job(
         &w,
+        "awk '{print $1 \"\\t\" $2}'",
+        "cat",
+        &["--output", "out", "--overwrite", "--reducers", "3"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!w.join("out/keep.txt").exists());
@@ -460,34 +388,10 @@ fn an_existing_output_is_refused_unless_overwrite_and_kept_when_a_job_fails() {
 #[test]
 fn bad_sizes_are_usage_errors() {
     let (_d, w) = setup();
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "cat",
-            "--reducer",
-            "cat",
-            "--memory",
-            "lots",
-        ],
-        &w,
-    );
+    let o = job(&w, "cat", "cat", &["--memory", "lots"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not a size"), "{}", stderr(&o));
-    let o = datalab(
-        &[
-            "--input",
-            "in.txt",
-            "--mapper",
-            "cat",
-            "--reducer",
-            "cat",
-            "--reducers",
-            "0",
-        ],
-        &w,
-    );
+    let o = job(&w, "cat", "cat", &["--reducers", "0"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("--reducers must be at least 1"),
