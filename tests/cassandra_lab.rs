@@ -7,7 +7,6 @@ mod common;
 #[path = "nosql/mod.rs"]
 mod nosql;
 
-use datalab::check::Status;
 use datalab::tui::panels::prompt::PromptPanel;
 use nosql::*;
 
@@ -15,29 +14,12 @@ const LAB: &str = "cassandra";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn solution_passes_every_step() {
-    let lab = lab(LAB);
-    let ws = workspace(&lab, "solution");
-    let g = Grader::new(&lab, ws.path(), fresh_namespace("csol"));
-    let run = g.all().await;
-    assert_eq!(run.steps.len(), 8);
-    for s in &run.steps {
-        assert!(s.passed(), "{}", explain(s));
-    }
+    solution_passes(&lab(LAB), 8, "csol").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starter_fails_every_step() {
-    let lab = lab(LAB);
-    let ws = workspace(&lab, "starter");
-    let g = Grader::new(&lab, ws.path(), fresh_namespace("cst"));
-    for s in &g.all().await.steps {
-        assert!(!s.passed(), "{}", explain(s));
-        assert!(
-            !s.errored(),
-            "a starter fails, it does not error: {}",
-            explain(s)
-        );
-    }
+    starter_fails(&lab(LAB), "cst").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,29 +70,7 @@ async fn one_wrong_workspace_per_step_fails_with_its_message() {
         ),
         (7, "consistency.yaml", "read: ONE\nwrite: ONE\n", "≤ 3"),
     ];
-    for (step, file, text, want) in cases {
-        let ws = workspace(&lab, "solution");
-        std::fs::write(ws.path().join(file), text).unwrap();
-        let g = Grader::new(&lab, ws.path(), fresh_namespace(&format!("cw{step}")));
-        let results = g.up_to(step).await;
-        let r = results.last().unwrap();
-        let msg = failure(r);
-        assert!(
-            msg.contains(want),
-            "step {step}: {msg:?} should contain {want:?}\n{}",
-            explain(r)
-        );
-        let c = r
-            .checks
-            .iter()
-            .find(|c| c.outcome.status == Status::Fail)
-            .unwrap();
-        assert_eq!(
-            c.outcome.file.as_deref(),
-            Some(std::path::Path::new(file)),
-            "step {step}"
-        );
-    }
+    wrong_files_fail(&lab, "cw", &cases).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

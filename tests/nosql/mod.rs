@@ -206,3 +206,60 @@ pub async fn panel_line<P: datalab::tui::panel::LabPanel>(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The reference solution passes all `steps` steps.
+pub async fn solution_passes(lab: &Lab, steps: usize, tag: &str) {
+    let ws = workspace(lab, "solution");
+    let run = Grader::new(lab, ws.path(), fresh_namespace(tag))
+        .all()
+        .await;
+    assert_eq!(run.steps.len(), steps);
+    for s in &run.steps {
+        assert!(s.passed(), "{}", explain(s));
+    }
+}
+
+/// The starter fails every step, and fails rather than errors.
+pub async fn starter_fails(lab: &Lab, tag: &str) {
+    let ws = workspace(lab, "starter");
+    for s in &Grader::new(lab, ws.path(), fresh_namespace(tag))
+        .all()
+        .await
+        .steps
+    {
+        assert!(!s.passed(), "{}", explain(s));
+        assert!(
+            !s.errored(),
+            "a starter fails, it does not error: {}",
+            explain(s)
+        );
+    }
+}
+
+/// For each `(step, file, text, want)`: the solution with `file` replaced by
+/// `text` fails `step` with a message containing `want`, pointing at `file`.
+pub async fn wrong_files_fail(lab: &Lab, tag: &str, cases: &[(usize, &str, &str, &str)]) {
+    for &(step, file, text, want) in cases {
+        let ws = workspace(lab, "solution");
+        std::fs::write(ws.path().join(file), text).unwrap();
+        let g = Grader::new(lab, ws.path(), fresh_namespace(&format!("{tag}{step}")));
+        let results = g.up_to(step).await;
+        let r = results.last().unwrap();
+        let msg = failure(r);
+        assert!(
+            msg.contains(want),
+            "step {step}: {msg:?} should contain {want:?}\n{}",
+            explain(r)
+        );
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.outcome.status == Status::Fail)
+            .unwrap();
+        assert_eq!(
+            c.outcome.file.as_deref(),
+            Some(Path::new(file)),
+            "step {step} points at the learner's file"
+        );
+    }
+}
