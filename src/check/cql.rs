@@ -443,6 +443,14 @@ fn allows_filtering(stmt: &str) -> bool {
         .any(|w| w == ["ALLOW", "FILTERING"])
 }
 
+/// The statements of a learner's CQL file; Err: what to say (cannot read,
+/// or `file:line: …` for an unterminated string or comment).
+fn read_statements(ctx: &CheckContext, file: &str) -> Result<Vec<cql::Stmt>, String> {
+    let text =
+        std::fs::read_to_string(ctx.ws(file)).map_err(|e| format!("cannot read {file}: {e}"))?;
+    cql::split(&text).map_err(|(l, m)| format!("{file}:{l}: {m}"))
+}
+
 #[async_trait]
 impl Check for CqlQueries {
     fn describe(&self) -> String {
@@ -454,13 +462,9 @@ impl Check for CqlQueries {
     }
     async fn run(&self, ctx: &CheckContext) -> Outcome {
         let fail = |m: String| Outcome::fail(m).in_file(&self.file);
-        let text = match std::fs::read_to_string(ctx.ws(&self.file)) {
-            Ok(t) => t,
-            Err(e) => return fail(format!("cannot read {}: {e}", self.file)),
-        };
-        let stmts = match cql::split(&text) {
+        let stmts = match read_statements(ctx, &self.file) {
             Ok(s) => s,
-            Err((l, m)) => return fail(format!("{}:{l}: {m}", self.file)),
+            Err(m) => return fail(m),
         };
         if let Some(s) = stmts.iter().find(|s| allows_filtering(&s.text)) {
             return fail(format!(
@@ -735,13 +739,9 @@ impl Check for CqlLwt {
     }
     async fn run(&self, ctx: &CheckContext) -> Outcome {
         let fail = |m: String| Outcome::fail(m).in_file(&self.file);
-        let text = match std::fs::read_to_string(ctx.ws(&self.file)) {
-            Ok(t) => t,
-            Err(e) => return fail(format!("cannot read {}: {e}", self.file)),
-        };
-        let stmts = match cql::split(&text) {
+        let stmts = match read_statements(ctx, &self.file) {
             Ok(s) => s,
-            Err((l, m)) => return fail(format!("{}:{l}: {m}", self.file)),
+            Err(m) => return fail(m),
         };
         let Some(ins) = stmts.iter().find(|s| {
             let u = s.text.to_ascii_uppercase();
@@ -861,13 +861,9 @@ impl Check for CqlConsistency {
         }
         // Now the query file, at its level, on this one-node cluster.
         let fail = |m: String| Outcome::fail(m).in_file(&self.file);
-        let text = match std::fs::read_to_string(ctx.ws(&self.file)) {
-            Ok(t) => t,
-            Err(e) => return fail(format!("cannot read {}: {e}", self.file)),
-        };
-        let stmts = match cql::split(&text) {
+        let stmts = match read_statements(ctx, &self.file) {
             Ok(s) => s,
-            Err((l, m)) => return fail(format!("{}:{l}: {m}", self.file)),
+            Err(m) => return fail(m),
         };
         let set = stmts
             .iter()
