@@ -2,7 +2,7 @@
 //! (`iot` is `<ns>_iot`, `USE`, `CONSISTENCY` and `COPY` as `datalab cql` has
 //! them), in the background with a timeout, the rows as a table.
 
-use super::prompt::{Edit, Prompt, PromptPanel, Shown};
+use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::clients::console::{self, Table};
 use crate::clients::cql::{self, Runner};
 use crate::services::{ServiceKind, Services};
@@ -153,14 +153,9 @@ impl LabPanel for CqlPanel {
     }
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &PanelCtx) -> bool {
-        match self.prompt.handle_key(key) {
-            Edit::Submit(line) => {
-                self.submit(&line, ctx);
-                true
-            }
-            Edit::Handled => true,
-            Edit::Ignored => false,
-        }
+        self.prompt
+            .handle_key(key)
+            .used(|line| self.submit(&line, ctx))
     }
 
     fn tick(&mut self, _ctx: &PanelCtx) {

@@ -3,7 +3,7 @@
 //! `explain …`, `indexes tweets`), run in the background against the
 //! learner's database with a timeout, the result as a table.
 
-use super::prompt::{Edit, Prompt, PromptPanel, Shown};
+use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::clients::console::{self, MongoRequest, Table};
 use crate::clients::mongo;
 use crate::services::{ServiceKind, Services};
@@ -128,14 +128,9 @@ impl LabPanel for MongoPanel {
     }
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &PanelCtx) -> bool {
-        match self.prompt.handle_key(key) {
-            Edit::Submit(line) => {
-                self.submit(&line, ctx);
-                true
-            }
-            Edit::Handled => true,
-            Edit::Ignored => false,
-        }
+        self.prompt
+            .handle_key(key)
+            .used(|line| self.submit(&line, ctx))
     }
 
     fn tick(&mut self, _ctx: &PanelCtx) {

@@ -36,6 +36,20 @@ pub enum Edit {
     Ignored,
 }
 
+impl Edit {
+    /// Whether the panel used the key, running `submit` on a submitted line.
+    pub fn used(self, submit: impl FnOnce(String)) -> bool {
+        match self {
+            Edit::Submit(line) => {
+                submit(line);
+                true
+            }
+            Edit::Handled => true,
+            Edit::Ignored => false,
+        }
+    }
+}
+
 /// Rows a PgUp/PgDn moves.
 const PAGE: usize = 5;
 /// The widest a column gets before the others are considered.
