@@ -2,15 +2,14 @@
 //! terminal, then each scenario with its verdict and why. Scrolls.
 
 use super::app::{App, Ctx, Nav, ScrollView};
-use super::lesson::{done_at_end, read_key, scroll_status};
+use super::lesson::{done_at_end, read_key, render_reading};
 use super::markdown::{self, Align, table_lines, wrap_spans};
 use super::theme::Theme;
 use crate::course::Comparison;
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 pub struct ComparisonState {
     pub unit: usize,
@@ -100,24 +99,7 @@ pub fn render(app: &App, s: &ComparisonState, frame: &mut Frame, area: Rect) {
     let Some(c) = app.ctx.course.comparisons.get(&s.id) else {
         return;
     };
-    let [text, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    let [_, text, _] = Layout::horizontal([
-        Constraint::Length(1),
-        Constraint::Min(10),
-        Constraint::Length(1),
-    ])
-    .areas(text);
-    let all = lines(c, text.width as usize, app.theme());
-    let total = all.len();
-    let offset = s.scroll.layout(total, text.height as usize);
-    let shown: Vec<Line> = all
-        .into_iter()
-        .skip(offset)
-        .take(text.height as usize)
-        .collect();
-    frame.render_widget(Paragraph::new(shown), text);
-    frame.render_widget(
-        scroll_status(app, &s.id, offset, total, text.height as usize),
-        status,
-    );
+    render_reading(app, &s.scroll, &s.id, 1, frame, area, |width| {
+        lines(c, width as usize, app.theme())
+    });
 }

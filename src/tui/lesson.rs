@@ -90,30 +90,40 @@ pub fn leave(s: &mut LessonState, ctx: &mut Ctx) {
 }
 
 pub fn render(app: &App, s: &LessonState, frame: &mut Frame, area: Rect) {
-    let t = app.theme();
     let Some(lesson) = app.ctx.course.lessons.get(&s.id) else {
         return;
     };
+    render_reading(app, &s.scroll, &s.id, 2, frame, area, |width| {
+        markdown::render(&lesson.markdown, width, app.theme())
+    });
+}
+
+/// A scrolled reading screen (lessons, comparisons): the text laid out by
+/// `lines` to the width left by `margin` columns each side, the visible
+/// page of it, and the status line under it.
+pub fn render_reading(
+    app: &App,
+    scroll: &ScrollView,
+    id: &str,
+    margin: u16,
+    frame: &mut Frame,
+    area: Rect,
+    lines: impl FnOnce(u16) -> Vec<Line<'static>>,
+) {
     let [text, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     let [_, text, _] = Layout::horizontal([
-        Constraint::Length(2),
+        Constraint::Length(margin),
         Constraint::Min(10),
-        Constraint::Length(2),
+        Constraint::Length(margin),
     ])
     .areas(text);
-    let lines = markdown::render(&lesson.markdown, text.width, t);
-    let total = lines.len();
-    let offset = s.scroll.layout(total, text.height as usize);
-    let shown: Vec<Line> = lines
-        .into_iter()
-        .skip(offset)
-        .take(text.height as usize)
-        .collect();
+    let all = lines(text.width);
+    let total = all.len();
+    let page = text.height as usize;
+    let offset = scroll.layout(total, page);
+    let shown: Vec<Line> = all.into_iter().skip(offset).take(page).collect();
     frame.render_widget(Paragraph::new(shown), text);
-    frame.render_widget(
-        scroll_status(app, &s.id, offset, total, text.height as usize),
-        status,
-    );
+    frame.render_widget(scroll_status(app, id, offset, total, page), status);
 }
 
 /// `lines 1-21 of 48 · 43%   ✓ done`.
