@@ -72,6 +72,34 @@ pub struct PartitionInfo {
     pub isr: Vec<i32>,
 }
 
+impl PartitionInfo {
+    /// The leader's broker id, or `none`, for tables.
+    pub fn leader_text(&self) -> String {
+        if self.leader < 0 {
+            "none".to_string()
+        } else {
+            self.leader.to_string()
+        }
+    }
+
+    /// Replica broker ids as `1,2,3`, for tables.
+    pub fn replicas_text(&self) -> String {
+        join_ids(&self.replicas)
+    }
+
+    /// In-sync replica broker ids as `1,2,3`, for tables.
+    pub fn isr_text(&self) -> String {
+        join_ids(&self.isr)
+    }
+}
+
+fn join_ids(ids: &[i32]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A topic: its partitions and configuration.
 #[derive(Clone, Debug, Serialize)]
 pub struct TopicInfo {

@@ -415,24 +415,14 @@ fn print_topic(out: &mut Output, t: &TopicInfo) {
         "replicas",
         "isr"
     );
-    let ids = |v: &[i32]| {
-        v.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
     for p in &t.partitions {
         outln!(
             out,
             "  {:>9}  {:>6}  {:<12}  {:<12}",
             p.partition,
-            if p.leader < 0 {
-                "none".to_string()
-            } else {
-                p.leader.to_string()
-            },
-            ids(&p.replicas),
-            ids(&p.isr)
+            p.leader_text(),
+            p.replicas_text(),
+            p.isr_text()
         );
     }
     let important = [

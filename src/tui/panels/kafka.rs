@@ -83,12 +83,6 @@ impl ReplicationView {
         if self.topics.is_empty() {
             out.push("no topics yet in your namespace".into());
         }
-        let ids = |v: &[i32]| {
-            v.iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
         for t in &self.topics {
             out.push(format!("topic {}", t.name));
             out.push(format!(
@@ -100,13 +94,9 @@ impl ReplicationView {
                 out.push(format!(
                     "  p{:<3} {:>6}  {:<8} {:<8}{}",
                     p.partition,
-                    if p.leader < 0 {
-                        "none".to_string()
-                    } else {
-                        p.leader.to_string()
-                    },
-                    ids(&p.replicas),
-                    ids(&p.isr),
+                    p.leader_text(),
+                    p.replicas_text(),
+                    p.isr_text(),
                     if full { "" } else { " under-replicated" }
                 ));
             }
