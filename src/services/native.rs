@@ -150,7 +150,7 @@ fn pretty(kind: ServiceKind) -> &'static str {
 
 /// Resolve Maven coordinates with their runtime dependencies into the cache
 /// and return the classpath. Offline after the first time.
-async fn maven_classpath(
+pub(super) async fn maven_classpath(
     def: &ServiceDef,
     cache: &Path,
     progress: Progress<'_>,
