@@ -116,12 +116,7 @@ pub fn handle_key(s: &mut ActivityState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
         }
         return Nav::Stay;
     }
-    let phases = ctx
-        .course
-        .activities
-        .get(&s.id)
-        .map(|a| a.phases.len())
-        .unwrap_or(0);
+    let phases = phase_count(ctx, &s.id);
     match key.code {
         KeyCode::Char(' ') => {
             if s.timer.running() {
@@ -157,6 +152,11 @@ pub fn handle_key(s: &mut ActivityState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
     Nav::Stay
 }
 
+/// How many phases the activity has (0 when it is gone from the course).
+fn phase_count(ctx: &Ctx, id: &str) -> usize {
+    ctx.course.activities.get(id).map_or(0, |a| a.phases.len())
+}
+
 pub fn tick(s: &mut ActivityState, ctx: &mut Ctx, now: Instant) {
     s.now = now;
     let len = phase_len(ctx, s);
@@ -166,12 +166,7 @@ pub fn tick(s: &mut ActivityState, ctx: &mut Ctx, now: Instant) {
         s.phase_over = true;
         s.flash_until = Some(now + FLASH);
         ctx.bell = true;
-        let phases = ctx
-            .course
-            .activities
-            .get(&s.id)
-            .map(|a| a.phases.len())
-            .unwrap_or(0);
+        let phases = phase_count(ctx, &s.id);
         if s.phase + 1 >= phases {
             ctx.mark_done(&s.id);
             ctx.info("time is up: the activity is over");
