@@ -601,24 +601,6 @@ async fn prepare_mongodb(
     })
 }
 
-/// Extra environment for a node's process. FerretDB spends a query decoding
-/// every stored document's JSON (its SQLite backend pushes down only string
-/// and ObjectId `_id` filters, so a lab check reads the whole collection), and
-/// about a fifth of that in Go's garbage collector (profiled under the
-/// MongoDB lab's checks). Its live heap is a few MB, so a GC target of 400%
-/// costs little memory and takes about a third off a warm check. A `GOGC`
-/// set by the user wins.
-fn node_env(program: &Path) -> Vec<(&'static str, &'static str)> {
-    let ferretdb = program
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("datalab-ferretdb"));
-    if ferretdb && std::env::var_os("GOGC").is_none() {
-        vec![("GOGC", "400")]
-    } else {
-        Vec::new()
-    }
-}
-
 /// Spawn node `index` of a prepared service.
 fn spawn_node(
     program: &Path,
@@ -628,7 +610,6 @@ fn spawn_node(
 ) -> Result<u32, ServiceError> {
     let mut cmd = Command::new(program);
     cmd.args(args).current_dir(base_dir(dirs));
-    cmd.envs(node_env(program));
     let out = dirs.logs.join(format!("node-{index}.out"));
     let pid_path = pid_file(&run_dir(dirs), index);
     process::spawn_detached(cmd, &out, &pid_path)

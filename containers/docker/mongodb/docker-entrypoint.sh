@@ -4,9 +4,6 @@
 # line) once the server accepts TCP connections, so the docker provider waits
 # for both images the same way.
 set -euo pipefail
-# A higher GC target: FerretDB spends much of a query in Go's collector and
-# its live heap is small (see node_env in src/services/native.rs).
-export GOGC="${GOGC:-400}"
 /usr/local/bin/ferretdb -listen-addr 0.0.0.0:27017 -sqlite-url file:/data/db/ &
 server=$!
 trap 'kill -TERM $server 2>/dev/null' TERM INT
