@@ -7,7 +7,7 @@
 //! Needs a Docker daemon (bash containers/docker/setup.sh) and the images
 //! (datalab services build-images, or the official ones).
 
-use datalab::services::{ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
+use datalab_services::{ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use std::time::{Duration, Instant};
 
 fn cache_dir() -> std::path::PathBuf {
@@ -18,7 +18,7 @@ fn cache_dir() -> std::path::PathBuf {
 }
 
 async fn run() {
-    if !datalab::services::docker_answers().await {
+    if !datalab_services::docker_answers().await {
         println!(
             "docker bench: skipped: no Docker daemon answers (bash containers/docker/setup.sh)"
         );

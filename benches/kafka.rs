@@ -7,11 +7,11 @@
 //! default native; services live under `target/bench-home` and are stopped
 //! at the end).
 
-use datalab::check::{CheckContext, CheckSpec};
-use datalab::lab::{Lab, RunOptions, run_step};
-use datalab::services::{
-    Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions,
-};
+use datalab_content::Lab;
+use datalab_content::checks::CheckSpec;
+use datalab_engine::check::CheckContext;
+use datalab_engine::lab::{RunOptions, run_step};
+use datalab_services::{Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,8 +72,8 @@ fn main() {
 }
 
 async fn run(services: Arc<Services>, root: &Path) {
-    let content = datalab::course::Content::disk(root);
-    let def = datalab::course::parse_lab(&content, "kafka").expect("labs/kafka/lab.yaml");
+    let content = datalab_content::Content::disk(root);
+    let def = datalab_content::parse_lab(&content, "kafka").expect("labs/kafka/lab.yaml");
     let lab = Lab {
         id: "kafka".into(),
         def,
@@ -81,11 +81,11 @@ async fn run(services: Arc<Services>, root: &Path) {
     };
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    datalab::lab::prepare_workspace(&lab, &ws).unwrap();
+    datalab_engine::lab::prepare_workspace(&lab, &ws).unwrap();
     lab.content
         .extract_dir("labs/kafka/solution", &ws, true)
         .unwrap();
-    let lab_data = datalab::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
+    let lab_data = datalab_engine::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
     let ns = |tag: &str| Namespace::for_learner(&format!("bench_{}_{tag}", std::process::id()));
     let opts = |namespace: Namespace| RunOptions {
         workspace: ws.clone(),
@@ -143,7 +143,7 @@ async fn run(services: Arc<Services>, root: &Path) {
         ("kafka_keyed_records (read 120 records)", pick("keys", 0)),
         ("kafka_isolation (two reads)", pick("exactly-once", 0)),
     ] {
-        let check = spec.as_check();
+        let check = datalab_engine::check::check_of(&spec);
         let mut times = Vec::new();
         for _ in 0..25 {
             let t = Instant::now();
@@ -185,8 +185,8 @@ async fn run(services: Arc<Services>, root: &Path) {
     // The whole lab, as `grade --lab kafka` runs it, on the warm cluster.
     let og = opts(ns("gradeall"));
     let t = Instant::now();
-    let run = datalab::grade::grade_lab(&lab, &og).await;
-    let total = datalab::grade::totals(std::slice::from_ref(&run));
+    let run = datalab_engine::grade::grade_lab(&lab, &og).await;
+    let total = datalab_engine::grade::totals(std::slice::from_ref(&run));
     println!(
         "full grade of the solution, warm 3-broker cluster: {} ({} passed, {} failed)",
         ms(t.elapsed()),

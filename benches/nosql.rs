@@ -7,10 +7,11 @@
 //! Services come from the same layer the labs use (`DATALAB_PROVIDER`,
 //! default native; `DATALAB_HOME` default target/bench-home).
 
-use datalab::check::CheckContext;
-use datalab::course::{Content, parse_lab};
-use datalab::lab::{Lab, RunOptions, materialize_data};
-use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
+use datalab_content::Lab;
+use datalab_content::{Content, parse_lab};
+use datalab_engine::check::CheckContext;
+use datalab_engine::lab::{RunOptions, materialize_data};
+use datalab_services::{Namespace, ProviderKind, Services, ServicesConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,7 +55,7 @@ async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
     };
     // Full grade on a warm server (the first one also warms the server up).
     let warm = opts("w");
-    let first = datalab::grade::grade_lab(&lab, &warm).await;
+    let first = datalab_engine::grade::grade_lab(&lab, &warm).await;
     let failed: Vec<String> = first
         .steps
         .iter()
@@ -67,7 +68,7 @@ async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
     }
     let g = opts("g");
     let t = Instant::now();
-    datalab::grade::grade_lab(&lab, &g).await;
+    datalab_engine::grade::grade_lab(&lab, &g).await;
     let grade_s = t.elapsed().as_secs_f64();
     // Warm checks: every check of the lab, `rounds` times, on the warm namespace.
     let ctx = CheckContext {
@@ -83,7 +84,7 @@ async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
     let mut per: Vec<(String, f64)> = Vec::new();
     for step in &lab.def.steps {
         for spec in &step.checks {
-            let c = spec.as_check();
+            let c = datalab_engine::check::check_of(spec);
             let mut v = Vec::new();
             for _ in 0..rounds {
                 let t = Instant::now();

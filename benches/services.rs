@@ -5,9 +5,7 @@
 //! `cargo bench --bench services` (runs in its own home under
 //! `target/bench-home`, stops everything it started at the end).
 
-use datalab::services::{
-    Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions,
-};
+use datalab_services::{Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -100,7 +98,7 @@ async fn main() {
     println!("\n== RSS of the native servers (idle, just started) ==");
     for kind in ServiceKind::ALL {
         for pid in services.native_pids(kind) {
-            let rss = datalab::services::process::rss_bytes(pid).unwrap_or(0);
+            let rss = datalab_services::process::rss_bytes(pid).unwrap_or(0);
             println!(
                 "{:<32} {:>8.1} MiB (pid {pid})",
                 format!("{kind} RSS"),
@@ -184,7 +182,7 @@ async fn main() {
     let rss: u64 = services
         .native_pids(ServiceKind::Kafka)
         .iter()
-        .filter_map(|p| datalab::services::process::rss_bytes(*p))
+        .filter_map(|p| datalab_services::process::rss_bytes(*p))
         .sum();
     println!("{:<32} {:>8.1} MiB", "kafka x3 RSS (total)", mib(rss));
     let t = Instant::now();

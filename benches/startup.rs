@@ -11,10 +11,10 @@
 //! Run: `cargo bench --bench startup` (release profile). Targets: first
 //! frame ≤ 30 ms, RSS ≤ 30 MB.
 
-use datalab::course::{Content, Course};
-use datalab::progress::ProgressStore;
-use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
-use datalab::tui::{App, TuiOptions};
+use datalab_content::{Content, Course};
+use datalab_engine::progress::ProgressStore;
+use datalab_services::{Namespace, ProviderKind, Services, ServicesConfig};
+use datalab_tui::{App, TuiOptions};
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};

@@ -7,7 +7,7 @@ mod common;
 #[path = "nosql/mod.rs"]
 mod nosql;
 
-use datalab::tui::panels::prompt::PromptPanel;
+use datalab_tui::panels::prompt::PromptPanel;
 use nosql::*;
 
 const LAB: &str = "cassandra";
@@ -147,9 +147,9 @@ async fn grade_reports_one_junit_case_per_check_and_the_same_result_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cql_panel_runs_statements_in_the_learners_keyspace() {
-    use datalab::services::{ServiceKind, UpOptions};
-    use datalab::tui::panel::{LabPanel, PanelCtx};
-    use datalab::tui::panels::cql::CqlPanel;
+    use datalab_services::{ServiceKind, UpOptions};
+    use datalab_tui::panel::{LabPanel, PanelCtx};
+    use datalab_tui::panels::cql::CqlPanel;
     let lab = lab(LAB);
     let services = common::services();
     services

@@ -3,7 +3,7 @@
 
 mod common;
 
-use datalab::course::{Course, QuestionKind, Severity, UnitKind, lint};
+use datalab_content::{Course, QuestionKind, Severity, UnitKind, lint};
 
 #[test]
 fn shipped_content_lints_clean() {
@@ -20,7 +20,7 @@ fn shipped_content_lints_clean() {
 fn embedded_content_is_the_shipped_content() {
     // The binary embeds the same files the tree has.
     let embedded =
-        Course::load(datalab::course::Content::embedded()).expect("embedded content loads");
+        Course::load(datalab_content::Content::embedded()).expect("embedded content loads");
     let disk = Course::load(common::content()).expect("content loads");
     let ids = |c: &Course| c.units.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&embedded), ids(&disk));

@@ -4,7 +4,7 @@
 
 mod common;
 
-use datalab::services::{ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
+use datalab_services::{ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use std::time::{Duration, Instant};
 
 fn dead_hosts() -> Vec<String> {

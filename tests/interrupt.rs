@@ -31,7 +31,7 @@ fn ctrl_c_during_a_check_ends_the_steps_background_processes() {
     // The mini course with one more step whose command lingers, in the
     // foreground and in the background.
     let content = tempfile::tempdir().unwrap();
-    datalab::course::Content::disk("tests/fixtures/mini")
+    datalab_content::Content::disk("tests/fixtures/mini")
         .extract_dir("", content.path(), true)
         .unwrap();
     let marker = format!("27{}.5", std::process::id() % 10_000);

@@ -7,7 +7,7 @@ mod common;
 #[path = "common/kafka_lab.rs"]
 mod kl;
 
-use datalab::services::{ServiceKind, UpOptions};
+use datalab_services::{ServiceKind, UpOptions};
 use kl::{assert_fails_with, assert_passes, workspace};
 use std::time::Instant;
 
@@ -15,8 +15,8 @@ use std::time::Instant;
 /// lab screen does (10 times a second).
 mod panel {
     use super::kl::Workspace;
-    use datalab::tui::panel::{LabPanel, PanelCtx};
-    use datalab::tui::panels::kafka::{KafkaPanel, ReplicationView};
+    use datalab_tui::panel::{LabPanel, PanelCtx};
+    use datalab_tui::panels::kafka::{KafkaPanel, ReplicationView};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
@@ -180,20 +180,20 @@ async fn replication_step_and_full_grade_on_three_brokers() {
     // report has one testcase per check.
     let g = workspace("solution", "grade");
     let t = Instant::now();
-    let run = datalab::grade::grade_lab(&g.lab, &g.opts).await;
+    let run = datalab_engine::grade::grade_lab(&g.lab, &g.opts).await;
     eprintln!("full grade of the solution took {:?}", t.elapsed());
     for s in &run.steps {
         assert_passes(s);
     }
     let checks: usize = g.lab.def.steps.iter().map(|s| s.checks.len()).sum();
-    let xml = datalab::grade::to_junit(std::slice::from_ref(&run));
+    let xml = datalab_engine::grade::to_junit(std::slice::from_ref(&run));
     assert_eq!(xml.matches("<testcase ").count(), checks, "{xml}");
     assert_eq!(xml.matches("<failure").count(), 0, "{xml}");
 
     // The starter's grade: every check a failure in the report.
     let st = workspace("starter", "grade_starter");
-    let run = datalab::grade::grade_lab(&st.lab, &st.opts).await;
-    let xml = datalab::grade::to_junit(std::slice::from_ref(&run));
+    let run = datalab_engine::grade::grade_lab(&st.lab, &st.opts).await;
+    let xml = datalab_engine::grade::to_junit(std::slice::from_ref(&run));
     assert_eq!(xml.matches("<testcase ").count(), checks, "{xml}");
     assert!(run.steps.iter().all(|s| !s.passed()));
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use datalab::services::{ServiceKind, UpOptions};
+use datalab_services::{ServiceKind, UpOptions};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -8,13 +8,11 @@ mod common;
 #[path = "common/kafka_lab.rs"]
 mod kl;
 
-use datalab::clients::kafka::{Kafka, PartitionInfo};
-use datalab::lab::Lab;
-use datalab::services::{
-    Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions,
-};
-use datalab::tui::panel::{LabPanel, PanelCtx};
-use datalab::tui::panels::kafka::{KafkaPanel, ReplicationView, TopicView};
+use datalab_clients::kafka::{Kafka, PartitionInfo};
+use datalab_content::Lab;
+use datalab_services::{Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
+use datalab_tui::panel::{LabPanel, PanelCtx};
+use datalab_tui::panels::kafka::{KafkaPanel, ReplicationView, TopicView};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use std::path::Path;
 use std::sync::Arc;

@@ -36,7 +36,7 @@ async fn python_route_passes_the_steps_its_templates_cover() {
     // Console solution first (step 1 and the datalab binary on PATH), then
     // the Python scripts over it.
     let w = workspace("solution", "py");
-    datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"))
+    datalab_content::Content::disk(env!("CARGO_MANIFEST_DIR"))
         .extract_dir("labs/kafka/solution-python", &w.opts.workspace, true)
         .unwrap();
     // The step commands' `python3` is the venv's.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use datalab::course::{Content, lint};
+use datalab_content::{Content, lint};
 use std::process::Command;
 
 const EXPECTED: &[&str] = &[

@@ -2,7 +2,7 @@
 //! messages of the ways a job goes wrong. Mappers and reducers are small
 //! shell/awk commands.
 
-use datalab::mapreduce::{Counters, JobConfig, partition_of, run_job};
+use datalab_mapreduce::{Counters, JobConfig, partition_of, run_job};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ fn read_parts(dir: &Path, reducers: usize) -> BTreeMap<String, u64> {
     out
 }
 
-fn no_event(_: &datalab::mapreduce::Event) {}
+fn no_event(_: &datalab_mapreduce::Event) {}
 
 fn counters(dir: &Path) -> Counters {
     serde_json::from_str(&std::fs::read_to_string(dir.join("_COUNTERS.json")).unwrap()).unwrap()
@@ -98,9 +98,9 @@ proptest! {
             cfg.memory = 1024;
         }
         // Events go through their JSON form, as the TUI reads them.
-        let log = std::sync::Mutex::new(datalab::mapreduce::events::EventLog::default());
+        let log = std::sync::Mutex::new(datalab_mapreduce::events::EventLog::default());
         let report = run_job(&cfg, &|e| {
-            let line = datalab::mapreduce::events::EventLine { job: "j".into(), at_ms: 0, event: e.clone() };
+            let line = datalab_mapreduce::events::EventLine { job: "j".into(), at_ms: 0, event: e.clone() };
             log.lock().unwrap().feed(&(serde_json::to_string(&line).unwrap() + "\n"));
         })
         .unwrap();
@@ -434,7 +434,7 @@ fn mappers_know_their_input_file() {
 /// counters are the job's own. A second job in the same file is told apart.
 #[test]
 fn the_events_file_follows_jobs_and_ends_with_their_counters() {
-    use datalab::mapreduce::events::{EVENTS_ENV, EventLog, Outcome, PhaseState};
+    use datalab_mapreduce::events::{EVENTS_ENV, EventLog, Outcome, PhaseState};
     let dir = tempfile::tempdir().unwrap();
     let w = dir.path();
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/mapreduce/data/corpus");
@@ -507,7 +507,7 @@ fn the_events_file_follows_jobs_and_ends_with_their_counters() {
 /// job reports, whatever the reducers, split size and combiner.
 #[test]
 fn folded_events_match_the_report() {
-    use datalab::mapreduce::events::{EventLine, EventLog, Outcome};
+    use datalab_mapreduce::events::{EventLine, EventLog, Outcome};
     for (reducers, split, combiner) in [(1, 7, false), (4, 64, true), (2, 1 << 20, true)] {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("in.txt");

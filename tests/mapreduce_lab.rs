@@ -3,8 +3,9 @@
 
 mod common;
 
-use datalab::lab::{Lab, LabDef, RunOptions, StepResult, run_step};
-use datalab::services::Namespace;
+use datalab_content::{Lab, LabDef};
+use datalab_engine::lab::{RunOptions, StepResult, run_step};
+use datalab_services::Namespace;
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ fn load() -> Lab {
     Lab {
         id: "mapreduce".into(),
         def,
-        content: datalab::course::Content::disk(root),
+        content: datalab_content::Content::disk(root),
     }
 }
 
@@ -52,12 +53,12 @@ fn run_with_env(
     let lab = load();
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
-    datalab::lab::prepare_workspace(&lab, &ws).unwrap();
+    datalab_engine::lab::prepare_workspace(&lab, &ws).unwrap();
     lab.content
         .extract_dir(&format!("labs/mapreduce/{files}"), &ws, true)
         .unwrap();
     change(&ws);
-    let data = datalab::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
+    let data = datalab_engine::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
     let opts = RunOptions {
         workspace: ws,
         lab_data: data,
@@ -143,9 +144,9 @@ fn a_wrong_count_names_the_key_saw_and_expected() {
 /// events there and the panel folds them into the finished job.
 #[test]
 fn the_panel_env_reaches_the_step_command_and_the_panel_sees_the_job() {
-    use datalab::mapreduce::events::{EVENTS_ENV, Outcome};
-    use datalab::tui::panel::{LabPanel, PanelCtx};
-    use datalab::tui::panels::mapreduce::{MapReducePanel, fits};
+    use datalab_mapreduce::events::{EVENTS_ENV, Outcome};
+    use datalab_tui::panel::{LabPanel, PanelCtx};
+    use datalab_tui::panels::mapreduce::{MapReducePanel, fits};
     let lab = load();
     assert!(fits(&lab));
     let mut panel = MapReducePanel::new();
@@ -195,7 +196,7 @@ fn a_step_timeout_lets_the_job_clean_up() {
         common::datalab_bin().display()
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let out = rt.block_on(datalab::lab::run_command(
+    let out = rt.block_on(datalab_engine::lab::run_command(
         &cmd,
         w,
         &[],

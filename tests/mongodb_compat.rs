@@ -9,7 +9,7 @@
 
 mod common;
 
-use datalab::services::{ServiceKind, UpOptions};
+use datalab_services::{ServiceKind, UpOptions};
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::{FindOptions, IndexOptions};

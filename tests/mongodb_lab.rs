@@ -7,7 +7,7 @@ mod common;
 #[path = "nosql/mod.rs"]
 mod nosql;
 
-use datalab::tui::panels::prompt::PromptPanel;
+use datalab_tui::panels::prompt::PromptPanel;
 use nosql::*;
 
 const LAB: &str = "mongodb";
@@ -144,10 +144,10 @@ async fn grade_reports_one_junit_case_per_check_and_the_same_result_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_query_panel_shows_finds_pipelines_and_indexes_as_tables() {
-    use datalab::clients::mongo;
-    use datalab::services::{ServiceKind, UpOptions};
-    use datalab::tui::panel::PanelCtx;
-    use datalab::tui::panels::mongo::MongoPanel;
+    use datalab_clients::mongo;
+    use datalab_services::{ServiceKind, UpOptions};
+    use datalab_tui::panel::PanelCtx;
+    use datalab_tui::panels::mongo::MongoPanel;
     use mongodb::bson::doc;
     let lab = lab(LAB);
     let services = common::services();

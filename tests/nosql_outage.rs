@@ -13,9 +13,10 @@ mod common;
 #[path = "nosql/mod.rs"]
 mod nosql;
 
-use datalab::check::{CheckContext, Outcome, Status};
-use datalab::lab::{Lab, RunOptions, materialize_data, run_step};
-use datalab::services::{ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
+use datalab_content::Lab;
+use datalab_engine::check::{CheckContext, Outcome, Status};
+use datalab_engine::lab::{RunOptions, materialize_data, run_step};
+use datalab_services::{ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use nosql::*;
@@ -70,7 +71,7 @@ fn own_services() -> Option<Own> {
 async fn run_checks(lab: &Lab, step: usize, ctx: &CheckContext) -> Outcome {
     let mut last = Outcome::pass("no checks");
     for spec in &lab.def.steps[step].checks {
-        last = spec.as_check().run(ctx).await;
+        last = datalab_engine::check::check_of(spec).run(ctx).await;
         if !last.passed() {
             return last;
         }

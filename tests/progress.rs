@@ -1,7 +1,7 @@
 //! Progress is written atomically: a kill in the middle of writing never
 //! leaves a corrupt file; corrupt and newer files are kept aside.
 
-use datalab::progress::{FORMAT_VERSION, Progress, ProgressError, ProgressStore};
+use datalab_engine::progress::{FORMAT_VERSION, Progress, ProgressError, ProgressStore};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

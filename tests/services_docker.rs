@@ -11,7 +11,7 @@ mod common;
 #[path = "common/roundtrip.rs"]
 mod roundtrip;
 
-use datalab::services::{Endpoint, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
+use datalab_services::{Endpoint, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use std::process::Command;
 use std::time::Instant;
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use datalab::services::{
+use datalab_services::{
     ProviderKind, ServiceError, ServiceKind, Services, ServicesConfig, UpOptions,
 };
 use std::path::{Path, PathBuf};

@@ -5,9 +5,7 @@
 
 mod common;
 
-use datalab::services::{
-    Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions,
-};
+use datalab_services::{Namespace, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;

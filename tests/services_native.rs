@@ -6,7 +6,7 @@ mod common;
 #[path = "common/roundtrip.rs"]
 mod roundtrip;
 
-use datalab::services::{ServiceKind, Services, ServicesConfig, UpOptions};
+use datalab_services::{ServiceKind, Services, ServicesConfig, UpOptions};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use roundtrip::{T, unique};
@@ -86,7 +86,7 @@ async fn a_second_ensure_reuses_the_running_service() {
         .unwrap_or_else(|e| panic!("{e}"));
     // A separate Services value (as a second datalab process would have)
     // finds it through the state file.
-    let again = datalab::services::Services::new(services.config.clone())
+    let again = datalab_services::Services::new(services.config.clone())
         .ensure(ServiceKind::Mongodb, &UpOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -98,7 +98,7 @@ async fn a_second_ensure_reuses_the_running_service() {
 /// stopped and started again with its data.
 #[tokio::test]
 async fn kafka_three_brokers_survive_one_stopping() {
-    if common::provider() != datalab::services::ProviderKind::Native {
+    if common::provider() != datalab_services::ProviderKind::Native {
         return; // stop/start of a broker is covered per provider elsewhere
     }
     let home = common::test_home().join("three-brokers");

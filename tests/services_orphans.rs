@@ -67,7 +67,7 @@ fn pid_files(home: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn down_leaves_no_server_behind() {
-    if common::provider() != datalab::services::ProviderKind::Native {
+    if common::provider() != datalab_services::ProviderKind::Native {
         return;
     }
     let h = home("down");
@@ -89,7 +89,7 @@ fn down_leaves_no_server_behind() {
 
 #[test]
 fn killing_datalab_mid_start_leaves_nothing_after_down() {
-    if common::provider() != datalab::services::ProviderKind::Native {
+    if common::provider() != datalab_services::ProviderKind::Native {
         return;
     }
     let h = home("killed");
@@ -125,7 +125,7 @@ fn killing_datalab_mid_start_leaves_nothing_after_down() {
 
 #[test]
 fn a_new_start_after_a_killed_one_replaces_the_leftover() {
-    if common::provider() != datalab::services::ProviderKind::Native {
+    if common::provider() != datalab_services::ProviderKind::Native {
         return;
     }
     let h = home("restart");

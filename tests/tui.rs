@@ -5,10 +5,10 @@
 
 mod common;
 
-use datalab::course::{Content, Course};
-use datalab::progress::ProgressStore;
-use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
-use datalab::tui::{App, Screen, TuiOptions};
+use datalab_content::{Content, Course};
+use datalab_engine::progress::ProgressStore;
+use datalab_services::{Namespace, ProviderKind, Services, ServicesConfig};
+use datalab_tui::{App, Screen, TuiOptions};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -522,7 +522,7 @@ fn monochrome_theme_uses_no_colour_on_any_screen() {
         Some("files"),
     ] {
         let mut h = harness(start);
-        h.app.ctx.theme = datalab::tui::theme::Theme::monochrome();
+        h.app.ctx.theme = datalab_tui::theme::Theme::monochrome();
         h.app.help = start.is_none();
         let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
         term.draw(|f| h.app.render(f)).unwrap();
@@ -629,8 +629,8 @@ fn the_agenda_scrolls_to_keep_the_cursor_visible() {
 /// A fixed job as the lines `datalab mapreduce run` writes: `upto` cuts it
 /// short (a job still running).
 fn mapreduce_events(upto: usize) -> String {
-    use datalab::mapreduce::events::EventLine;
-    use datalab::mapreduce::{Counters, Event, Phase, TaskKind};
+    use datalab_mapreduce::events::EventLine;
+    use datalab_mapreduce::{Counters, Event, Phase, TaskKind};
     let map_c = |i: u64| Counters {
         map_tasks: 1,
         map_input_records: 100 + i,
@@ -871,13 +871,13 @@ fn mapreduce_events(upto: usize) -> String {
         .collect()
 }
 
-fn draw_panel(panel: &dyn datalab::tui::panel::LabPanel) -> String {
+fn draw_panel(panel: &dyn datalab_tui::panel::LabPanel) -> String {
     common::panel_text(panel, 80, panel.height(), false)
 }
 
 #[test]
 fn snapshot_mapreduce_panel() {
-    use datalab::tui::panels::mapreduce::MapReducePanel;
+    use datalab_tui::panels::mapreduce::MapReducePanel;
     // Mid-job: in the reduce phase, one reducer done, one half way.
     let running = MapReducePanel::from_events(&mapreduce_events(25));
     insta::assert_snapshot!("mapreduce_panel_running", draw_panel(&running));
@@ -887,7 +887,7 @@ fn snapshot_mapreduce_panel() {
     insta::assert_snapshot!("mapreduce_panel_empty", draw_panel(&empty));
     // Lines split anywhere arrive whole: the same job as fed at once.
     let text = mapreduce_events(usize::MAX);
-    let mut log = datalab::mapreduce::events::EventLog::default();
+    let mut log = datalab_mapreduce::events::EventLog::default();
     for chunk in text.as_bytes().chunks(37) {
         log.feed(std::str::from_utf8(chunk).unwrap());
     }

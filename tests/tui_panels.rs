@@ -5,14 +5,14 @@
 
 mod common;
 
-use datalab::clients::console::Table;
-use datalab::course::{Content, parse_lab};
-use datalab::lab::Lab;
-use datalab::services::{Namespace, ProviderKind, Services, ServicesConfig};
-use datalab::tui::panel::{LabPanel, PanelCtx, for_lab};
-use datalab::tui::panels::cql::CqlPanel;
-use datalab::tui::panels::mongo::MongoPanel;
-use datalab::tui::panels::prompt::PromptPanel;
+use datalab_clients::console::Table;
+use datalab_content::Lab;
+use datalab_content::{Content, parse_lab};
+use datalab_services::{Namespace, ProviderKind, Services, ServicesConfig};
+use datalab_tui::panel::{LabPanel, PanelCtx, for_lab};
+use datalab_tui::panels::cql::CqlPanel;
+use datalab_tui::panels::mongo::MongoPanel;
+use datalab_tui::panels::prompt::PromptPanel;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -89,8 +89,8 @@ fn snapshot_cql_panel_with_an_lwt() {
     let mut p = CqlPanel::new();
     p.keyspace = Some("iot".into());
     p.prompt.show(
-        Ok(datalab::clients::console::cql_table(
-            &datalab::clients::cql::Rows {
+        Ok(datalab_clients::console::cql_table(
+            &datalab_clients::cql::Rows {
                 columns: vec!["[applied]".into(), "sensor_id".into(), "name".into()],
                 rows: vec![vec![Some("false".into()), Some("s-01".into()), None]],
             },

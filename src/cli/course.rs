@@ -1,9 +1,9 @@
 //! `outline`, `lint`, `quiz`, `progress`, `reset`.
 
 use super::{Ctx, USAGE};
-use crate::course::{Content, Severity, UnitKind};
-use crate::quiz::{QuizRun, is_multiple};
 use clap::Args;
+use datalab_content::{Content, Severity, UnitKind};
+use datalab_engine::quiz::{QuizRun, is_multiple};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,7 +63,7 @@ pub fn lint(a: LintArgs, ctx: &Ctx) -> ExitCode {
         );
         return ExitCode::from(USAGE);
     }
-    let diags = crate::course::lint(&content);
+    let diags = datalab_content::lint(&content);
     for d in &diags {
         println!("{d}");
     }
@@ -127,10 +127,10 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
             q.prompt.trim()
         );
         match q.kind {
-            crate::course::QuestionKind::TrueFalse => {
+            datalab_content::QuestionKind::TrueFalse => {
                 let _ = writeln!(out, "  answer t (true) or f (false)");
             }
-            crate::course::QuestionKind::Choice => {
+            datalab_content::QuestionKind::Choice => {
                 for (i, o) in q.options.iter().enumerate() {
                     let _ = writeln!(out, "  {}) {o}", i + 1);
                 }
@@ -144,7 +144,7 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
                     }
                 );
             }
-            crate::course::QuestionKind::Numeric => {
+            datalab_content::QuestionKind::Numeric => {
                 let unit = q
                     .unit
                     .as_deref()
@@ -319,7 +319,7 @@ pub fn reset(a: ResetArgs, ctx: &Ctx) -> ExitCode {
         Some(u) => {
             p.units.remove(u);
         }
-        None => *p = crate::progress::Progress::new(),
+        None => *p = datalab_engine::progress::Progress::new(),
     });
     match r {
         Ok(()) => {

@@ -4,10 +4,10 @@
 //! reads statements from standard input.
 
 use super::Ctx;
-use crate::clients::console;
-use crate::clients::cql::{self, Runner};
-use crate::services::{ServiceKind, UpOptions};
 use clap::Args;
+use datalab_clients::console;
+use datalab_clients::cql::{self, Runner};
+use datalab_services::{ServiceKind, UpOptions};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;

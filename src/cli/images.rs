@@ -3,9 +3,9 @@
 //! and record them as the images the docker provider uses.
 
 use super::Ctx;
-use crate::services::ServiceKind;
-use crate::services::definition;
-use crate::services::docker;
+use datalab_services::ServiceKind;
+use datalab_services::definition;
+use datalab_services::docker;
 use std::process::ExitCode;
 
 /// Build the images of `kinds` (all three when empty). Prints one line per

@@ -1,6 +1,6 @@
 //! `datalab kafka …`: a small Kafka console (topics, produce, consume,
 //! groups). The words and what each command does live in
-//! [`crate::clients::kafka_console`] (the TUI's Kafka panel runs the same
+//! [`datalab_clients::kafka_console`] (the TUI's Kafka panel runs the same
 //! code); this module finds the broker, reads stdin and prints.
 //!
 //! The broker is `$DATALAB_KAFKA_BOOTSTRAP` when set (a lab step's command
@@ -10,10 +10,10 @@
 //! shows the short name again.
 
 use super::Ctx;
-use crate::clients::kafka::Kafka;
-pub use crate::clients::kafka_console::KafkaArgs;
-use crate::clients::kafka_console::{Failure, Io, execute};
-use crate::services::{ServiceKind, UpOptions};
+use datalab_clients::kafka::Kafka;
+pub use datalab_clients::kafka_console::KafkaArgs;
+use datalab_clients::kafka_console::{Failure, Io, execute};
+use datalab_services::{ServiceKind, UpOptions};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,11 +1,12 @@
 //! `lab`, `check`, `grade`.
 
 use super::{Ctx, USAGE};
-use crate::check::Status;
-use crate::course::Course;
-use crate::lab::{Lab, RunOptions, StepResult, materialize_data, prepare_workspace, run_step};
-use crate::services::{Namespace, ServiceKind, UpOptions};
 use clap::{Args, ValueEnum};
+use datalab_content::Course;
+use datalab_content::Lab;
+use datalab_engine::check::Status;
+use datalab_engine::lab::{RunOptions, StepResult, materialize_data, prepare_workspace, run_step};
+use datalab_services::{Namespace, ServiceKind, UpOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -80,7 +81,7 @@ pub fn lab(a: LabArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    if crate::tui::is_interactive() && a.workspace.is_none() {
+    if datalab_tui::is_interactive() && a.workspace.is_none() {
         return super::open_tui(ctx, rt, Some(lab.id.clone()));
     }
     let progress = ctx.progress();
@@ -147,7 +148,7 @@ fn print_step(i: usize, r: &StepResult) {
         && let Some(cmd) = &r.command
         && cmd.status != Some(0)
     {
-        let tail = crate::check::generic::tail_lines(&cmd.stderr, 8);
+        let tail = datalab_engine::check::generic::tail_lines(&cmd.stderr, 8);
         if !tail.is_empty() {
             println!(
                 "   the step's command `{}` said:\n     {}",
@@ -405,7 +406,7 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
             Ok(o) => o,
             Err(code) => return code,
         };
-        runs.push(crate::grade::grade_lab(lab, &opts).await);
+        runs.push(datalab_engine::grade::grade_lab(lab, &opts).await);
         // Drop what this grading run created (topics, databases, keyspaces
         // under its own namespace); the servers keep running for the next.
         for kind in &lab.def.services {
@@ -418,11 +419,12 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
         }
     }
     let report = match a.format {
-        Format::Text => crate::grade::to_text(&runs),
+        Format::Text => datalab_engine::grade::to_text(&runs),
         Format::Json => {
-            serde_json::to_string_pretty(&crate::grade::to_json(&runs)).unwrap_or_default() + "\n"
+            serde_json::to_string_pretty(&datalab_engine::grade::to_json(&runs)).unwrap_or_default()
+                + "\n"
         }
-        Format::Junit => crate::grade::to_junit(&runs),
+        Format::Junit => datalab_engine::grade::to_junit(&runs),
     };
     match &a.out {
         Some(path) => {
@@ -430,12 +432,12 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
                 eprintln!("datalab grade: cannot write {}: {e}", path.display());
                 return ExitCode::from(USAGE);
             }
-            let t = crate::grade::totals(&runs);
+            let t = datalab_engine::grade::totals(&runs);
             eprintln!("{} checks passed, {} failed", t.passed, t.failed + t.errors);
         }
         None => print!("{report}"),
     }
-    let t = crate::grade::totals(&runs);
+    let t = datalab_engine::grade::totals(&runs);
     if t.failed + t.errors == 0 {
         ExitCode::SUCCESS
     } else {

@@ -1,12 +1,12 @@
 //! `datalab mapreduce …`: run a local MapReduce job.
 
 use super::Ctx;
-use crate::mapreduce::events::{EVENTS_ENV, EventWriter};
-use crate::mapreduce::{
+use clap::{Args, Subcommand};
+use datalab_mapreduce::events::{EVENTS_ENV, EventWriter};
+use datalab_mapreduce::{
     self, CancelToken, DEFAULT_MAX_ATTEMPTS, DEFAULT_REDUCERS, Event, JobConfig, JobReport, Phase,
     TaskKind,
 };
-use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ pub enum MapreduceCommand {
 }
 
 fn size(s: &str) -> Result<u64, String> {
-    mapreduce::parse_size(s)
+    datalab_mapreduce::parse_size(s)
 }
 
 #[derive(Args, Debug)]
@@ -184,7 +184,7 @@ fn run_job(a: RunArgs) -> ExitCode {
             _ => {}
         }
     };
-    let result = mapreduce::run_job(&cfg, &on_event);
+    let result = datalab_mapreduce::run_job(&cfg, &on_event);
     drop(events);
     if let Some(b) = &bar {
         b.finish_and_clear();

@@ -10,9 +10,9 @@ pub mod mapreduce;
 pub mod mongo;
 pub mod services;
 
-use crate::course::Content;
-use crate::services::{Namespace, ProviderKind, Services, ServicesConfig};
 use clap::{Parser, Subcommand};
+use datalab_content::Content;
+use datalab_services::{Namespace, ProviderKind, Services, ServicesConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -158,19 +158,19 @@ pub const USAGE: u8 = 2;
 impl Ctx {
     /// Load the course, or print every content error (`path:line:col:
     /// message`) and return the exit code.
-    pub fn course(&self) -> Result<crate::course::Course, ExitCode> {
-        crate::course::Course::load(self.content.clone()).map_err(|e| {
+    pub fn course(&self) -> Result<datalab_content::Course, ExitCode> {
+        datalab_content::Course::load(self.content.clone()).map_err(|e| {
             eprint!("datalab: the course content has errors:\n{e}");
             ExitCode::from(USAGE)
         })
     }
 
-    pub fn store(&self) -> crate::progress::ProgressStore {
-        crate::progress::ProgressStore::new(&self.home)
+    pub fn store(&self) -> datalab_engine::progress::ProgressStore {
+        datalab_engine::progress::ProgressStore::new(&self.home)
     }
 
     /// Load progress, reporting (not failing on) a corrupt or newer file.
-    pub fn progress(&self) -> crate::progress::Progress {
+    pub fn progress(&self) -> datalab_engine::progress::Progress {
         let (p, warn) = self.store().load();
         if let Some(w) = warn {
             eprintln!("datalab: {w}");
@@ -185,8 +185,8 @@ pub(crate) fn open_tui(
     rt: &tokio::runtime::Runtime,
     start_unit: Option<String>,
 ) -> ExitCode {
-    if !crate::tui::is_interactive() {
-        println!("{}", crate::tui::NO_TTY_HELP);
+    if !datalab_tui::is_interactive() {
+        println!("{}", datalab_tui::NO_TTY_HELP);
         return ExitCode::SUCCESS;
     }
     let course = match ctx.course() {
@@ -199,7 +199,7 @@ pub(crate) fn open_tui(
     if let Some(w) = warn {
         eprintln!("datalab: {w}");
     }
-    let opts = crate::tui::TuiOptions {
+    let opts = datalab_tui::TuiOptions {
         course,
         store: ctx.store(),
         services: ctx.services.clone(),
@@ -208,7 +208,7 @@ pub(crate) fn open_tui(
         start_unit,
         runtime: rt.handle().clone(),
     };
-    match crate::tui::run(opts) {
+    match datalab_tui::run(opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("datalab: {e}");

@@ -3,10 +3,10 @@
 //! (`--db lab` is `<namespace>_lab` on a shared server).
 
 use super::Ctx;
-use crate::clients::console;
-use crate::clients::mongo::{self, FileError, FindSpec, Mongo, UpdateSpec};
-use crate::services::{ServiceKind, UpOptions};
 use clap::{Args, Subcommand};
+use datalab_clients::console;
+use datalab_clients::mongo::{self, FileError, FindSpec, Mongo, UpdateSpec};
+use datalab_services::{ServiceKind, UpOptions};
 use mongodb::bson::{Bson, Document};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -296,7 +296,7 @@ pub async fn run(a: MongoArgs, ctx: &Ctx) -> ExitCode {
             drop,
         } => {
             let cwd = std::env::current_dir().unwrap_or_default();
-            let file = crate::clients::cql::resolve_data_path(&cwd, &file.to_string_lossy());
+            let file = datalab_clients::cql::resolve_data_path(&cwd, &file.to_string_lossy());
             let docs = match mongo::read_documents(&file, &file.display().to_string()) {
                 Ok(d) => d,
                 Err(e) => return fail(e),

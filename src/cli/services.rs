@@ -1,8 +1,8 @@
 //! `datalab services …`
 
 use super::Ctx;
-use crate::services::{ProviderKind, ServiceKind, ServiceStatus, Services, UpOptions};
 use clap::Subcommand;
+use datalab_services::{ProviderKind, ServiceKind, ServiceStatus, Services, UpOptions};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -90,7 +90,7 @@ fn uptime(started_at: Option<u64>) -> String {
     let Some(t) = started_at else {
         return "-".into();
     };
-    let now = crate::services::process::now_secs();
+    let now = datalab_services::process::now_secs();
     let s = now.saturating_sub(t);
     if s < 60 {
         format!("{s}s")
@@ -156,7 +156,7 @@ struct StatusJson<'a> {
 
 fn print_status(statuses: &[ServiceStatus], json: bool) {
     if json {
-        let now = crate::services::process::now_secs();
+        let now = datalab_services::process::now_secs();
         let rows: Vec<StatusJson> = statuses
             .iter()
             .map(|s| {

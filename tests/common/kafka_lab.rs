@@ -2,14 +2,15 @@
 //! `starter/` or `solution/`, run steps in a namespace.
 #![allow(dead_code)]
 
-use datalab::lab::{Lab, RunOptions, StepResult, run_step};
-use datalab::services::Namespace;
+use datalab_content::Lab;
+use datalab_engine::lab::{RunOptions, StepResult, run_step};
+use datalab_services::Namespace;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub fn load() -> Lab {
-    let content = datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"));
-    let def = match datalab::course::parse_lab(&content, "kafka") {
+    let content = datalab_content::Content::disk(env!("CARGO_MANIFEST_DIR"));
+    let def = match datalab_content::parse_lab(&content, "kafka") {
         Ok(d) => d,
         Err(e) => panic!("labs/kafka/lab.yaml: {e:?}"),
     };
@@ -53,11 +54,12 @@ pub fn workspace(files: &str, tag: &str) -> Workspace {
     let lab = load();
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");
-    datalab::lab::prepare_workspace(&lab, &ws).unwrap();
+    datalab_engine::lab::prepare_workspace(&lab, &ws).unwrap();
     lab.content
         .extract_dir(&format!("labs/kafka/{files}"), &ws, true)
         .unwrap();
-    let lab_data = datalab::lab::materialize_data(&lab, &dir.path().join("lab-data")).unwrap();
+    let lab_data =
+        datalab_engine::lab::materialize_data(&lab, &dir.path().join("lab-data")).unwrap();
     let opts = RunOptions {
         workspace: ws,
         lab_data,

@@ -8,8 +8,8 @@
 //! - `DATALAB_PROVIDER`: `native` (default in tests), `docker`, `external`.
 #![allow(dead_code)]
 
-use datalab::course::Content;
-use datalab::services::{ProviderKind, Services, ServicesConfig};
+use datalab_content::Content;
+use datalab_services::{ProviderKind, Services, ServicesConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,10 +78,10 @@ pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
 }
 
 /// A lab panel drawn alone at `w`×`h` (monochrome), as text.
-pub fn panel_text(p: &dyn datalab::tui::panel::LabPanel, w: u16, h: u16, focused: bool) -> String {
+pub fn panel_text(p: &dyn datalab_tui::panel::LabPanel, w: u16, h: u16, focused: bool) -> String {
     let mut term =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test terminal");
-    let theme = datalab::tui::theme::Theme::monochrome();
+    let theme = datalab_tui::theme::Theme::monochrome();
     term.draw(|f| p.render(f, f.area(), &theme, focused))
         .expect("draw");
     buffer_text(term.backend().buffer())

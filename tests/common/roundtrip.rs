@@ -4,7 +4,7 @@
 //! writes through the real protocol and reads the server's own state back.
 #![allow(dead_code)]
 
-use datalab::services::{Endpoint, Services};
+use datalab_services::{Endpoint, Services};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;

@@ -5,10 +5,11 @@
 #![allow(dead_code)]
 
 use super::common;
-use datalab::check::Status;
-use datalab::course::{Content, parse_lab};
-use datalab::lab::{Lab, LabRun, RunOptions, StepResult, materialize_data, run_step};
-use datalab::services::Namespace;
+use datalab_content::Lab;
+use datalab_content::{Content, parse_lab};
+use datalab_engine::check::Status;
+use datalab_engine::lab::{LabRun, RunOptions, StepResult, materialize_data, run_step};
+use datalab_services::Namespace;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -34,7 +35,7 @@ pub fn lab(id: &str) -> Lab {
 pub fn workspace(lab: &Lab, which: &str) -> tempfile::TempDir {
     let ws = tempfile::tempdir().unwrap();
     let root = format!("labs/{}", lab.id);
-    let repo = datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"));
+    let repo = datalab_content::Content::disk(env!("CARGO_MANIFEST_DIR"));
     repo.extract_dir(&format!("{root}/{which}"), ws.path(), true)
         .unwrap();
     repo.extract_dir(&format!("{root}/data"), &ws.path().join("data"), true)
@@ -87,7 +88,7 @@ impl Grader {
         out
     }
     pub async fn all(&self) -> LabRun {
-        datalab::grade::grade_lab(&self.lab, &self.opts).await
+        datalab_engine::grade::grade_lab(&self.lab, &self.opts).await
     }
 }
 
@@ -123,7 +124,7 @@ pub fn failure(r: &StepResult) -> String {
 pub fn content_dir(lab: &Lab) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let rel = format!("labs/{}", lab.id);
-    datalab::course::Content::disk(env!("CARGO_MANIFEST_DIR"))
+    datalab_content::Content::disk(env!("CARGO_MANIFEST_DIR"))
         .extract_dir(&rel, &dir.path().join(&rel), true)
         .unwrap();
     for d in ["lessons", "quizzes"] {
@@ -177,9 +178,9 @@ pub fn datalab(args: &[&str], cwd: &Path, ns: &Namespace) -> (i32, String, Strin
 
 /// Type a line into a lab panel, press Enter and tick it until the line is
 /// done (the panel runs it on `ctx.runtime`, as in the TUI).
-pub async fn panel_line<P: datalab::tui::panel::LabPanel>(
+pub async fn panel_line<P: datalab_tui::panel::LabPanel>(
     p: &mut P,
-    ctx: &datalab::tui::panel::PanelCtx<'_>,
+    ctx: &datalab_tui::panel::PanelCtx<'_>,
     line: &str,
     busy: fn(&P) -> bool,
 ) {

@@ -1,8 +1,0 @@
-// Content (course.yaml, lessons/, quizzes/, labs/, containers/) is embedded in
-// the binary with include_dir!, which cargo cannot see; tell cargo to rebuild
-// when any of it changes.
-fn main() {
-    for path in ["course.yaml", "lessons", "quizzes", "labs", "containers"] {
-        println!("cargo:rerun-if-changed={path}");
-    }
-}

@@ -1,0 +1,119 @@
+//! One definition per service in `containers/<kind>.yaml`, read by every
+//! provider: the docker provider takes image, port, env and readiness from
+//! it; the native provider its recipe (Maven coordinates, Go module, main
+//! class, JVM options). Extend the structs as providers need, keeping
+//! `deny_unknown_fields` so typos in a definition are reported.
+
+use super::ServiceKind;
+use datalab_content::Content;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDef {
+    pub kind: ServiceKind,
+    /// Upstream server version this definition runs.
+    pub version: String,
+    pub image: Images,
+    /// The port clients use inside the container (9092, 27017, 9042).
+    pub port: u16,
+    /// Container environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub ready: Ready,
+    #[serde(default)]
+    pub native: Native,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Images {
+    /// The official image, `repository:tag`.
+    pub official: String,
+    /// The image `services build-images` builds from `containers/docker/<kind>/`.
+    pub local: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ready {
+    /// A line the server logs when it is ready (container readiness).
+    #[serde(default)]
+    pub log: Option<String>,
+    /// Seconds to wait for readiness before giving up.
+    pub timeout: u64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Native {
+    /// Maven coordinates `group:artifact:version` resolved with their
+    /// dependencies into the cache.
+    #[serde(default)]
+    pub maven: Vec<String>,
+    #[serde(default)]
+    pub main_class: Option<String>,
+    #[serde(default)]
+    pub jvm_opts: Vec<String>,
+    /// A Go module `path@version` built with `go install` into the cache.
+    #[serde(default)]
+    pub go: Option<String>,
+    /// A binary on PATH preferred when present (e.g. `mongod`).
+    #[serde(default)]
+    pub prefer_binary: Option<String>,
+}
+
+impl Native {
+    /// `native.go` split into module path and version (without its `v`).
+    pub fn go_module(&self, kind: ServiceKind) -> Result<(&str, &str), String> {
+        let spec = self.go.as_deref().ok_or_else(|| {
+            format!("containers/{kind}.yaml: native.go (the Go module@version) is missing")
+        })?;
+        let (module, version) = spec.split_once('@').ok_or_else(|| {
+            format!("containers/{kind}.yaml: native.go `{spec}` is not module@version")
+        })?;
+        Ok((module, version.trim_start_matches('v')))
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    #[serde(default)]
+    pub memory_mb: Option<u64>,
+}
+
+/// Load `containers/<kind>.yaml` from the content.
+pub fn load(content: &Content, kind: ServiceKind) -> Result<ServiceDef, String> {
+    let rel = format!("containers/{}.yaml", kind.name());
+    let text = content
+        .read_string(&rel)
+        .map_err(|e| format!("{}: {e}", content.display_path(&rel)))?;
+    serde_saphyr::from_str(&text).map_err(|e| match e.location() {
+        Some(l) => format!(
+            "{}:{}:{}: {e}",
+            content.display_path(&rel),
+            l.line(),
+            l.column()
+        ),
+        None => format!("{}: {e}", content.display_path(&rel)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_definition_parses() {
+        let content = Content::disk(env!("CARGO_MANIFEST_DIR"));
+        for kind in ServiceKind::ALL {
+            let def = load(&content, kind).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(def.kind, kind);
+            assert!(def.ready.timeout > 0);
+        }
+    }
+}
