@@ -37,7 +37,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 
 /// A BSON value in one cell: strings as they are, everything else as
 /// compact relaxed Extended JSON, on one line.
-pub fn compact(b: &Bson) -> String {
+pub(crate) fn compact(b: &Bson) -> String {
     let s = match b {
         Bson::String(s) => s.clone(),
         other => other.clone().into_relaxed_extjson().to_string(),
@@ -161,7 +161,7 @@ pub struct MongoLine {
 }
 
 /// What a console line may say.
-pub const MONGO_USAGE: &str =
+pub(crate) const MONGO_USAGE: &str =
     "find|aggregate|explain|indexes COLLECTION [JSON] [--file F] [--limit N] [--skip N] [--db DB]";
 
 fn line_err(col: usize, message: impl std::fmt::Display) -> String {

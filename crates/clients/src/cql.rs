@@ -253,7 +253,7 @@ fn is_system_keyspace(name: &str) -> bool {
 }
 
 /// Put every keyspace a statement names into the namespace.
-pub fn rewrite_keyspaces(stmt: &str, ns: &Namespace) -> String {
+pub(crate) fn rewrite_keyspaces(stmt: &str, ns: &Namespace) -> String {
     if ns.is_empty() {
         return stmt.to_string();
     }
@@ -445,7 +445,7 @@ fn lost(why: impl std::fmt::Display) -> CqlError {
 }
 
 /// Parse a consistency level name (`ONE`, `quorum`, `LOCAL_QUORUM`…).
-pub fn parse_consistency(s: &str) -> Option<Consistency> {
+pub(crate) fn parse_consistency(s: &str) -> Option<Consistency> {
     Some(match s.trim().to_ascii_uppercase().as_str() {
         "ANY" => Consistency::Any,
         "ONE" => Consistency::One,
@@ -511,7 +511,11 @@ pub async fn execute(
 /// Ask the server to parse a statement without running it. Only a syntax
 /// error is reported (a table created earlier in the same file may not
 /// exist yet, which is fine).
-pub async fn syntax_check(session: &Session, cql: &str, timeout: Duration) -> Result<(), CqlError> {
+pub(crate) async fn syntax_check(
+    session: &Session,
+    cql: &str,
+    timeout: Duration,
+) -> Result<(), CqlError> {
     match tokio::time::timeout(timeout, session.prepare(cql)).await {
         Err(_) => Err(CqlError::Timeout(timeout)),
         Ok(Ok(_)) => Ok(()),
@@ -532,7 +536,7 @@ pub async fn syntax_check(session: &Session, cql: &str, timeout: Duration) -> Re
 }
 
 /// Days from 1970-01-01 to a civil date (proleptic Gregorian).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
@@ -543,7 +547,7 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// The civil date of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719468;
     let era = if z >= 0 { z } else { z - 146096 } / 146097;
     let doe = z - era * 146097;
@@ -620,7 +624,7 @@ pub fn fmt_double(v: f64) -> String {
 }
 
 /// A CQL value as text.
-pub fn fmt_value(v: &CqlValue) -> String {
+pub(crate) fn fmt_value(v: &CqlValue) -> String {
     match v {
         CqlValue::Ascii(s) | CqlValue::Text(s) => s.clone(),
         CqlValue::Boolean(b) => b.to_string(),
@@ -822,18 +826,18 @@ pub struct FileRun {
     /// (statement as run, its line, its rows)
     pub results: Vec<(String, usize, Rows)>,
     /// The consistency level in force at the end.
-    pub consistency: Option<String>,
+    pub(crate) consistency: Option<String>,
 }
 
 /// A runner for statements and cqlsh commands, with the learner's namespace.
 pub struct Runner {
     pub session: Arc<Session>,
-    pub namespace: Namespace,
-    pub consistency: Consistency,
-    pub consistency_name: Option<String>,
+    pub(crate) namespace: Namespace,
+    pub(crate) consistency: Consistency,
+    pub(crate) consistency_name: Option<String>,
     /// Relative `COPY` paths are read from here.
-    pub base_dir: std::path::PathBuf,
-    pub timeout: Duration,
+    pub(crate) base_dir: std::path::PathBuf,
+    pub(crate) timeout: Duration,
 }
 
 impl Runner {
@@ -1026,18 +1030,6 @@ impl Runner {
             return Err(e);
         }
         Ok(n)
-    }
-
-    /// Run a whole file: syntax-check every statement first (nothing runs if
-    /// one is malformed), then run them in order, stopping at the first error.
-    /// Errors read `file:line: message` with the server's own text.
-    pub async fn run_file(&mut self, path: &Path, display: &str) -> Result<FileRun, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{display}: the file does not exist"),
-            _ => format!("{display}: {e}"),
-        })?;
-        let stmts = split(&text).map_err(|(l, m)| format!("{display}:{l}: {m}"))?;
-        self.run_stmts(&stmts, display).await
     }
 
     pub async fn run_stmts(&mut self, stmts: &[Stmt], display: &str) -> Result<FileRun, String> {

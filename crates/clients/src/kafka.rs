@@ -53,14 +53,7 @@ pub enum KafkaError {
     Failed(String),
 }
 
-impl KafkaError {
-    /// Not the caller's fault: the service is down or too slow.
-    pub fn is_unreachable(&self) -> bool {
-        matches!(self, KafkaError::Unreachable { .. })
-    }
-}
-
-pub type Result<T> = std::result::Result<T, KafkaError>;
+pub(crate) type Result<T> = std::result::Result<T, KafkaError>;
 
 /// One partition of a topic, from the cluster metadata.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -103,7 +96,7 @@ fn join_ids(ids: &[i32]) -> String {
 /// A topic: its partitions and configuration.
 #[derive(Clone, Debug, Serialize)]
 pub struct TopicInfo {
-    pub name: String,
+    pub(crate) name: String,
     pub partitions: Vec<PartitionInfo>,
     /// Effective configuration values (defaults included).
     pub configs: BTreeMap<String, String>,
@@ -126,12 +119,12 @@ impl TopicInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct BrokerInfo {
     pub id: i32,
-    pub address: String,
+    pub(crate) address: String,
 }
 
 /// A record to produce.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewRecord {
+pub(crate) struct NewRecord {
     pub key: Option<String>,
     pub value: String,
 }
@@ -139,7 +132,7 @@ pub struct NewRecord {
 impl NewRecord {
     /// One input line: `key<TAB>value`, or the whole line as the value with
     /// `default_key`.
-    pub fn from_line(line: &str, default_key: Option<&str>) -> NewRecord {
+    pub(crate) fn from_line(line: &str, default_key: Option<&str>) -> NewRecord {
         match line.split_once('\t') {
             Some((k, v)) => NewRecord {
                 key: Some(k.to_string()),
@@ -155,13 +148,13 @@ impl NewRecord {
 
 /// How to produce.
 #[derive(Clone, Debug)]
-pub struct ProduceOptions {
+pub(crate) struct ProduceOptions {
     /// `all` (default, with the idempotent producer), `1` or `0`.
-    pub acks: String,
+    pub(crate) acks: String,
     /// Send everything in one transaction with this transactional id.
-    pub transactional_id: Option<String>,
+    pub(crate) transactional_id: Option<String>,
     /// With a transaction: abort it instead of committing.
-    pub abort: bool,
+    pub(crate) abort: bool,
 }
 
 impl Default for ProduceOptions {
@@ -176,36 +169,36 @@ impl Default for ProduceOptions {
 
 /// What a produce call did.
 #[derive(Clone, Debug, Serialize)]
-pub struct ProduceReport {
+pub(crate) struct ProduceReport {
     pub topic: String,
-    pub records: usize,
+    pub(crate) records: usize,
     /// Records per partition.
     pub partitions: BTreeMap<i32, usize>,
     /// `committed` / `aborted` for a transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction: Option<String>,
+    pub(crate) transaction: Option<String>,
 }
 
 /// How to consume.
 #[derive(Clone, Debug, Default)]
-pub struct ConsumeOptions {
+pub(crate) struct ConsumeOptions {
     /// Join this consumer group (subscribe); without, read every partition
     /// directly and commit nothing.
-    pub group: Option<String>,
+    pub(crate) group: Option<String>,
     /// Start at the earliest offset (a group with committed offsets resumes
     /// from them).
-    pub from_beginning: bool,
+    pub(crate) from_beginning: bool,
     /// Stop after this many records.
-    pub max: Option<usize>,
+    pub(crate) max: Option<usize>,
     /// `isolation.level=read_committed`.
-    pub read_committed: bool,
+    pub(crate) read_committed: bool,
     /// Commit the group's offsets at the end.
-    pub commit: bool,
+    pub(crate) commit: bool,
     /// Stay this long (a member of the group), even once at the end.
-    pub stay: Option<Duration>,
+    pub(crate) stay: Option<Duration>,
     /// Set from elsewhere (a signal handler) to stop early: the consumer
     /// then commits as asked and leaves its group properly.
-    pub stop: Option<Arc<AtomicBool>>,
+    pub(crate) stop: Option<Arc<AtomicBool>>,
 }
 
 /// A consumed record.
@@ -228,8 +221,8 @@ pub struct Assignment {
 #[derive(Clone, Debug, Serialize)]
 pub struct GroupMember {
     pub id: String,
-    pub client_id: String,
-    pub host: String,
+    pub(crate) client_id: String,
+    pub(crate) host: String,
     pub assignment: Vec<Assignment>,
 }
 
@@ -249,11 +242,11 @@ pub struct GroupOffset {
 /// A consumer group.
 #[derive(Clone, Debug, Serialize)]
 pub struct GroupInfo {
-    pub group: String,
+    pub(crate) group: String,
     /// Stable, PreparingRebalance, CompletingRebalance, Empty, Dead.
     pub state: String,
     /// The assignor (range, roundrobin, …) when the group has members.
-    pub protocol: String,
+    pub(crate) protocol: String,
     pub members: Vec<GroupMember>,
     pub offsets: Vec<GroupOffset>,
 }
@@ -286,12 +279,8 @@ impl Kafka {
         }
     }
 
-    pub fn bootstrap(&self) -> &str {
+    pub(crate) fn bootstrap(&self) -> &str {
         &self.bootstrap
-    }
-
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     fn unreachable(&self) -> KafkaError {
@@ -520,7 +509,7 @@ impl Kafka {
     /// Wait (bounded by the timeout) until a new topic is in the metadata
     /// with a leader for every partition: the controller accepts a topic
     /// before every broker knows it, and the next command must find it.
-    pub async fn wait_topic_ready(&self, name: &str) -> Result<()> {
+    pub(crate) async fn wait_topic_ready(&self, name: &str) -> Result<()> {
         let deadline = Instant::now() + self.timeout * 2;
         loop {
             let ready = matches!(
@@ -536,7 +525,7 @@ impl Kafka {
 
     /// Grow a topic's partitions and/or set configs on it (other configs set
     /// on the topic are kept).
-    pub async fn alter_topic(
+    pub(crate) async fn alter_topic(
         &self,
         name: &str,
         partitions: Option<i32>,
@@ -603,7 +592,7 @@ impl Kafka {
     }
 
     /// Delete a topic. Deleting one that does not exist is an error.
-    pub async fn delete_topic(&self, name: &str) -> Result<()> {
+    pub(crate) async fn delete_topic(&self, name: &str) -> Result<()> {
         let name = name.to_string();
         self.blocking(self.timeout * 3, move |k| {
             let admin = k.admin()?;
@@ -625,7 +614,7 @@ impl Kafka {
 
     /// Wait (bounded by the timeout) until a deleted topic is gone from the
     /// metadata, so it can be created again right away.
-    pub async fn wait_topic_gone(&self, name: &str) -> Result<()> {
+    pub(crate) async fn wait_topic_gone(&self, name: &str) -> Result<()> {
         let deadline = Instant::now() + self.timeout * 2;
         loop {
             let (_, topics) = self.cluster().await?;
@@ -638,7 +627,7 @@ impl Kafka {
 
     /// Delete a consumer group (its committed offsets). It must have no
     /// members. `Ok(false)` when there was no such group.
-    pub async fn delete_group(&self, group: &str) -> Result<bool> {
+    pub(crate) async fn delete_group(&self, group: &str) -> Result<bool> {
         let group = group.to_string();
         self.blocking(self.timeout * 3, move |k| {
             let admin = k.admin()?;
@@ -727,7 +716,7 @@ impl Kafka {
 
     /// Produce records and wait until every one is acknowledged (or the
     /// transaction is committed/aborted).
-    pub async fn produce(
+    pub(crate) async fn produce(
         &self,
         topic: &str,
         records: Vec<NewRecord>,
@@ -892,7 +881,7 @@ impl Kafka {
     /// beginning (or the end) to its current end. With a group, the consumer
     /// subscribes, reads until it reaches the end of every partition it was
     /// assigned (or `max`, or `stay`), and commits when asked.
-    pub async fn consume(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
+    pub(crate) async fn consume(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
         let topic = topic.to_string();
         let opts = opts.clone();
         let limit = self.consume_limit(&opts) + self.timeout * 2;
@@ -1184,7 +1173,7 @@ impl Kafka {
 /// Decode a member's assignment (Kafka's consumer protocol: version i16,
 /// then [topic: string, partitions: [i32]], then user data). Unreadable
 /// bytes give an empty assignment.
-pub fn parse_assignment(bytes: &[u8]) -> Vec<Assignment> {
+pub(crate) fn parse_assignment(bytes: &[u8]) -> Vec<Assignment> {
     fn read_assignment(b: &[u8]) -> Option<Vec<Assignment>> {
         let mut pos = 0usize;
         let mut take = |n: usize| -> Option<&[u8]> {

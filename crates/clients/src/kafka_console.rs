@@ -93,29 +93,29 @@ pub enum TopicsCommand {
 
 #[derive(Args, Debug)]
 pub struct ProduceArgs {
-    pub topic: String,
+    pub(crate) topic: String,
     /// Records given on the command line, one each (instead of --file or stdin)
     #[arg(value_name = "VALUE")]
-    pub values: Vec<String>,
+    pub(crate) values: Vec<String>,
     /// Key for lines that have no `key<TAB>` part
     #[arg(long)]
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// Read records from this file, one a line [default: stdin]
     #[arg(long, conflicts_with = "values")]
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// all (default, idempotent producer), 1 or 0
     #[arg(long, default_value = "all")]
-    pub acks: String,
+    pub(crate) acks: String,
     /// Send all records in one transaction and commit it
     #[arg(long)]
-    pub transactional: bool,
+    pub(crate) transactional: bool,
     /// With --transactional: abort the transaction instead of committing
     #[arg(long, requires = "transactional")]
-    pub abort: bool,
+    pub(crate) abort: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Isolation {
+pub(crate) enum Isolation {
     #[value(name = "read_committed")]
     ReadCommitted,
     #[value(name = "read_uncommitted")]
@@ -124,27 +124,27 @@ pub enum Isolation {
 
 #[derive(Args, Debug)]
 pub struct ConsumeArgs {
-    pub topic: String,
+    pub(crate) topic: String,
     /// Consume as a member of this group and commit its offsets at the end
     #[arg(long)]
-    pub group: Option<String>,
+    pub(crate) group: Option<String>,
     /// Start at the earliest offset (a group resumes from its committed offsets)
     #[arg(long)]
-    pub from_beginning: bool,
+    pub(crate) from_beginning: bool,
     /// Stop after this many records
     #[arg(long)]
-    pub max: Option<usize>,
+    pub(crate) max: Option<usize>,
     #[arg(long, value_enum, default_value_t = Isolation::ReadUncommitted)]
-    pub isolation: Isolation,
+    pub(crate) isolation: Isolation,
     /// Stay in the group this many seconds, even when there is nothing to read
     #[arg(long, value_name = "SECONDS")]
-    pub stay: Option<u64>,
+    pub(crate) stay: Option<u64>,
     /// Do not commit the group's offsets
     #[arg(long)]
-    pub no_commit: bool,
+    pub(crate) no_commit: bool,
     /// Print `key<TAB>value` lines (for scripts), instead of a table
     #[arg(long, conflicts_with = "json")]
-    pub tsv: bool,
+    pub(crate) tsv: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -215,9 +215,9 @@ impl FindSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpdateSpec {
     pub filter: Document,
-    pub update: Document,
-    pub upsert: bool,
-    pub multi: bool,
+    pub(crate) update: Document,
+    pub(crate) upsert: bool,
+    pub(crate) multi: bool,
 }
 
 impl UpdateSpec {
@@ -362,9 +362,9 @@ async fn within<T>(
 /// A connection to one server, with a timeout for every call.
 #[derive(Clone)]
 pub struct Mongo {
-    pub client: Client,
-    pub timeout: Duration,
-    pub uri: String,
+    pub(crate) client: Client,
+    pub(crate) timeout: Duration,
+    pub(crate) uri: String,
 }
 
 type Cached = (Client, Flavor);
@@ -469,7 +469,7 @@ impl Mongo {
         self.detect_flavor().await
     }
 
-    pub async fn command(&self, db: &str, cmd: Document) -> Result<Document, MongoError> {
+    pub(crate) async fn command(&self, db: &str, cmd: Document) -> Result<Document, MongoError> {
         self.within(self.timeout, self.client.database(db).run_command(cmd))
             .await
     }

@@ -5,7 +5,7 @@ pub mod checks;
 mod kind;
 pub mod lab;
 mod lint;
-pub mod model;
+pub(crate) mod model;
 mod source;
 
 pub use kind::ServiceKind;
@@ -47,7 +47,6 @@ pub struct Day {
 /// The whole loaded course.
 #[derive(Clone, Debug)]
 pub struct Course {
-    pub content: Content,
     pub title: String,
     pub subtitle: Option<String>,
     pub days: Vec<Day>,

@@ -20,10 +20,10 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     /// The file, as [`Content::display_path`] names it.
-    pub path: String,
-    pub line: u64,
-    pub col: u64,
-    pub message: String,
+    pub(crate) path: String,
+    pub(crate) line: u64,
+    pub(crate) col: u64,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Diagnostic {
@@ -85,7 +85,10 @@ fn yaml_message(e: &serde_saphyr::Error) -> String {
 }
 
 /// Parse a YAML content file into `T`; errors carry line and column.
-pub fn parse_yaml<T: DeserializeOwned>(content: &Content, rel: &str) -> Result<T, Vec<Diagnostic>> {
+pub(crate) fn parse_yaml<T: DeserializeOwned>(
+    content: &Content,
+    rel: &str,
+) -> Result<T, Vec<Diagnostic>> {
     let mut sink = Sink {
         content,
         diags: Vec::new(),
@@ -128,7 +131,6 @@ pub(crate) fn load_all(content: Content) -> (Option<Course>, Vec<Diagnostic>) {
         return (None, sink.diags);
     };
     let mut course = Course {
-        content: content.clone(),
         title: def.title.clone(),
         subtitle: def.subtitle.clone(),
         days: Vec::new(),

@@ -8,35 +8,35 @@ use std::collections::BTreeMap;
 /// `course.yaml`: the agenda.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CourseDef {
+pub(crate) struct CourseDef {
     pub title: String,
     #[serde(default)]
-    pub subtitle: Option<String>,
-    pub days: Vec<DayDef>,
+    pub(crate) subtitle: Option<String>,
+    pub(crate) days: Vec<DayDef>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DayDef {
+pub(crate) struct DayDef {
     pub id: Spanned<String>,
     pub title: String,
-    pub sessions: Vec<SessionDef>,
+    pub(crate) sessions: Vec<SessionDef>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SessionDef {
+pub(crate) struct SessionDef {
     pub id: Spanned<String>,
     pub title: String,
     /// Planned duration.
     pub minutes: u32,
-    pub units: Vec<UnitRef>,
+    pub(crate) units: Vec<UnitRef>,
 }
 
 /// A unit of a session, pointing at a content file by kind and id.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UnitRef {
+pub(crate) struct UnitRef {
     pub kind: UnitKind,
     pub id: Spanned<String>,
 }
@@ -63,7 +63,7 @@ impl UnitKind {
     }
 
     /// The content-relative file that holds a unit of this kind.
-    pub fn path(self, id: &str) -> String {
+    pub(crate) fn path(self, id: &str) -> String {
         match self {
             UnitKind::Lesson => format!("lessons/{id}.md"),
             UnitKind::Quiz => format!("quizzes/{id}.yaml"),

@@ -82,7 +82,7 @@ impl Content {
         })
     }
 
-    pub fn exists(&self, rel: &str) -> bool {
+    pub(crate) fn exists(&self, rel: &str) -> bool {
         match self {
             Content::Embedded => {
                 rel == "course.yaml"
@@ -128,7 +128,7 @@ impl Content {
     }
 
     /// Sub-folders directly inside a folder (relative paths, sorted).
-    pub fn list_dirs(&self, rel_dir: &str) -> Vec<String> {
+    pub(crate) fn list_dirs(&self, rel_dir: &str) -> Vec<String> {
         let mut out = Vec::new();
         match self {
             Content::Embedded => {
@@ -153,7 +153,7 @@ impl Content {
     }
 
     /// Every file below a folder, recursively (relative paths, sorted).
-    pub fn walk_files(&self, rel_dir: &str) -> Vec<String> {
+    pub(crate) fn walk_files(&self, rel_dir: &str) -> Vec<String> {
         let mut out = self.list_files(rel_dir);
         for d in self.list_dirs(rel_dir) {
             out.extend(self.walk_files(&d));
@@ -202,14 +202,6 @@ impl Content {
         match self {
             Content::Embedded => rel.to_string(),
             Content::Disk(root) => root.join(rel).display().to_string(),
-        }
-    }
-
-    /// The folder on disk, when content is on disk.
-    pub fn root(&self) -> Option<&Path> {
-        match self {
-            Content::Embedded => None,
-            Content::Disk(root) => Some(root),
         }
     }
 }

@@ -190,12 +190,6 @@ impl ProgressStore {
         Ok(r)
     }
 
-    /// Replace the whole record (used by `reset`).
-    pub fn save(&self, p: &Progress) -> Result<(), ProgressError> {
-        let _lock = self.lock()?;
-        self.write_atomic(p)
-    }
-
     fn io(&self, source: std::io::Error) -> ProgressError {
         ProgressError::Io {
             path: self.path.clone(),

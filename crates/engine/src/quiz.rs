@@ -73,7 +73,7 @@ pub fn parse_answer(q: &Question, input: &str) -> Result<Given, String> {
 
 /// A number as people type it: `7`, `7.5`, `3.5e9`, `3,500,000`, `3 500`,
 /// `3.5k`, `3.5M`, `3.5B`.
-pub fn parse_number(s: &str) -> Option<f64> {
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let cleaned: String = s
         .chars()
         .filter(|c| !matches!(c, ',' | '_' | ' '))
@@ -114,7 +114,7 @@ pub fn is_multiple(q: &Question) -> bool {
 }
 
 /// Grade a parsed answer.
-pub fn grade(q: &Question, given: &Given) -> Feedback {
+pub(crate) fn grade(q: &Question, given: &Given) -> Feedback {
     let (correct, right_answer) = match (&q.answer.value, given) {
         (AnswerValue::Bool(want), Given::Bool(got)) => (
             want == got,
@@ -158,7 +158,7 @@ pub fn grade(q: &Question, given: &Given) -> Feedback {
 }
 
 /// A number without a needless `.0`, with thousands grouped.
-pub fn fmt_number(v: f64) -> String {
+pub(crate) fn fmt_number(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e18 {
         let s = format!("{}", v.abs() as u128);
         let mut out = String::new();

@@ -23,7 +23,7 @@ struct Meta {
 const META: usize = std::mem::size_of::<Meta>();
 
 /// The largest arena one buffer may use (offsets are `u32`).
-pub const MAX_BUDGET: usize = 1 << 31;
+pub(crate) const MAX_BUDGET: usize = 1 << 31;
 
 fn prefix(key: &[u8]) -> u64 {
     let mut b = [0u8; 8];
@@ -33,9 +33,9 @@ fn prefix(key: &[u8]) -> u64 {
 }
 
 /// A sorted run on disk: one segment per partition (possibly empty).
-pub type Run = Vec<Segment>;
+pub(crate) type Run = Vec<Segment>;
 
-pub struct SortBuffer {
+pub(crate) struct SortBuffer {
     data: Vec<u8>,
     metas: Vec<Meta>,
     budget: usize,
@@ -43,13 +43,13 @@ pub struct SortBuffer {
     dir: PathBuf,
     name: String,
     runs: Vec<Run>,
-    pub spilled_records: u64,
+    pub(crate) spilled_records: u64,
 }
 
 impl SortBuffer {
     /// A buffer holding at most `budget` bytes (records plus index) before
     /// it spills into `dir`, naming its runs `{name}-{n}.run`.
-    pub fn new(budget: usize, parts: usize, dir: &Path, name: String) -> SortBuffer {
+    pub(crate) fn new(budget: usize, parts: usize, dir: &Path, name: String) -> SortBuffer {
         let budget = budget.clamp(1024, MAX_BUDGET);
         // Capacity is reserved, not touched: only what is written becomes
         // resident, and arena plus index never pass the budget together.
@@ -65,7 +65,7 @@ impl SortBuffer {
         }
     }
 
-    pub fn push(&mut self, part: usize, key: &[u8], value: &[u8]) -> io::Result<()> {
+    pub(crate) fn push(&mut self, part: usize, key: &[u8], value: &[u8]) -> io::Result<()> {
         let need = key.len() + value.len();
         if !self.metas.is_empty()
             && self.data.len() + need + (self.metas.len() + 1) * META > self.budget
@@ -141,7 +141,7 @@ impl SortBuffer {
     }
 
     /// Spill what is left and return the runs (the memory is freed).
-    pub fn finish(mut self) -> io::Result<(Vec<Run>, u64)> {
+    pub(crate) fn finish(mut self) -> io::Result<(Vec<Run>, u64)> {
         if !self.metas.is_empty() {
             self.spill()?;
         }

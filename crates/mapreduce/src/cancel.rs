@@ -23,7 +23,7 @@ struct Inner {
 }
 
 impl CancelToken {
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         self.0.cancelled.load(Ordering::SeqCst)
     }
 

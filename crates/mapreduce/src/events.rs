@@ -59,10 +59,6 @@ impl EventWriter {
         })
     }
 
-    pub fn job(&self) -> &str {
-        &self.job
-    }
-
     /// Write one event. Errors are ignored: a watcher going away must not
     /// fail the job.
     pub fn write(&self, event: &Event) {
@@ -305,7 +301,7 @@ impl EventLog {
         }
     }
 
-    pub fn apply(&mut self, line: &EventLine) {
+    pub(crate) fn apply(&mut self, line: &EventLine) {
         let i = match self.jobs.iter().position(|j| j.job == line.job) {
             Some(i) => i,
             None => {

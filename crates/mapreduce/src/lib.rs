@@ -40,9 +40,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default split size: 32 MiB.
-pub const DEFAULT_SPLIT_SIZE: u64 = 32 << 20;
+pub(crate) const DEFAULT_SPLIT_SIZE: u64 = 32 << 20;
 /// Default memory for sort buffers, shared by the tasks running at once.
-pub const DEFAULT_MEMORY: u64 = 256 << 20;
+pub(crate) const DEFAULT_MEMORY: u64 = 256 << 20;
 /// Default number of reduce tasks.
 pub const DEFAULT_REDUCERS: usize = 2;
 /// Default tries per task (the first and two retries).
@@ -55,9 +55,9 @@ pub const COUNTERS_FILE: &str = "_COUNTERS.json";
 pub struct JobConfig {
     /// Files or folders (read recursively; names starting with `.` or `_`
     /// are skipped, like Hadoop does).
-    pub inputs: Vec<PathBuf>,
-    pub mapper: String,
-    pub reducer: String,
+    pub(crate) inputs: Vec<PathBuf>,
+    pub(crate) mapper: String,
+    pub(crate) reducer: String,
     pub combiner: Option<String>,
     /// Number of reduce tasks, so of `part-` files.
     pub reducers: usize,
@@ -77,7 +77,7 @@ pub struct JobConfig {
     /// Tasks running at once (default: the number of cores).
     pub parallelism: usize,
     /// Where the commands run (default: the current folder).
-    pub workdir: Option<PathBuf>,
+    pub(crate) workdir: Option<PathBuf>,
     /// Stops the job from another thread (a signal handler): its task
     /// processes are killed and its working folder removed.
     pub cancel: CancelToken,
@@ -110,14 +110,14 @@ impl JobConfig {
 }
 
 /// The split size chosen when none is given (see [`JobConfig::split_size`]).
-pub fn auto_split_size(input_bytes: u64, parallelism: usize) -> u64 {
+pub(crate) fn auto_split_size(input_bytes: u64, parallelism: usize) -> u64 {
     let p = parallelism.max(1) as u64;
     let rounds = input_bytes.div_ceil(p * DEFAULT_SPLIT_SIZE).max(1);
     input_bytes.div_ceil(p * rounds).max(1 << 20)
 }
 
 /// The number of cores.
-pub fn default_parallelism() -> usize {
+pub(crate) fn default_parallelism() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
@@ -154,11 +154,11 @@ impl JobError {
 /// Wall time per phase, in milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhaseTimes {
-    pub split_ms: u64,
-    pub map_ms: u64,
-    pub shuffle_ms: u64,
-    pub reduce_ms: u64,
-    pub commit_ms: u64,
+    pub(crate) split_ms: u64,
+    pub(crate) map_ms: u64,
+    pub(crate) shuffle_ms: u64,
+    pub(crate) reduce_ms: u64,
+    pub(crate) commit_ms: u64,
     pub total_ms: u64,
 }
 

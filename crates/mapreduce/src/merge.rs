@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 /// A byte range of a run file holding `key\tvalue\n` lines sorted by key.
 #[derive(Clone, Debug)]
-pub struct Segment {
-    pub path: Arc<PathBuf>,
-    pub offset: u64,
-    pub len: u64,
-    pub records: u64,
+pub(crate) struct Segment {
+    pub(crate) path: Arc<PathBuf>,
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
+    pub(crate) records: u64,
 }
 
 /// Most segments merged in one pass; more are merged in several passes.
-pub const MERGE_FACTOR: usize = 64;
+pub(crate) const MERGE_FACTOR: usize = 64;
 
 struct Head {
     line: Vec<u8>,
@@ -71,7 +71,7 @@ fn open(seg: &Segment, buf_size: usize) -> io::Result<BufReader<io::Take<File>>>
 
 /// Merge sorted segments, calling `emit(line, key_len)` for every record in
 /// key order (`line` ends with `\n`).
-pub fn merge_segments(
+pub(crate) fn merge_segments(
     segs: &[Segment],
     buf_size: usize,
     mut emit: impl FnMut(&[u8], usize) -> io::Result<()>,
@@ -107,7 +107,7 @@ pub fn merge_segments(
 /// Reduce the number of segments to at most [`MERGE_FACTOR`] by merging
 /// groups of them into new runs in `dir`. Returns the segments left and the
 /// records written.
-pub fn merge_passes(
+pub(crate) fn merge_passes(
     mut segs: Vec<Segment>,
     dir: &Path,
     name: &str,

@@ -12,7 +12,7 @@ const STDERR_KEEP: usize = 16 * 1024;
 /// Start `sh -c cmd` with piped stdio, as the leader of its own process
 /// group (registered with `cancel` until [`reap`]), so a cancel kills it
 /// and everything it started.
-pub fn spawn(
+pub(crate) fn spawn(
     cmd: &str,
     cwd: Option<&Path>,
     env: &[(&str, String)],
@@ -41,14 +41,14 @@ pub fn spawn(
 }
 
 /// Wait for a task process and forget its group.
-pub fn reap(child: &mut Child, cancel: &CancelToken) -> io::Result<ExitStatus> {
+pub(crate) fn reap(child: &mut Child, cancel: &CancelToken) -> io::Result<ExitStatus> {
     let status = child.wait();
     cancel.unregister(child.id());
     status
 }
 
 /// Read a stderr pipe to the end in a scoped thread and keep its tail.
-pub fn collect_stderr<'s>(
+pub(crate) fn collect_stderr<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
     stderr: ChildStderr,
 ) -> ScopedJoinHandle<'s, Vec<u8>> {
@@ -72,7 +72,7 @@ pub fn collect_stderr<'s>(
 }
 
 /// The last `n` non-empty lines of a command's stderr, indented.
-pub fn tail(stderr: &[u8], n: usize) -> String {
+pub(crate) fn tail(stderr: &[u8], n: usize) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..]
@@ -83,7 +83,7 @@ pub fn tail(stderr: &[u8], n: usize) -> String {
 }
 
 /// `exited with status 1` / `was killed by signal 9`.
-pub fn describe_status(status: ExitStatus) -> String {
+pub(crate) fn describe_status(status: ExitStatus) -> String {
     if let Some(c) = status.code() {
         return format!("exited with status {c}");
     }
@@ -100,7 +100,7 @@ pub fn describe_status(status: ExitStatus) -> String {
 /// Call `f` with every line of `r` (without its `\n`; a last line without a
 /// newline is passed too). Lines are borrowed from the reader's buffer when
 /// they fit in it, so there is no allocation per line.
-pub fn for_each_line<R: BufRead>(
+pub(crate) fn for_each_line<R: BufRead>(
     mut r: R,
     mut f: impl FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<u64> {

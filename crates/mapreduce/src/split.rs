@@ -9,20 +9,17 @@ use std::path::{Path, PathBuf};
 /// of a line and ending just after a newline (or at the end of the file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputSplit {
-    pub file: PathBuf,
-    pub start: u64,
-    pub end: u64,
+    pub(crate) file: PathBuf,
+    pub(crate) start: u64,
+    pub(crate) end: u64,
 }
 
 impl InputSplit {
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.end - self.start
     }
-    pub fn is_empty(&self) -> bool {
-        self.end == self.start
-    }
     /// `data/doc1.txt bytes 0-1048576`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} bytes {}-{}", self.file.display(), self.start, self.end)
     }
 }
@@ -66,7 +63,7 @@ pub(crate) fn reason(e: &std::io::Error) -> String {
 
 /// The input files, in a stable order. Every file is opened once so an
 /// unreadable one is reported before any task runs.
-pub fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>, JobError> {
+pub(crate) fn list_inputs(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>, JobError> {
     if inputs.is_empty() {
         return Err(JobError::Usage(
             "no input given: pass --input with a file or a folder".into(),

@@ -12,63 +12,63 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceDef {
-    pub kind: ServiceKind,
+    pub(crate) kind: ServiceKind,
     /// Upstream server version this definition runs.
-    pub version: String,
-    pub image: Images,
+    pub(crate) version: String,
+    pub(crate) image: Images,
     /// The port clients use inside the container (9092, 27017, 9042).
-    pub port: u16,
+    pub(crate) port: u16,
     /// Container environment.
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
-    pub ready: Ready,
+    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) ready: Ready,
     #[serde(default)]
-    pub native: Native,
+    pub(crate) native: Native,
     #[serde(default)]
-    pub limits: Limits,
+    pub(crate) limits: Limits,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Images {
+pub(crate) struct Images {
     /// The official image, `repository:tag`.
-    pub official: String,
+    pub(crate) official: String,
     /// The image `services build-images` builds from `containers/docker/<kind>/`.
-    pub local: String,
+    pub(crate) local: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Ready {
+pub(crate) struct Ready {
     /// A line the server logs when it is ready (container readiness).
     #[serde(default)]
-    pub log: Option<String>,
+    pub(crate) log: Option<String>,
     /// Seconds to wait for readiness before giving up.
-    pub timeout: u64,
+    pub(crate) timeout: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Native {
+pub(crate) struct Native {
     /// Maven coordinates `group:artifact:version` resolved with their
     /// dependencies into the cache.
     #[serde(default)]
-    pub maven: Vec<String>,
+    pub(crate) maven: Vec<String>,
     #[serde(default)]
-    pub main_class: Option<String>,
+    pub(crate) main_class: Option<String>,
     #[serde(default)]
-    pub jvm_opts: Vec<String>,
+    pub(crate) jvm_opts: Vec<String>,
     /// A Go module `path@version` built with `go install` into the cache.
     #[serde(default)]
-    pub go: Option<String>,
+    pub(crate) go: Option<String>,
     /// A binary on PATH preferred when present (e.g. `mongod`).
     #[serde(default)]
-    pub prefer_binary: Option<String>,
+    pub(crate) prefer_binary: Option<String>,
 }
 
 impl Native {
     /// `native.go` split into module path and version (without its `v`).
-    pub fn go_module(&self, kind: ServiceKind) -> Result<(&str, &str), String> {
+    pub(crate) fn go_module(&self, kind: ServiceKind) -> Result<(&str, &str), String> {
         let spec = self.go.as_deref().ok_or_else(|| {
             format!("containers/{kind}.yaml: native.go (the Go module@version) is missing")
         })?;
@@ -81,9 +81,9 @@ impl Native {
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Limits {
+pub(crate) struct Limits {
     #[serde(default)]
-    pub memory_mb: Option<u64>,
+    pub(crate) memory_mb: Option<u64>,
 }
 
 /// Load `containers/<kind>.yaml` from the content.

@@ -42,10 +42,10 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{GenericImage, ImageExt, ReuseDirective};
 
 /// The command that makes a Docker daemon answer on these machines.
-pub const SETUP_FIX: &str = "bash containers/docker/setup.sh (as root: installs Debian's docker.io, starts dockerd and builds the base image), or use --provider native";
+pub(crate) const SETUP_FIX: &str = "bash containers/docker/setup.sh (as root: installs Debian's docker.io, starts dockerd and builds the base image), or use --provider native";
 
 /// The base image `setup.sh` builds with debootstrap + `docker import`.
-pub const BASE_IMAGE: &str = "datalab/debian:bookworm";
+pub(crate) const BASE_IMAGE: &str = "datalab/debian:bookworm";
 
 const LABEL: &str = "datalab";
 const LABEL_KIND: &str = "datalab.kind";
@@ -130,13 +130,13 @@ fn env_image_var(kind: ServiceKind) -> String {
 }
 
 /// `<data dir>/docker-images.json`: what `services build-images` recorded.
-pub fn recorded_images_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn recorded_images_path(data_dir: &Path) -> PathBuf {
     data_dir.join("docker-images.json")
 }
 
 /// `<cache>/docker/images.json`: the same record, shared by every home on
 /// this machine (the images live in the machine's daemon, like the cache).
-pub fn shared_images_path(cache_dir: &Path) -> PathBuf {
+pub(crate) fn shared_images_path(cache_dir: &Path) -> PathBuf {
     cache_dir.join("docker").join("images.json")
 }
 
@@ -148,7 +148,7 @@ fn read_record(path: &Path) -> BTreeMap<String, String> {
 }
 
 /// Record `image` as the one the docker provider uses for `kind`.
-pub fn record_image(
+pub(crate) fn record_image(
     data_dir: &Path,
     cache_dir: &Path,
     kind: ServiceKind,
@@ -170,7 +170,11 @@ pub fn record_image(
 }
 
 /// Which image serves `kind`, and why (for messages).
-pub fn chosen_image(def: &ServiceDef, data_dir: &Path, cache_dir: &Path) -> (String, String) {
+pub(crate) fn chosen_image(
+    def: &ServiceDef,
+    data_dir: &Path,
+    cache_dir: &Path,
+) -> (String, String) {
     let var = env_image_var(def.kind);
     if let Ok(img) = std::env::var(&var)
         && !img.trim().is_empty()

@@ -25,21 +25,21 @@ use std::time::Duration;
 /// `<home>/services.yaml`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServicesFile {
+pub(crate) struct ServicesFile {
     #[serde(default)]
-    pub provider: Option<ProviderKind>,
+    pub(crate) provider: Option<ProviderKind>,
     #[serde(default)]
-    pub kafka: Option<String>,
+    pub(crate) kafka: Option<String>,
     #[serde(default)]
-    pub mongodb: Option<String>,
+    pub(crate) mongodb: Option<String>,
     #[serde(default)]
-    pub cassandra: Option<String>,
+    pub(crate) cassandra: Option<String>,
 }
 
 impl ServicesFile {
     /// Read the file; a missing file is empty, a bad one is an error with
     /// `file:line:col`.
-    pub fn load(path: &Path) -> Result<ServicesFile, ServiceError> {
+    pub(crate) fn load(path: &Path) -> Result<ServicesFile, ServiceError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
@@ -74,13 +74,13 @@ pub fn env_var(kind: ServiceKind) -> &'static str {
 }
 
 pub(crate) struct ExternalProvider {
-    pub config_file: PathBuf,
-    pub timeout: Duration,
+    pub(crate) config_file: PathBuf,
+    pub(crate) timeout: Duration,
 }
 
 impl ExternalProvider {
     /// The configured address of `kind`, env first, then the config file.
-    pub fn address(&self, kind: ServiceKind) -> Result<Option<String>, ServiceError> {
+    pub(crate) fn address(&self, kind: ServiceKind) -> Result<Option<String>, ServiceError> {
         if let Ok(v) = std::env::var(env_var(kind))
             && !v.trim().is_empty()
         {

@@ -50,7 +50,7 @@ fn find_go() -> Option<PathBuf> {
 
 /// The launcher binary and the FerretDB version it runs, built when missing.
 /// `why_go` says what Go is needed for, in the error when it is absent.
-pub async fn launcher(
+pub(crate) async fn launcher(
     def: &ServiceDef,
     cache: &Path,
     progress: &ProgressFn,

@@ -11,13 +11,13 @@
 
 pub mod definition;
 pub mod docker;
-pub mod external;
+pub(crate) mod external;
 mod ferretdb;
 mod manager;
 mod native;
-pub mod probe;
+pub(crate) mod probe;
 pub mod process;
-pub mod provider;
+pub(crate) mod provider;
 
 pub use manager::{ResetReport, docker_answers};
 

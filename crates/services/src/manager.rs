@@ -93,7 +93,7 @@ impl Services {
     }
 
     /// `<home>/services.yaml` (home = the data dir's parent).
-    pub fn config_file(&self) -> PathBuf {
+    pub(crate) fn config_file(&self) -> PathBuf {
         self.config
             .data_dir
             .parent()

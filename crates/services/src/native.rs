@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) struct NativeProvider {
     /// Per-call client timeout for readiness probes.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 type Progress<'a> = &'a ProgressFn;

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 /// What a successful ping learned.
 #[derive(Clone, Debug, Default)]
-pub struct PingInfo {
-    pub version: Option<String>,
-    pub flavor: Option<String>,
+pub(crate) struct PingInfo {
+    pub(crate) version: Option<String>,
+    pub(crate) flavor: Option<String>,
     /// Kafka: brokers in the cluster metadata.
-    pub nodes: u32,
+    pub(crate) nodes: u32,
 }
 
 fn unreachable(kind: ServiceKind, address: &str, reason: impl std::fmt::Display) -> ServiceError {
@@ -24,7 +24,7 @@ fn unreachable(kind: ServiceKind, address: &str, reason: impl std::fmt::Display)
 
 /// Ping a service at `address` (bootstrap servers, a MongoDB URI or CQL
 /// contact points) over its protocol.
-pub async fn ping(
+pub(crate) async fn ping(
     kind: ServiceKind,
     address: &str,
     timeout: Duration,

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 /// may offer the same port to the next call (a broker once got one port for
 /// both of its listeners): a port already handed out by this process is
 /// never handed out again.
-pub fn free_port() -> std::io::Result<u16> {
+pub(crate) fn free_port() -> std::io::Result<u16> {
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     for _ in 0..64 {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -37,7 +37,7 @@ pub fn free_port() -> std::io::Result<u16> {
 }
 
 /// Can a TCP connection be opened to `addr` (`host:port`) within `timeout`?
-pub fn tcp_open(addr: &str, timeout: Duration) -> bool {
+pub(crate) fn tcp_open(addr: &str, timeout: Duration) -> bool {
     use std::net::ToSocketAddrs;
     let Ok(addrs) = addr.to_socket_addrs() else {
         return false;
@@ -52,7 +52,11 @@ pub fn tcp_open(addr: &str, timeout: Duration) -> bool {
 /// appended to `out`. The pid is written to `pid_file` at once. A thread
 /// reaps the child when it exits while this process lives (no zombies that
 /// would look alive).
-pub fn spawn_detached(mut cmd: Command, out: &Path, pid_file: &Path) -> std::io::Result<u32> {
+pub(crate) fn spawn_detached(
+    mut cmd: Command,
+    out: &Path,
+    pid_file: &Path,
+) -> std::io::Result<u32> {
     if let Some(dir) = out.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -83,7 +87,7 @@ pub fn spawn_detached(mut cmd: Command, out: &Path, pid_file: &Path) -> std::io:
 }
 
 /// Write a file atomically (temp file in the same dir, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -93,13 +97,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-pub fn read_pid(pid_file: &Path) -> Option<u32> {
+pub(crate) fn read_pid(pid_file: &Path) -> Option<u32> {
     fs::read_to_string(pid_file).ok()?.trim().parse().ok()
 }
 
 /// Is `pid` a live (not zombie) process whose command line contains
 /// `marker` (the service's directory)?
-pub fn alive(pid: u32, marker: &str) -> bool {
+pub(crate) fn alive(pid: u32, marker: &str) -> bool {
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
     let Ok(stat) = fs::read_to_string(proc_dir.join("stat")) else {
         return false;
@@ -137,7 +141,7 @@ fn signal_group(pid: u32, sig: nix::sys::signal::Signal) {
 
 /// Stop a server: SIGTERM to its process group, wait up to `grace`, then
 /// SIGKILL. Returns once it is gone (or was not ours / not running).
-pub async fn stop(pid: u32, marker: &str, grace: Duration) {
+pub(crate) async fn stop(pid: u32, marker: &str, grace: Duration) {
     use nix::sys::signal::Signal;
     if !alive(pid, marker) {
         return;
@@ -159,7 +163,7 @@ pub async fn stop(pid: u32, marker: &str, grace: Duration) {
 
 /// All `*.pid` files under `dir` (one level of subdirectories deep:
 /// `<data_dir>/<kind>/run/*.pid`).
-pub fn pid_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn pid_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(kinds) = fs::read_dir(dir) else {
         return out;
@@ -180,7 +184,7 @@ pub fn pid_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The last `n` lines of a text file ("" when it does not exist).
-pub fn tail_file(path: &Path, n: usize) -> String {
+pub(crate) fn tail_file(path: &Path, n: usize) -> String {
     let Ok(bytes) = fs::read(path) else {
         return String::new();
     };
@@ -191,14 +195,14 @@ pub fn tail_file(path: &Path, n: usize) -> String {
 }
 
 /// Find an executable on PATH.
-pub fn which(name: &str) -> Option<PathBuf> {
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(name))
         .find(|p| is_executable(p))
 }
 
-pub fn is_executable(p: &Path) -> bool {
+pub(crate) fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     fs::metadata(p)
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -215,7 +219,7 @@ pub fn now_secs() -> u64 {
 
 /// 16 random bytes from the kernel, URL-safe base64 without padding: the
 /// form Kafka wants for a cluster id.
-pub fn random_kafka_uuid() -> std::io::Result<String> {
+pub(crate) fn random_kafka_uuid() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
     use std::io::Read;
     fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;

@@ -14,21 +14,25 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Receives short human lines about a cold start ("resolving jars", …).
-pub type ProgressFn = dyn Fn(&str) + Send + Sync;
+pub(crate) type ProgressFn = dyn Fn(&str) + Send + Sync;
 
 /// Where a provider keeps what belongs to one service kind.
 #[derive(Clone, Debug)]
-pub struct ServiceDirs {
+pub(crate) struct ServiceDirs {
     /// Server data: `<data_dir>/<kind>/data` (node `i` under `data/node-<i>`).
-    pub data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Server logs and pid files: `<data_dir>/<kind>/logs`.
-    pub logs: PathBuf,
+    pub(crate) logs: PathBuf,
     /// Download / build cache shared by all clones (`~/.cache/datalab`).
-    pub cache: PathBuf,
+    pub(crate) cache: PathBuf,
 }
 
 impl ServiceDirs {
-    pub fn new(data_dir: &std::path::Path, cache_dir: &std::path::Path, kind: ServiceKind) -> Self {
+    pub(crate) fn new(
+        data_dir: &std::path::Path,
+        cache_dir: &std::path::Path,
+        kind: ServiceKind,
+    ) -> Self {
         let base = data_dir.join(kind.name());
         ServiceDirs {
             data: base.join("data"),
@@ -41,41 +45,41 @@ impl ServiceDirs {
 /// One node of a running service (one Kafka broker; the only node of a
 /// MongoDB or Cassandra server).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeHandle {
+pub(crate) struct NodeHandle {
     /// 0-based node index (the Kafka broker index the replication lab uses).
-    pub index: u32,
+    pub(crate) index: u32,
     /// `host:port` clients use to reach this node.
-    pub address: String,
+    pub(crate) address: String,
     /// native: the server process id (leader of its own process group).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pid: Option<u32>,
+    pub(crate) pid: Option<u32>,
     /// native: this node's data directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// docker: the container id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container_id: Option<String>,
+    pub(crate) container_id: Option<String>,
     /// Anything else a provider needs to restart or find this node again
     /// (e.g. native: the command line; docker: the published ports).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub extra: BTreeMap<String, String>,
+    pub(crate) extra: BTreeMap<String, String>,
 }
 
 /// A service a provider started (or, for external, found), as stored in the
 /// manager's state file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Running {
-    pub kind: ServiceKind,
-    pub provider: ProviderKind,
-    pub endpoint: Endpoint,
-    pub nodes: Vec<NodeHandle>,
+pub(crate) struct Running {
+    pub(crate) kind: ServiceKind,
+    pub(crate) provider: ProviderKind,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) nodes: Vec<NodeHandle>,
     /// Provider-specific, service-wide data (e.g. docker: a network id).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub extra: BTreeMap<String, String>,
+    pub(crate) extra: BTreeMap<String, String>,
 }
 
 impl Running {
-    pub fn node(&self, index: u32) -> Result<&NodeHandle, ServiceError> {
+    pub(crate) fn node(&self, index: u32) -> Result<&NodeHandle, ServiceError> {
         self.nodes.iter().find(|n| n.index == index).ok_or_else(|| {
             ServiceError::Other(format!(
                 "{} has no node {index} (it runs {} node{})",

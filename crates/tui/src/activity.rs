@@ -13,60 +13,60 @@ use std::time::{Duration, Instant};
 
 /// Notes are written this long after the last keystroke (and always when
 /// the learner stops writing or leaves).
-pub const NOTES_DEBOUNCE: Duration = Duration::from_millis(400);
+pub(crate) const NOTES_DEBOUNCE: Duration = Duration::from_millis(400);
 const FLASH: Duration = Duration::from_secs(3);
 
 /// A stopwatch that can pause.
 #[derive(Debug, Default, Clone)]
 pub struct Timer {
     /// Time counted before the current run.
-    pub before: Duration,
-    pub started: Option<Instant>,
+    pub(crate) before: Duration,
+    pub(crate) started: Option<Instant>,
 }
 
 impl Timer {
     pub fn running(&self) -> bool {
         self.started.is_some()
     }
-    pub fn elapsed(&self, now: Instant) -> Duration {
+    pub(crate) fn elapsed(&self, now: Instant) -> Duration {
         self.before
             + self
                 .started
                 .map(|s| now.saturating_duration_since(s))
                 .unwrap_or_default()
     }
-    pub fn start(&mut self, now: Instant) {
+    pub(crate) fn start(&mut self, now: Instant) {
         if self.started.is_none() {
             self.started = Some(now);
         }
     }
-    pub fn pause(&mut self, now: Instant) {
+    pub(crate) fn pause(&mut self, now: Instant) {
         self.before = self.elapsed(now);
         self.started = None;
     }
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         *self = Timer::default();
     }
 }
 
 pub struct ActivityState {
-    pub unit: usize,
-    pub id: String,
-    pub phase: usize,
+    pub(crate) unit: usize,
+    pub(crate) id: String,
+    pub(crate) phase: usize,
     pub timer: Timer,
     /// The clock at the last tick: what the screen shows.
-    pub now: Instant,
+    pub(crate) now: Instant,
     /// The current phase ran to its end.
-    pub phase_over: bool,
-    pub flash_until: Option<Instant>,
-    pub notes: String,
-    pub notes_focus: bool,
+    pub(crate) phase_over: bool,
+    pub(crate) flash_until: Option<Instant>,
+    pub(crate) notes: String,
+    pub(crate) notes_focus: bool,
     /// When the notes changed without being saved yet.
-    pub notes_dirty: Option<Instant>,
+    pub(crate) notes_dirty: Option<Instant>,
 }
 
 impl ActivityState {
-    pub fn new(unit: usize, id: &str, ctx: &Ctx, now: Instant) -> Option<ActivityState> {
+    pub(crate) fn new(unit: usize, id: &str, ctx: &Ctx, now: Instant) -> Option<ActivityState> {
         ctx.course.activities.get(id)?;
         Some(ActivityState {
             unit,
@@ -95,7 +95,7 @@ fn phase_len(ctx: &Ctx, s: &ActivityState) -> Duration {
         .unwrap_or_default()
 }
 
-pub fn handle_key(s: &mut ActivityState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+pub(crate) fn handle_key(s: &mut ActivityState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
     let now = Instant::now();
     if s.notes_focus {
         match key.code {
@@ -157,7 +157,7 @@ fn phase_count(ctx: &Ctx, id: &str) -> usize {
     ctx.course.activities.get(id).map_or(0, |a| a.phases.len())
 }
 
-pub fn tick(s: &mut ActivityState, ctx: &mut Ctx, now: Instant) {
+pub(crate) fn tick(s: &mut ActivityState, ctx: &mut Ctx, now: Instant) {
     s.now = now;
     let len = phase_len(ctx, s);
     if s.timer.running() && s.timer.elapsed(now) >= len {
@@ -185,7 +185,7 @@ pub fn tick(s: &mut ActivityState, ctx: &mut Ctx, now: Instant) {
 }
 
 /// Save the notes now if they changed.
-pub fn flush_notes(s: &mut ActivityState, ctx: &mut Ctx) {
+pub(crate) fn flush_notes(s: &mut ActivityState, ctx: &mut Ctx) {
     if s.notes_dirty.take().is_some() {
         let notes = s.notes.clone();
         ctx.save_unit(&s.id, |u| u.notes = Some(notes));
@@ -197,7 +197,7 @@ fn mmss(d: Duration) -> String {
     format!("{:02}:{:02}", secs / 60, secs % 60)
 }
 
-pub fn render(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect) {
     let t = app.theme();
     let Some(a) = app.ctx.course.activities.get(&s.id) else {
         return;

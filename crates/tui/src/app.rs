@@ -23,7 +23,7 @@ use std::time::Instant;
 /// Results of background work (checks, workspace preparation, service
 /// probes), sent back to the UI thread on a channel.
 #[derive(Debug)]
-pub enum AppEvent {
+pub(crate) enum AppEvent {
     WorkspaceReady {
         lab: String,
         result: Result<usize, String>,
@@ -41,7 +41,7 @@ pub enum AppEvent {
 
 /// What a screen asks the app to do after a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Nav {
+pub(crate) enum Nav {
     Stay,
     /// Back to the agenda.
     Back,
@@ -51,7 +51,7 @@ pub enum Nav {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MessageKind {
+pub(crate) enum MessageKind {
     Info,
     Error,
 }
@@ -60,26 +60,26 @@ pub enum MessageKind {
 /// and a way to report back. Kept apart from [`Screen`] so a screen's key
 /// handler can borrow both.
 pub struct Ctx {
-    pub course: Course,
-    pub store: ProgressStore,
+    pub(crate) course: Course,
+    pub(crate) store: ProgressStore,
     /// The last progress read or written through the store.
-    pub progress: Progress,
-    pub services: Arc<Services>,
-    pub home: PathBuf,
-    pub namespace: Namespace,
-    pub runtime: tokio::runtime::Handle,
+    pub(crate) progress: Progress,
+    pub(crate) services: Arc<Services>,
+    pub(crate) home: PathBuf,
+    pub(crate) namespace: Namespace,
+    pub(crate) runtime: tokio::runtime::Handle,
     pub theme: Theme,
-    pub message: Option<(String, MessageKind)>,
-    pub tx: Sender<AppEvent>,
+    pub(crate) message: Option<(String, MessageKind)>,
+    pub(crate) tx: Sender<AppEvent>,
     /// Ring the terminal bell on the next frame.
-    pub bell: bool,
+    pub(crate) bell: bool,
 }
 
 impl Ctx {
     /// Change progress through the store (locked, atomic). On failure the
     /// learner sees why; the in-memory copy still changes so nothing typed
     /// is lost from the screen.
-    pub fn save(&mut self, f: impl FnOnce(&mut Progress)) {
+    pub(crate) fn save(&mut self, f: impl FnOnce(&mut Progress)) {
         let mut f = Some(f);
         match self.store.update(|p| {
             if let Some(f) = f.take() {
@@ -101,35 +101,35 @@ impl Ctx {
         }
     }
 
-    pub fn save_unit(&mut self, id: &str, f: impl FnOnce(&mut UnitProgress)) {
+    pub(crate) fn save_unit(&mut self, id: &str, f: impl FnOnce(&mut UnitProgress)) {
         let id = id.to_string();
         self.save(move |p| f(p.unit_mut(&id)));
     }
 
-    pub fn unit_progress(&self, id: &str) -> Option<&UnitProgress> {
+    pub(crate) fn unit_progress(&self, id: &str) -> Option<&UnitProgress> {
         self.progress.unit(id)
     }
 
-    pub fn is_done(&self, id: &str) -> bool {
+    pub(crate) fn is_done(&self, id: &str) -> bool {
         self.progress.is_done(id)
     }
 
-    pub fn mark_done(&mut self, id: &str) {
+    pub(crate) fn mark_done(&mut self, id: &str) {
         if !self.is_done(id) {
             self.save_unit(id, |u| u.done = true);
         }
     }
 
-    pub fn info(&mut self, m: impl Into<String>) {
+    pub(crate) fn info(&mut self, m: impl Into<String>) {
         self.message = Some((m.into(), MessageKind::Info));
     }
 
-    pub fn error(&mut self, m: impl Into<String>) {
+    pub(crate) fn error(&mut self, m: impl Into<String>) {
         self.message = Some((m.into(), MessageKind::Error));
     }
 
     /// Units done / all units.
-    pub fn done_count(&self) -> (usize, usize) {
+    pub(crate) fn done_count(&self) -> (usize, usize) {
         let done = self
             .course
             .units
@@ -140,12 +140,12 @@ impl Ctx {
     }
 
     /// `<home>/workspaces/<lab>`, the same place `datalab lab` uses.
-    pub fn workspace(&self, lab: &str) -> PathBuf {
+    pub(crate) fn workspace(&self, lab: &str) -> PathBuf {
         self.home.join("workspaces").join(lab)
     }
 
     /// `<home>/lab-data/<lab>`: the lab's data, copied from trusted content.
-    pub fn lab_data(&self, lab: &str) -> PathBuf {
+    pub(crate) fn lab_data(&self, lab: &str) -> PathBuf {
         self.home.join("lab-data").join(lab)
     }
 }
@@ -160,7 +160,7 @@ pub enum Screen {
 }
 
 impl Screen {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Screen::Home => "home",
             Screen::Lesson(_) => "lesson",
@@ -172,7 +172,7 @@ impl Screen {
     }
 
     /// The unit shown, if any.
-    pub fn unit(&self) -> Option<usize> {
+    pub(crate) fn unit(&self) -> Option<usize> {
         match self {
             Screen::Home => None,
             Screen::Lesson(s) => Some(s.unit),
@@ -199,14 +199,14 @@ impl Screen {
 #[derive(Debug, Default)]
 pub struct ScrollView {
     pub offset: usize,
-    pub max: Cell<usize>,
-    pub page: Cell<usize>,
+    pub(crate) max: Cell<usize>,
+    pub(crate) page: Cell<usize>,
     /// Set once the content has been laid out at least once.
-    pub laid_out: Cell<bool>,
+    pub(crate) laid_out: Cell<bool>,
 }
 
 impl ScrollView {
-    pub fn at(offset: usize) -> ScrollView {
+    pub(crate) fn at(offset: usize) -> ScrollView {
         ScrollView {
             offset,
             ..Default::default()
@@ -214,7 +214,7 @@ impl ScrollView {
     }
 
     /// Record the geometry of a render and return the offset to draw from.
-    pub fn layout(&self, content: usize, page: usize) -> usize {
+    pub(crate) fn layout(&self, content: usize, page: usize) -> usize {
         let max = content.saturating_sub(page);
         self.max.set(max);
         self.page.set(page);
@@ -222,19 +222,19 @@ impl ScrollView {
         self.offset.min(max)
     }
 
-    pub fn clamp(&mut self) {
+    pub(crate) fn clamp(&mut self) {
         if self.laid_out.get() {
             self.offset = self.offset.min(self.max.get());
         }
     }
 
-    pub fn at_end(&self) -> bool {
+    pub(crate) fn at_end(&self) -> bool {
         self.laid_out.get() && self.offset >= self.max.get()
     }
 
     /// Scroll keys: ↑/↓, j/k, PgUp/PgDn, space, Home/End, g/G. True when
     /// the key was a scroll key.
-    pub fn handle_key(&mut self, key: &KeyEvent) -> bool {
+    pub(crate) fn handle_key(&mut self, key: &KeyEvent) -> bool {
         let page = self.page.get().max(2) - 1;
         match key.code {
             KeyCode::Up | KeyCode::Char('k') => self.offset = self.offset.saturating_sub(1),
@@ -255,7 +255,7 @@ pub struct App {
     pub ctx: Ctx,
     pub screen: Screen,
     /// Agenda cursor: an index into `Course::units`.
-    pub cursor: usize,
+    pub(crate) cursor: usize,
     pub(crate) home_offset: Cell<usize>,
     pub help: bool,
     pub quit: bool,
@@ -332,16 +332,8 @@ impl App {
         Ok(app)
     }
 
-    pub fn theme(&self) -> &Theme {
+    pub(crate) fn theme(&self) -> &Theme {
         &self.ctx.theme
-    }
-
-    pub fn progress(&self) -> &Progress {
-        &self.ctx.progress
-    }
-
-    pub fn course(&self) -> &Course {
-        &self.ctx.course
     }
 
     /// The id of the unit under the agenda cursor.
@@ -364,7 +356,7 @@ impl App {
     }
 
     /// Is something animating (so the loop should redraw soon)?
-    pub fn animating(&self) -> bool {
+    pub(crate) fn animating(&self) -> bool {
         match &self.screen {
             Screen::Lab(s) => s.running.is_some(),
             Screen::Activity(s) => s.timer.running() || s.flash_until.is_some(),

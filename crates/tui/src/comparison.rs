@@ -12,13 +12,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 pub struct ComparisonState {
-    pub unit: usize,
-    pub id: String,
-    pub scroll: ScrollView,
+    pub(crate) unit: usize,
+    pub(crate) id: String,
+    pub(crate) scroll: ScrollView,
 }
 
 impl ComparisonState {
-    pub fn new(unit: usize, id: &str) -> ComparisonState {
+    pub(crate) fn new(unit: usize, id: &str) -> ComparisonState {
         ComparisonState {
             unit,
             id: id.to_string(),
@@ -27,16 +27,16 @@ impl ComparisonState {
     }
 }
 
-pub fn handle_key(s: &mut ComparisonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+pub(crate) fn handle_key(s: &mut ComparisonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
     read_key(&mut s.scroll, s.unit, &s.id, ctx, key)
 }
 
-pub fn tick(s: &mut ComparisonState, ctx: &mut Ctx) {
+pub(crate) fn tick(s: &mut ComparisonState, ctx: &mut Ctx) {
     done_at_end(&s.scroll, &s.id, ctx);
 }
 
 /// The whole comparison laid out to `width` columns.
-pub fn lines(c: &Comparison, width: usize, t: &Theme) -> Vec<Line<'static>> {
+pub(crate) fn lines(c: &Comparison, width: usize, t: &Theme) -> Vec<Line<'static>> {
     let mut out: Vec<Line<'static>> = Vec::new();
     out.push(Line::styled(c.title.clone(), t.heading(1)));
     out.push(Line::default());
@@ -95,7 +95,7 @@ pub fn lines(c: &Comparison, width: usize, t: &Theme) -> Vec<Line<'static>> {
     out
 }
 
-pub fn render(app: &App, s: &ComparisonState, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, s: &ComparisonState, frame: &mut Frame, area: Rect) {
     let Some(c) = app.ctx.course.comparisons.get(&s.id) else {
         return;
     };

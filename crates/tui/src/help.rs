@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 type Keys = Vec<(&'static str, &'static str)>;
 
 /// Every key of the current screen, for the `?` overlay.
-pub fn keys(app: &App) -> Keys {
+pub(crate) fn keys(app: &App) -> Keys {
     let mut k: Keys = match &app.screen {
         Screen::Home => vec![
             ("↑ ↓  j k", "move"),
@@ -75,7 +75,7 @@ pub fn keys(app: &App) -> Keys {
 }
 
 /// The few keys shown in the footer.
-pub fn hints(app: &App) -> Keys {
+pub(crate) fn hints(app: &App) -> Keys {
     let back = if matches!(app.screen, Screen::Home) {
         ("q", "quit")
     } else {
@@ -120,7 +120,7 @@ pub fn hints(app: &App) -> Keys {
 }
 
 /// The `?` overlay: a box with the keys of the current screen.
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme();
     let keys = keys(app);
     let kw = keys

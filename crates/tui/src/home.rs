@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 /// A short, fixed-width label per unit kind.
-pub fn kind_label(kind: UnitKind) -> &'static str {
+pub(crate) fn kind_label(kind: UnitKind) -> &'static str {
     match kind {
         UnitKind::Lesson => "lesson  ",
         UnitKind::Quiz => "quiz    ",
@@ -21,7 +21,7 @@ pub fn kind_label(kind: UnitKind) -> &'static str {
 }
 
 /// A one-line status of a unit: score, steps, notes.
-pub fn unit_status(ctx: &Ctx, index: usize) -> String {
+pub(crate) fn unit_status(ctx: &Ctx, index: usize) -> String {
     let u = &ctx.course.units[index];
     let p = ctx.unit_progress(&u.id);
     let done = p.is_some_and(|p| p.done);
@@ -55,7 +55,7 @@ pub fn unit_status(ctx: &Ctx, index: usize) -> String {
     parts.join(" · ")
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme();
     let ctx = &app.ctx;
     let course = &ctx.course;

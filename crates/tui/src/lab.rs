@@ -23,34 +23,34 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Each client call of a check may take this long.
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the service line is refreshed while the lab is open.
 const PROBE_EVERY: Duration = Duration::from_secs(10);
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 pub struct LabState {
-    pub unit: usize,
-    pub id: String,
+    pub(crate) unit: usize,
+    pub(crate) id: String,
     /// The step shown (0-based).
-    pub step: usize,
-    pub scroll: ScrollView,
+    pub(crate) step: usize,
+    pub(crate) scroll: ScrollView,
     /// This session's results per step.
-    pub results: Vec<Option<StepResult>>,
+    pub(crate) results: Vec<Option<StepResult>>,
     /// The step being checked and since when.
-    pub running: Option<(usize, Instant)>,
-    pub now: Instant,
-    pub workspace: PathBuf,
+    pub(crate) running: Option<(usize, Instant)>,
+    pub(crate) now: Instant,
+    pub(crate) workspace: PathBuf,
     /// One line per service the lab needs.
-    pub services: Vec<String>,
+    pub(crate) services: Vec<String>,
     last_probe: Instant,
-    pub panel: Option<Box<dyn LabPanel>>,
-    pub panel_focus: bool,
+    pub(crate) panel: Option<Box<dyn LabPanel>>,
+    pub(crate) panel_focus: bool,
 }
 
 impl LabState {
     /// Open a lab: start at the first step not yet passed, prepare the
     /// workspace and probe the services in the background.
-    pub fn open(unit: usize, id: &str, ctx: &mut Ctx) -> Option<LabState> {
+    pub(crate) fn open(unit: usize, id: &str, ctx: &mut Ctx) -> Option<LabState> {
         let lab = ctx.course.labs.get(id)?.clone();
         let done = ctx.unit_progress(id).map(|u| u.steps_done.clone());
         let step = lab
@@ -163,7 +163,7 @@ fn probe(ctx: &Ctx, lab: &Lab) {
 /// The status of the services a lab needs, one line each. This is the one
 /// place that asks the services layer; when `Services::status()` lands,
 /// switch to it here.
-pub async fn service_lines(services: Arc<Services>, kinds: Vec<ServiceKind>) -> Vec<String> {
+pub(crate) async fn service_lines(services: Arc<Services>, kinds: Vec<ServiceKind>) -> Vec<String> {
     let mut out = Vec::with_capacity(kinds.len());
     for kind in kinds {
         let ep = tokio::time::timeout(Duration::from_secs(2), services.running(kind)).await;
@@ -176,7 +176,7 @@ pub async fn service_lines(services: Arc<Services>, kinds: Vec<ServiceKind>) -> 
 }
 
 /// `kafka: native 127.0.0.1:9092 up` or `kafka: not running`.
-pub fn service_line(kind: ServiceKind, ep: Option<&Endpoint>) -> String {
+pub(crate) fn service_line(kind: ServiceKind, ep: Option<&Endpoint>) -> String {
     match ep {
         Some(e) => format!("{kind}: {} {} up", e.provider, e.address),
         None => format!("{kind}: not running"),
@@ -190,7 +190,7 @@ fn hints_shown(ctx: &Ctx, lab_id: &str, step_id: &str) -> usize {
         .unwrap_or(0) as usize
 }
 
-pub fn handle_key(s: &mut LabState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+pub(crate) fn handle_key(s: &mut LabState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
     let Some(lab) = ctx.course.labs.get(&s.id).cloned() else {
         return Nav::Back;
     };
@@ -291,7 +291,7 @@ fn start_check(s: &mut LabState, ctx: &mut Ctx, lab: &Lab) {
 
 /// Apply a background result: record a passed step in progress (even when
 /// the learner has moved on to another screen) and show it.
-pub fn apply_event(screen: &mut Screen, ctx: &mut Ctx, ev: AppEvent) {
+pub(crate) fn apply_event(screen: &mut Screen, ctx: &mut Ctx, ev: AppEvent) {
     match ev {
         AppEvent::StepChecked { lab, step, result } => {
             let lab_def = ctx.course.labs.get(&lab).cloned();
@@ -368,7 +368,7 @@ fn panel_ctx<'a>(
     }
 }
 
-pub fn tick(s: &mut LabState, ctx: &mut Ctx, now: Instant) {
+pub(crate) fn tick(s: &mut LabState, ctx: &mut Ctx, now: Instant) {
     s.now = now;
     if let Some(p) = &mut s.panel
         && let Some(lab) = ctx.course.labs.get(&s.id)
@@ -424,7 +424,7 @@ fn spinner(now: Instant, since: Instant) -> &'static str {
     SPINNER[i as usize % SPINNER.len()]
 }
 
-pub fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
     let t = app.theme();
     let Some(lab) = app.ctx.course.labs.get(&s.id) else {
         return;

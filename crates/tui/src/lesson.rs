@@ -10,15 +10,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub struct LessonState {
-    pub unit: usize,
-    pub id: String,
+    pub(crate) unit: usize,
+    pub(crate) id: String,
     pub scroll: ScrollView,
     /// The position last saved, to write only when it moved.
     saved: Option<u32>,
 }
 
 impl LessonState {
-    pub fn new(unit: usize, id: &str, ctx: &Ctx) -> LessonState {
+    pub(crate) fn new(unit: usize, id: &str, ctx: &Ctx) -> LessonState {
         let saved = ctx.unit_progress(id).and_then(|p| p.position);
         LessonState {
             unit,
@@ -30,7 +30,7 @@ impl LessonState {
 }
 
 /// Move to the next (`+1`) or previous (`-1`) unit of the agenda.
-pub fn neighbour(ctx: &Ctx, unit: usize, step: isize) -> Nav {
+pub(crate) fn neighbour(ctx: &Ctx, unit: usize, step: isize) -> Nav {
     let target = unit as isize + step;
     if target >= 0 && (target as usize) < ctx.course.units.len() {
         Nav::Open(target as usize)
@@ -39,17 +39,17 @@ pub fn neighbour(ctx: &Ctx, unit: usize, step: isize) -> Nav {
     }
 }
 
-pub fn handle_key(s: &mut LessonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+pub(crate) fn handle_key(s: &mut LessonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
     read_key(&mut s.scroll, s.unit, &s.id, ctx, key)
 }
 
-pub fn tick(s: &mut LessonState, ctx: &mut Ctx) {
+pub(crate) fn tick(s: &mut LessonState, ctx: &mut Ctx) {
     done_at_end(&s.scroll, &s.id, ctx);
 }
 
 /// Keys of every scrolled reading screen (lessons, comparisons): scroll,
 /// `d` done, `n`/`p` neighbours, `q` back.
-pub fn read_key(
+pub(crate) fn read_key(
     scroll: &mut ScrollView,
     unit: usize,
     id: &str,
@@ -74,14 +74,14 @@ pub fn read_key(
 }
 
 /// A reading unit is done once the reader has seen its last line.
-pub fn done_at_end(scroll: &ScrollView, id: &str, ctx: &mut Ctx) {
+pub(crate) fn done_at_end(scroll: &ScrollView, id: &str, ctx: &mut Ctx) {
     if scroll.at_end() && !ctx.is_done(id) {
         ctx.mark_done(id);
     }
 }
 
 /// Remember where the reader was.
-pub fn leave(s: &mut LessonState, ctx: &mut Ctx) {
+pub(crate) fn leave(s: &mut LessonState, ctx: &mut Ctx) {
     let pos = s.scroll.offset as u32;
     if s.saved != Some(pos) {
         ctx.save_unit(&s.id, |u| u.position = Some(pos));
@@ -89,7 +89,7 @@ pub fn leave(s: &mut LessonState, ctx: &mut Ctx) {
     }
 }
 
-pub fn render(app: &App, s: &LessonState, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, s: &LessonState, frame: &mut Frame, area: Rect) {
     let Some(lesson) = app.ctx.course.lessons.get(&s.id) else {
         return;
     };
@@ -101,7 +101,7 @@ pub fn render(app: &App, s: &LessonState, frame: &mut Frame, area: Rect) {
 /// A scrolled reading screen (lessons, comparisons): the text laid out by
 /// `lines` to the width left by `margin` columns each side, the visible
 /// page of it, and the status line under it.
-pub fn render_reading(
+pub(crate) fn render_reading(
     app: &App,
     scroll: &ScrollView,
     id: &str,
@@ -127,7 +127,7 @@ pub fn render_reading(
 }
 
 /// `lines 1-21 of 48 · 43%   ✓ done`.
-pub fn scroll_status<'a>(
+pub(crate) fn scroll_status<'a>(
     app: &App,
     id: &str,
     offset: usize,

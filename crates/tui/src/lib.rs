@@ -6,19 +6,19 @@
 //! Entry point: [`run`]. Without a terminal, callers print [`NO_TTY_HELP`]
 //! instead (see [`is_interactive`]).
 
-pub mod activity;
-pub mod app;
-pub mod comparison;
-pub mod help;
-pub mod home;
-pub mod lab;
-pub mod lesson;
-pub mod markdown;
+pub(crate) mod activity;
+pub(crate) mod app;
+pub(crate) mod comparison;
+pub(crate) mod help;
+pub(crate) mod home;
+pub(crate) mod lab;
+pub(crate) mod lesson;
+pub(crate) mod markdown;
 pub mod panel;
 pub mod panels;
-pub mod quiz;
+pub(crate) mod quiz;
 pub mod theme;
-pub mod ui;
+pub(crate) mod ui;
 
 pub use app::{App, Screen};
 

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 /// Render Markdown into lines no wider than `width` columns.
-pub fn render(md: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+pub(crate) fn render(md: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mut r = Renderer::new(width.max(10) as usize, *theme);
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for ev in Parser::new_ext(md, opts) {
@@ -20,7 +20,7 @@ pub fn render(md: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The display width of a string (terminal columns).
-pub fn str_width(s: &str) -> usize {
+pub(crate) fn str_width(s: &str) -> usize {
     Span::raw(s).width()
 }
 
@@ -31,7 +31,7 @@ fn char_width(c: char) -> usize {
 
 /// How a table column is aligned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     Left,
     Center,
     Right,
@@ -83,7 +83,7 @@ fn spans_width(spans: &[Span<'static>]) -> usize {
 /// Greedy word wrap of styled text. The first line starts with
 /// `first_prefix`, the others with `rest_prefix`. Words longer than a line
 /// are split.
-pub fn wrap_spans(
+pub(crate) fn wrap_spans(
     spans: &[Span<'static>],
     width: usize,
     first_prefix: Vec<Span<'static>>,
@@ -145,7 +145,7 @@ pub fn wrap_spans(
 }
 
 /// Wrap plain text to a width (no prefix); always at least one line.
-pub fn wrap_plain(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+pub(crate) fn wrap_plain(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for para in text.split('\n') {
         out.extend(wrap_spans(
@@ -203,7 +203,7 @@ fn fit_columns(natural: &[usize], avail: usize) -> Vec<usize> {
 /// A table laid out as aligned columns separated by `│`, cells wrapped to
 /// fit `width`. `rows[0]` is the header when `header` is true; `row_rules`
 /// draws a thin rule between body rows (useful when cells wrap).
-pub fn table_lines(
+pub(crate) fn table_lines(
     rows: &[Vec<String>],
     aligns: &[Align],
     header: bool,

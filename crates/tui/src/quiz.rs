@@ -15,21 +15,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub struct QuizState {
-    pub unit: usize,
-    pub id: String,
+    pub(crate) unit: usize,
+    pub(crate) id: String,
     pub run: QuizRun,
     /// What is typed for a numeric question.
-    pub input: String,
+    pub(crate) input: String,
     /// Options picked for a choice question (0-based, sorted).
-    pub selected: Vec<usize>,
+    pub(crate) selected: Vec<usize>,
     /// Why the last input was not understood.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// The current question is answered and its feedback is showing.
     pub answered: bool,
 }
 
 impl QuizState {
-    pub fn new(unit: usize, id: &str, ctx: &Ctx) -> Option<QuizState> {
+    pub(crate) fn new(unit: usize, id: &str, ctx: &Ctx) -> Option<QuizState> {
         let quiz = ctx.course.quizzes.get(id)?;
         Some(QuizState {
             unit,
@@ -49,11 +49,11 @@ impl QuizState {
     }
 
     /// Typing a number: letters are part of it once it has started.
-    pub fn captures_text(&self) -> bool {
+    pub(crate) fn captures_text(&self) -> bool {
         !self.answered && !self.input.is_empty()
     }
 
-    pub fn hints(&self, ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
+    pub(crate) fn hints(&self, ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
         let Some(quiz) = ctx.course.quizzes.get(&self.id) else {
             return vec![];
         };
@@ -75,7 +75,7 @@ impl QuizState {
     }
 }
 
-pub fn handle_key(s: &mut QuizState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+pub(crate) fn handle_key(s: &mut QuizState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
     let Some(quiz) = ctx.course.quizzes.get(&s.id).cloned() else {
         return Nav::Back;
     };
@@ -205,7 +205,7 @@ fn record_score(s: &QuizState, ctx: &mut Ctx) {
     });
 }
 
-pub fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
+pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
     let t = app.theme();
     let Some(quiz) = app.ctx.course.quizzes.get(&s.id) else {
         return;

@@ -7,12 +7,12 @@ use ratatui::style::{Color, Modifier, Style};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {
-    pub color: bool,
+    pub(crate) color: bool,
 }
 
 impl Theme {
     /// Colours unless `NO_COLOR` is set to a non-empty value.
-    pub fn from_env() -> Theme {
+    pub(crate) fn from_env() -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Theme { color: !no_color }
     }
@@ -29,14 +29,14 @@ impl Theme {
         }
     }
 
-    pub fn plain(&self) -> Style {
+    pub(crate) fn plain(&self) -> Style {
         Style::new()
     }
     /// Screen titles and the top bar.
-    pub fn title(&self) -> Style {
+    pub(crate) fn title(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
-    pub fn heading(&self, level: u8) -> Style {
+    pub(crate) fn heading(&self, level: u8) -> Style {
         match level {
             1 => self
                 .fg(Color::Cyan)
@@ -45,50 +45,50 @@ impl Theme {
             _ => self.fg(Color::Blue).add_modifier(Modifier::BOLD),
         }
     }
-    pub fn strong(&self) -> Style {
+    pub(crate) fn strong(&self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
     }
-    pub fn emphasis(&self) -> Style {
+    pub(crate) fn emphasis(&self) -> Style {
         Style::new().add_modifier(Modifier::ITALIC)
     }
-    pub fn code(&self) -> Style {
+    pub(crate) fn code(&self) -> Style {
         if self.color {
             Style::new().fg(Color::Yellow)
         } else {
             Style::new().add_modifier(Modifier::BOLD)
         }
     }
-    pub fn code_block(&self) -> Style {
+    pub(crate) fn code_block(&self) -> Style {
         self.fg(Color::Yellow)
     }
-    pub fn quote(&self) -> Style {
+    pub(crate) fn quote(&self) -> Style {
         self.fg(Color::Gray).add_modifier(Modifier::ITALIC)
     }
-    pub fn link(&self) -> Style {
+    pub(crate) fn link(&self) -> Style {
         self.fg(Color::Blue).add_modifier(Modifier::UNDERLINED)
     }
     /// Secondary text: key hints, borders, rules.
-    pub fn dim(&self) -> Style {
+    pub(crate) fn dim(&self) -> Style {
         if self.color {
             Style::new().fg(Color::DarkGray)
         } else {
             Style::new().add_modifier(Modifier::DIM)
         }
     }
-    pub fn ok(&self) -> Style {
+    pub(crate) fn ok(&self) -> Style {
         self.fg(Color::Green).add_modifier(Modifier::BOLD)
     }
-    pub fn bad(&self) -> Style {
+    pub(crate) fn bad(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
-    pub fn warn(&self) -> Style {
+    pub(crate) fn warn(&self) -> Style {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }
-    pub fn accent(&self) -> Style {
+    pub(crate) fn accent(&self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }
     /// The cursor row of a list.
-    pub fn selected(&self) -> Style {
+    pub(crate) fn selected(&self) -> Style {
         if self.color {
             Style::new()
                 .bg(Color::Blue)
@@ -99,7 +99,7 @@ impl Theme {
         }
     }
     /// The flash shown when an activity phase ends.
-    pub fn flash(&self) -> Style {
+    pub(crate) fn flash(&self) -> Style {
         if self.color {
             Style::new()
                 .bg(Color::Yellow)
@@ -109,7 +109,7 @@ impl Theme {
             Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         }
     }
-    pub fn border(&self) -> Style {
+    pub(crate) fn border(&self) -> Style {
         self.dim()
     }
 }

@@ -64,7 +64,7 @@ async fn table_columns(
 }
 
 /// Normalise a value so the dataset's text and the server's print alike.
-pub fn norm(s: &str) -> String {
+pub(crate) fn norm(s: &str) -> String {
     let t = s.trim();
     if t.len() >= 16
         && t.contains(':')

@@ -52,7 +52,7 @@ pub fn parse_text(text: &str, format: Format) -> Result<serde_json::Value, Strin
 }
 
 /// Read and parse a workspace file; the error is a ready failure outcome.
-pub fn read_parsed(
+pub(crate) fn read_parsed(
     ctx: &CheckContext,
     rel: &str,
     format: Format,

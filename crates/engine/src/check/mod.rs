@@ -15,11 +15,11 @@
 //! `CheckSpec` (datalab-content) plus a line in [`check_of`]. Service checks live
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
-pub mod cql;
+pub(crate) mod cql;
 pub mod generic;
-pub mod kafka;
-pub mod mapreduce;
-pub mod mongo;
+pub(crate) mod kafka;
+pub(crate) mod mapreduce;
+pub(crate) mod mongo;
 
 use async_trait::async_trait;
 use datalab_content::checks::CheckSpec;
@@ -57,14 +57,14 @@ impl Outcome {
             file: None,
         }
     }
-    pub fn fail(message: impl Into<String>) -> Outcome {
+    pub(crate) fn fail(message: impl Into<String>) -> Outcome {
         Outcome {
             status: Status::Fail,
             message: message.into(),
             file: None,
         }
     }
-    pub fn error(message: impl Into<String>) -> Outcome {
+    pub(crate) fn error(message: impl Into<String>) -> Outcome {
         Outcome {
             status: Status::Error,
             message: message.into(),
@@ -72,7 +72,7 @@ impl Outcome {
         }
     }
     /// Point at the learner's file that caused the verdict.
-    pub fn in_file(mut self, file: impl Into<PathBuf>) -> Outcome {
+    pub(crate) fn in_file(mut self, file: impl Into<PathBuf>) -> Outcome {
         self.file = Some(file.into());
         self
     }
@@ -118,12 +118,12 @@ pub struct CheckContext {
 
 impl CheckContext {
     /// A path inside the learner's workspace.
-    pub fn ws(&self, rel: impl AsRef<Path>) -> PathBuf {
+    pub(crate) fn ws(&self, rel: impl AsRef<Path>) -> PathBuf {
         self.workspace.join(rel)
     }
 
     /// The endpoint of a service this lab needs, started if necessary.
-    pub async fn endpoint(&self, kind: ServiceKind) -> Result<Endpoint, ServiceError> {
+    pub(crate) async fn endpoint(&self, kind: ServiceKind) -> Result<Endpoint, ServiceError> {
         let brokers = if kind == ServiceKind::Kafka {
             self.brokers.max(1)
         } else {

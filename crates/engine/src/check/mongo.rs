@@ -76,7 +76,7 @@ fn to_bson_doc(v: &Value) -> Result<Document, Outcome> {
 }
 
 /// A dotted path into a JSON value.
-pub fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(v, |cur, k| cur.get(k))
 }
 
@@ -101,7 +101,7 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// The checker's own filter: equality on dotted paths (an array field
 /// matches when it contains the value) and `$gt/$gte/$lt/$lte/$in/$ne`.
-pub fn matches(doc: &Value, filter: &Value) -> bool {
+pub(crate) fn matches(doc: &Value, filter: &Value) -> bool {
     let Some(f) = filter.as_object() else {
         return true;
     };
@@ -817,7 +817,7 @@ impl Check for MongoLookup {
 // ---------------------------------------------------------------- $jsonSchema
 
 /// Evaluate the subset of `$jsonSchema` the lab teaches. Err = why rejected.
-pub fn json_schema_ok(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+pub(crate) fn json_schema_ok(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     let Some(s) = schema.as_object() else {
         return Ok(());
     };

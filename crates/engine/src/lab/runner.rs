@@ -59,7 +59,7 @@ impl StepResult {
 /// A whole lab's results.
 #[derive(Clone, Debug, Serialize)]
 pub struct LabRun {
-    pub lab: String,
+    pub(crate) lab: String,
     pub steps: Vec<StepResult>,
 }
 
@@ -120,12 +120,8 @@ pub struct ProcessGroup {
 }
 
 impl ProcessGroup {
-    pub fn id(&self) -> u32 {
-        self.pgid
-    }
-
     /// SIGTERM, then SIGKILL for whatever still runs after `grace`.
-    pub async fn end(mut self, grace: Duration) {
+    pub(crate) async fn end(mut self, grace: Duration) {
         end_group(self.pgid, grace).await;
         self.ended = true;
     }

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 /// Each statement may take this long; the whole line a little more.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 
 const HINT: &str =
     "SELECT * FROM iot.readings_by_sensor_day LIMIT 5 · USE iot · CONSISTENCY QUORUM · ↑↓ history";
@@ -61,7 +61,7 @@ impl CqlPanel {
     }
 
     /// Start a line in the background.
-    pub fn submit(&mut self, line: &str, ctx: &PanelCtx) {
+    pub(crate) fn submit(&mut self, line: &str, ctx: &PanelCtx) {
         self.prompt.shown = Shown::Running(first_word(line));
         let tx = self.tx.clone();
         let services = ctx.services.clone();

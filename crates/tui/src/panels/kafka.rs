@@ -54,7 +54,7 @@ pub struct ReplicationView {
 impl ReplicationView {
     /// Every broker id known (up, or named as a replica) with whether it
     /// answers: a stopped broker still appears in replica lists.
-    pub fn brokers(&self) -> Vec<(i32, bool)> {
+    pub(crate) fn brokers(&self) -> Vec<(i32, bool)> {
         let mut ids: Vec<i32> = self.up.clone();
         for t in &self.topics {
             for p in &t.partitions {
@@ -193,7 +193,7 @@ impl KafkaPanel {
     }
 
     /// Run `line` (the words after `datalab kafka`) in the background.
-    pub fn submit(&mut self, line: &str, ctx: &PanelCtx) {
+    pub(crate) fn submit(&mut self, line: &str, ctx: &PanelCtx) {
         let line = line.trim().to_string();
         if line.is_empty() {
             return;
@@ -342,7 +342,7 @@ async fn connect(services: &Services, timeout: Duration) -> Result<Kafka, String
 
 /// Run one parsed console command the way the panel does: against the
 /// running Kafka service, in `ns`, bounded in time.
-pub async fn run_command(
+pub(crate) async fn run_command(
     services: &Services,
     ns: &Namespace,
     args: kafka_console::KafkaArgs,
@@ -367,7 +367,7 @@ pub async fn run_command(
 
 /// Read the live replication view: the brokers that answer and every
 /// partition of the namespace's topics.
-pub async fn replication(
+pub(crate) async fn replication(
     services: &Services,
     ns: &Namespace,
     expected: u32,

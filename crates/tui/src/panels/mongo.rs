@@ -17,7 +17,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 /// Each server call may take this long; the whole request a little more.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 
 const HINT: &str = r#"find tweets {"lang": "en"} --limit 5 · aggregate COLL [stages] · explain COLL {filter} · indexes COLL · ↑↓ history"#;
 
@@ -53,7 +53,7 @@ impl MongoPanel {
 
     /// Parse a line and start it in the background; a bad line is shown at
     /// once and stays in the prompt.
-    pub fn submit(&mut self, line: &str, ctx: &PanelCtx) {
+    pub(crate) fn submit(&mut self, line: &str, ctx: &PanelCtx) {
         let parsed = match console::parse_mongo_line(line, ctx.workspace) {
             Ok(p) => p,
             Err(e) => {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// What the panel shows under the prompt.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Shown {
+pub(crate) enum Shown {
     /// Nothing run yet: a hint of what to type.
     Hint(String),
     /// A line is running in the background.
@@ -38,7 +38,7 @@ pub enum Edit {
 
 impl Edit {
     /// Whether the panel used the key, running `submit` on a submitted line.
-    pub fn used(self, submit: impl FnOnce(String)) -> bool {
+    pub(crate) fn used(self, submit: impl FnOnce(String)) -> bool {
         match self {
             Edit::Submit(line) => {
                 submit(line);
@@ -65,9 +65,9 @@ pub struct Prompt {
     browsing: Option<usize>,
     /// The line being typed when browsing started.
     draft: String,
-    pub shown: Shown,
+    pub(crate) shown: Shown,
     /// First table row shown.
-    pub scroll: usize,
+    pub(crate) scroll: usize,
 }
 
 /// A panel built on a [`Prompt`]: what tests and the lab screen ask of it.
@@ -97,7 +97,7 @@ pub trait PromptPanel {
 }
 
 impl Prompt {
-    pub fn new(hint: &str) -> Prompt {
+    pub(crate) fn new(hint: &str) -> Prompt {
         Prompt {
             input: String::new(),
             cursor: 0,
@@ -109,7 +109,7 @@ impl Prompt {
         }
     }
 
-    pub fn running(&self) -> bool {
+    pub(crate) fn running(&self) -> bool {
         matches!(self.shown, Shown::Running(_))
     }
 
@@ -123,7 +123,7 @@ impl Prompt {
     }
 
     /// Put a submitted line back to be fixed (it did not run).
-    pub fn restore(&mut self, line: &str) {
+    pub(crate) fn restore(&mut self, line: &str) {
         self.set_input(line.to_string());
     }
 
@@ -220,7 +220,14 @@ impl Prompt {
     }
 
     /// Draw the prompt and its result inside a bordered block.
-    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool, title: &str) {
+    pub(crate) fn render(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        focused: bool,
+        title: &str,
+    ) {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(if focused {
@@ -302,7 +309,7 @@ impl Prompt {
 /// Column widths that fit `width`: each column as wide as its widest cell
 /// (at most 40), then the widest shrunk one at a time until the row fits or
 /// every column is down to 4.
-pub fn widths(t: &Table, width: usize) -> Vec<usize> {
+pub(crate) fn widths(t: &Table, width: usize) -> Vec<usize> {
     let mut w: Vec<usize> = t
         .columns
         .iter()
