@@ -10,6 +10,10 @@
 //! - Load: [`load::load`].
 
 mod auth;
+mod client;
+mod http;
+mod outbox;
+mod sender;
 mod fsutil;
 mod hub;
 mod listen;
@@ -25,6 +29,8 @@ pub mod store;
 pub mod tls;
 pub mod view;
 
+pub use client::{Flushed, Joined, Left, Reporter, RoomStatus, join, leave, probe, status};
+pub use http::{ClientError, Endpoint};
 pub use export::{ExportFormat, GradeRow};
 pub use hub::{Hub, HubEvent};
 pub use listen::{RoomServer, ServeConfig, ServeError, TlsMode, instructor_token_path, serve, view_token_path};
