@@ -55,9 +55,11 @@ pub fn join(data_dir: &Path, url: &str, code: &str, name: &str) -> Result<Joined
     let ep = endpoint.clone();
     let bytes = block_on(async move {
         let mut http = HttpClient::new(ep, REQUEST_TIMEOUT)?;
-        http.request(hyper::Method::POST, "/api/v1/join", None, Some(body)).await
+        http.request(hyper::Method::POST, "/api/v1/join", None, Some(body))
+            .await
     })?;
-    let resp: JoinResponse = serde_json::from_slice(&bytes).map_err(|e| ClientError::Network(format!("unreadable answer: {e}")))?;
+    let resp: JoinResponse = serde_json::from_slice(&bytes)
+        .map_err(|e| ClientError::Network(format!("unreadable answer: {e}")))?;
     let file = RoomFile {
         version: FILE_VERSION,
         url: endpoint.url(),
@@ -119,13 +121,17 @@ pub fn status(data_dir: &Path) -> Result<Option<RoomStatus>, ClientError> {
 /// Ask the room what it holds for this learner (a live check for
 /// `datalab room status`); waits at most `timeout`.
 pub fn probe(data_dir: &Path, timeout: Duration) -> Result<MeResponse, ClientError> {
-    let f = RoomDir::new(data_dir).load()?.ok_or(ClientError::NotJoined)?;
+    let f = RoomDir::new(data_dir)
+        .load()?
+        .ok_or(ClientError::NotJoined)?;
     let endpoint = Endpoint::parse(&f.url)?;
     let bytes = block_on(async move {
         let mut http = HttpClient::new(endpoint, timeout)?;
-        http.request(hyper::Method::GET, "/api/v1/me", Some(&f.token), None).await
+        http.request(hyper::Method::GET, "/api/v1/me", Some(&f.token), None)
+            .await
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| ClientError::Network(format!("unreadable answer: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ClientError::Network(format!("unreadable answer: {e}")))
 }
 
 /// Reports a learner's events to their room in the background.
@@ -183,20 +189,36 @@ impl Reporter {
         let deadline = Instant::now() + timeout;
         let target = match self.dir.load() {
             Ok(Some(f)) => f.next_seq.saturating_sub(1),
-            _ => return Flushed { delivered: false, queued: 0 },
+            _ => {
+                return Flushed {
+                    delivered: false,
+                    queued: 0,
+                };
+            }
         };
         self.shared.wake(true);
         loop {
             let (head, queued) = match self.dir.load() {
                 Ok(Some(f)) => (f.events.first().map(|e| e.seq), f.events.len()),
-                _ => return Flushed { delivered: false, queued: 0 },
+                _ => {
+                    return Flushed {
+                        delivered: false,
+                        queued: 0,
+                    };
+                }
             };
             if head.is_none_or(|h| h > target) {
-                return Flushed { delivered: true, queued };
+                return Flushed {
+                    delivered: true,
+                    queued,
+                };
             }
             let now = Instant::now();
             if now >= deadline {
-                return Flushed { delivered: false, queued };
+                return Flushed {
+                    delivered: false,
+                    queued,
+                };
             }
             let live = self.shared.live.lock().unwrap_or_else(|p| p.into_inner());
             let pause = (deadline - now).min(Duration::from_millis(50));
@@ -207,7 +229,12 @@ impl Reporter {
     /// Delivery state: the room file plus what this process's sender saw.
     pub fn status(&self) -> Result<Option<RoomStatus>, ClientError> {
         let mut st = status(&self.data_dir)?;
-        let live = self.shared.live.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let live = self
+            .shared
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         if let (Some(s), Some(flowing)) = (st.as_mut(), live.flowing) {
             s.flowing = Some(flowing);
         }

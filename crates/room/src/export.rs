@@ -74,7 +74,8 @@ pub fn to_json(rows: &[GradeRow]) -> String {
     json_terminal_safe(&json) + "\n"
 }
 
-const CSV_HEADER: &str = "learner,name,units_done,units,quiz_scores,steps_passed,steps,time_spent_min,events";
+const CSV_HEADER: &str =
+    "learner,name,units_done,units,quiz_scores,steps_passed,steps,time_spent_min,events";
 
 /// CSV with a header, CRLF line ends, fields quoted per RFC 4180. Names are
 /// display-escaped and cells that a spreadsheet would run as a formula
@@ -120,7 +121,8 @@ fn csv_field(value: &str) -> String {
 }
 
 /// Document the time-spent rule next to the number it explains.
-pub const TIME_SPENT_RULE: &str = "time spent = sum of the gaps between a learner's events, each gap capped at 5 minutes";
+pub const TIME_SPENT_RULE: &str =
+    "time spent = sum of the gaps between a learner's events, each gap capped at 5 minutes";
 
 const _: () = assert!(IDLE_CAP_MS == 5 * 60 * 1000);
 

@@ -25,7 +25,10 @@ pub enum ClientError {
     #[error("already in the room at {url} as {name:?}; run `datalab leave` first")]
     AlreadyJoined { url: String, name: String },
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is unreadable ({reason}); `datalab leave` removes it")]
     Corrupt { path: String, reason: String },
     #[error("cannot reach the room: {0}")]
@@ -56,17 +59,23 @@ impl Endpoint {
             url: url.to_string(),
             why: why.to_string(),
         };
-        let (rest, fragment) = url.trim().split_once('#').map_or((url.trim(), None), |(a, b)| (a, Some(b)));
+        let (rest, fragment) = url
+            .trim()
+            .split_once('#')
+            .map_or((url.trim(), None), |(a, b)| (a, Some(b)));
         let (https, rest) = match rest.split_once("://") {
             Some(("https", r)) => (true, r),
             Some(("http", r)) => (false, r),
             _ => return Err(bad("expected http:// or https://")),
         };
         let authority = rest.split('/').next().unwrap_or_default();
-        let (host, port) = split_host_port(authority, if https { 443 } else { 80 }).ok_or_else(|| bad("expected host:port"))?;
+        let (host, port) = split_host_port(authority, if https { 443 } else { 80 })
+            .ok_or_else(|| bad("expected host:port"))?;
         let fingerprint = match fragment {
             None | Some("") => None,
-            Some(f) => Some(parse_fingerprint(f).ok_or_else(|| bad("expected #sha256=<64 hex digits>"))?),
+            Some(f) => {
+                Some(parse_fingerprint(f).ok_or_else(|| bad("expected #sha256=<64 hex digits>"))?)
+            }
         };
         if https && fingerprint.is_none() {
             return Err(bad("an https room URL carries #sha256=<fingerprint>"));
@@ -144,7 +153,13 @@ impl HttpClient {
 
     /// Send a request and read the whole answer; non-2xx answers are
     /// `ClientError::Http` with the server's message.
-    pub async fn request(&mut self, method: Method, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Result<Bytes, ClientError> {
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<Bytes, ClientError> {
         let limit = self.timeout;
         let r = tokio::time::timeout(limit, self.exchange(method, path, token, body)).await;
         let r = r.unwrap_or(Err(ClientError::Timeout(limit)));
@@ -164,7 +179,13 @@ impl HttpClient {
         })
     }
 
-    async fn exchange(&mut self, method: Method, path: &str, token: Option<&str>, body: Option<Vec<u8>>) -> Result<(StatusCode, Bytes), ClientError> {
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
         let net = |e: &dyn std::fmt::Display| ClientError::Network(e.to_string());
         let mut req = Request::builder()
             .method(method)
@@ -176,7 +197,9 @@ impl HttpClient {
         if body.is_some() {
             req = req.header(header::CONTENT_TYPE, "application/json");
         }
-        let req = req.body(Full::new(Bytes::from(body.unwrap_or_default()))).map_err(|e| net(&e))?;
+        let req = req
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| net(&e))?;
         let sender = self.connection().await?;
         let resp = sender.send_request(req).await.map_err(|e| net(&e))?;
         let status = resp.status();
@@ -194,13 +217,17 @@ impl HttpClient {
         if !reusable {
             self.conn = Some(self.connect().await?);
         }
-        self.conn.as_mut().ok_or_else(|| ClientError::Network("no connection".into()))
+        self.conn
+            .as_mut()
+            .ok_or_else(|| ClientError::Network("no connection".into()))
     }
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ClientError> {
         let net = |e: &dyn std::fmt::Display| ClientError::Network(e.to_string());
         let ep = &self.endpoint;
-        let tcp = TcpStream::connect((ep.host.as_str(), ep.port)).await.map_err(|e| net(&e))?;
+        let tcp = TcpStream::connect((ep.host.as_str(), ep.port))
+            .await
+            .map_err(|e| net(&e))?;
         let _ = tcp.set_nodelay(true);
         match &self.tls {
             None => handshake(TokioIo::new(tcp)).await,
@@ -217,7 +244,9 @@ async fn handshake<I>(io: I) -> Result<SendRequest<Full<Bytes>>, ClientError>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (sender, conn) = http1::handshake(io).await.map_err(|e| ClientError::Network(e.to_string()))?;
+    let (sender, conn) = http1::handshake(io)
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
@@ -238,7 +267,9 @@ where
             .expect("a single-thread tokio runtime");
         rt.block_on(fut)
     });
-    worker.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    worker
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 #[cfg(test)]
@@ -248,12 +279,18 @@ mod tests {
     #[test]
     fn urls_parse() {
         let e = Endpoint::parse("http://127.0.0.1:7878").unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.https), ("127.0.0.1", 7878, false));
+        assert_eq!(
+            (e.host.as_str(), e.port, e.https),
+            ("127.0.0.1", 7878, false)
+        );
         let fp = "AB".repeat(32);
         let e = Endpoint::parse(&format!("https://[::1]:9/#sha256={fp}")).unwrap();
         assert_eq!(e.host, "::1");
         assert_eq!(e.fingerprint.as_deref(), Some("ab".repeat(32).as_str()));
-        assert_eq!(e.url(), format!("https://[::1]:9#sha256={}", "ab".repeat(32)));
+        assert_eq!(
+            e.url(),
+            format!("https://[::1]:9#sha256={}", "ab".repeat(32))
+        );
         assert!(Endpoint::parse("https://10.0.0.1:9").is_err());
         assert!(Endpoint::parse("ftp://x:1").is_err());
         assert!(Endpoint::parse("http://x:notaport").is_err());

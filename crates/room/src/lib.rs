@@ -11,29 +11,32 @@
 
 mod auth;
 mod client;
-mod http;
-mod outbox;
-mod sender;
 mod fsutil;
+mod http;
 mod hub;
 mod listen;
 mod model;
-mod server;
+mod outbox;
 mod sanitize;
+mod sender;
+mod server;
 mod token;
 mod writer;
 
 pub mod export;
+pub mod load;
 pub mod protocol;
 pub mod store;
 pub mod tls;
 pub mod view;
 
 pub use client::{Flushed, Joined, Left, Reporter, RoomStatus, join, leave, probe, status};
-pub use http::{ClientError, Endpoint};
 pub use export::{ExportFormat, GradeRow};
+pub use http::{ClientError, Endpoint};
 pub use hub::{Hub, HubEvent};
-pub use listen::{RoomServer, ServeConfig, ServeError, TlsMode, instructor_token_path, serve, view_token_path};
+pub use listen::{
+    RoomServer, ServeConfig, ServeError, TlsMode, instructor_token_path, serve, view_token_path,
+};
 pub use model::RoomModel;
 pub use protocol::Event;
 pub use sanitize::sanitize_name;

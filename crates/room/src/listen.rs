@@ -58,13 +58,19 @@ impl ServeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("room dir {dir}: {source}")]
-    Dir { dir: PathBuf, source: std::io::Error },
+    Dir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A running room server.
@@ -123,10 +129,12 @@ impl RoomServer {
             reader: Mutex::new((reader, RoomModel::new())),
             hub,
         });
-        let listener = TcpListener::bind(config.bind).await.map_err(|source| ServeError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: config.bind,
+                source,
+            })?;
         let local_addr = listener.local_addr().map_err(dir_err)?;
         let host = advertised_host(&config, local_addr);
         let (acceptor, fingerprint) = tls_setup(&config, &dir, &host)?;
@@ -177,7 +185,11 @@ impl RoomServer {
 
     /// The line to show learners: `datalab join URL CODE --name NAME`.
     pub fn join_line(&self) -> String {
-        format!("datalab join {} {} --name NAME", self.join_url(), self.join_code)
+        format!(
+            "datalab join {} {} --name NAME",
+            self.join_url(),
+            self.join_code
+        )
     }
 
     pub fn instructor_token(&self) -> &str {
@@ -211,7 +223,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         println!("certificate sha256 {fp}");
     }
     println!("learners join with:\n  {}", server.join_line());
-    println!("instructor token in {}", instructor_token_path(server.dir()).display());
+    println!(
+        "instructor token in {}",
+        instructor_token_path(server.dir()).display()
+    );
     wait_for_signal().await;
     server.shutdown().await;
     Ok(())
@@ -232,7 +247,11 @@ async fn wait_for_signal() {
     }
 }
 
-fn tls_setup(config: &ServeConfig, dir: &Path, host: &str) -> Result<(Option<TlsAcceptor>, Option<String>), ServeError> {
+fn tls_setup(
+    config: &ServeConfig,
+    dir: &Path,
+    host: &str,
+) -> Result<(Option<TlsAcceptor>, Option<String>), ServeError> {
     let on = match config.tls {
         TlsMode::On => true,
         TlsMode::Off => false,
@@ -269,17 +288,27 @@ fn advertised_host(config: &ServeConfig, local: SocketAddr) -> String {
 fn lan_ip() -> Option<IpAddr> {
     let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
     s.connect("192.0.2.1:9").ok()?;
-    s.local_addr().ok().map(|a| a.ip()).filter(|ip| !ip.is_unspecified())
+    s.local_addr()
+        .ok()
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
 }
 
 /// Most connections served at once; more wait in the kernel's backlog.
 const MAX_CONNECTIONS: usize = 4096;
 
-async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, app: Router, mut stop: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else { break };
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
         let accepted = tokio::select! {
             _ = stop.changed() => break,
             r = listener.accept() => r,
@@ -308,12 +337,16 @@ async fn serve_connection(tcp: TcpStream, tls: Option<TlsAcceptor>, app: Router,
         .header_read_timeout(Duration::from_secs(30));
     match tls {
         None => {
-            let _ = watcher.watch(builder.serve_connection(TokioIo::new(tcp), svc)).await;
+            let _ = watcher
+                .watch(builder.serve_connection(TokioIo::new(tcp), svc))
+                .await;
         }
         Some(acceptor) => {
             let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp));
             if let Ok(Ok(stream)) = handshake.await {
-                let _ = watcher.watch(builder.serve_connection(TokioIo::new(stream), svc)).await;
+                let _ = watcher
+                    .watch(builder.serve_connection(TokioIo::new(stream), svc))
+                    .await;
             }
         }
     }

@@ -117,11 +117,14 @@ impl RoomModel {
     /// a learner look active in the future).
     pub fn apply(&mut self, ev: &StoredEvent) {
         self.last_event_id = self.last_event_id.max(ev.id);
-        let learner = self.learners.entry(ev.learner).or_insert_with(|| LearnerState {
-            id: ev.learner,
-            name: format!("learner {}", ev.learner),
-            ..LearnerState::default()
-        });
+        let learner = self
+            .learners
+            .entry(ev.learner)
+            .or_insert_with(|| LearnerState {
+                id: ev.learner,
+                name: format!("learner {}", ev.learner),
+                ..LearnerState::default()
+            });
         learner.apply(ev.at_ms.min(ev.received_ms), &ev.event);
     }
 
@@ -155,12 +158,15 @@ impl LearnerState {
             Event::HintRevealed { lab, step, hint } => {
                 self.enter_step(lab, step, at).hints += 1;
                 self.hints_total += 1;
-                push_bounded(&mut self.hints, HintLine {
-                    at_ms: at,
-                    lab: lab.clone(),
-                    step: step.clone(),
-                    hint: hint.clone(),
-                });
+                push_bounded(
+                    &mut self.hints,
+                    HintLine {
+                        at_ms: at,
+                        lab: lab.clone(),
+                        step: step.clone(),
+                        hint: hint.clone(),
+                    },
+                );
             }
             Event::NoteSaved { .. } => self.notes += 1,
         }
@@ -186,14 +192,17 @@ impl LearnerState {
         } else if state.failing_since.is_none() {
             state.failing_since = Some(at);
         }
-        push_bounded(&mut self.recent_checks, CheckLine {
-            at_ms: at,
-            lab: lab.clone(),
-            step: step.clone(),
-            check_id: check_id.clone(),
-            passed: *passed,
-            message: message.clone(),
-        });
+        push_bounded(
+            &mut self.recent_checks,
+            CheckLine {
+                at_ms: at,
+                lab: lab.clone(),
+                step: step.clone(),
+                check_id: check_id.clone(),
+                passed: *passed,
+                message: message.clone(),
+            },
+        );
     }
 
     /// The learner's current step, switching to (lab, step) if it differs.

@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn escapes_are_shown_not_run() {
-        assert_eq!(sanitize_name("\u{1b}[2J\u{1b}]0;pwn\u{7}"), "\\x1b[2J\\x1b]0;pwn\\x07");
+        assert_eq!(
+            sanitize_name("\u{1b}[2J\u{1b}]0;pwn\u{7}"),
+            "\\x1b[2J\\x1b]0;pwn\\x07"
+        );
         assert_eq!(sanitize_name("a\u{9b}31m"), "a\\x9b31m");
         assert_eq!(sanitize_name("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
         assert_eq!(sanitize_name("Zoë 李"), "Zoë 李");
@@ -71,6 +74,9 @@ mod tests {
         let j = serde_json::to_string("x\u{9b}\u{1b}").unwrap();
         let safe = json_terminal_safe(&j);
         assert_eq!(safe, "\"x\\u009b\\u001b\"");
-        assert_eq!(serde_json::from_str::<String>(&safe).unwrap(), "x\u{9b}\u{1b}");
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).unwrap(),
+            "x\u{9b}\u{1b}"
+        );
     }
 }

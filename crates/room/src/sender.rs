@@ -56,14 +56,18 @@ impl Shared {
 }
 
 pub(crate) fn spawn(dir: RoomDir, shared: Arc<Shared>) -> std::io::Result<()> {
-    std::thread::Builder::new().name("room-sender".into()).spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
-        match rt {
-            Ok(rt) => rt.block_on(run(dir, shared.clone())),
-            Err(e) => shared.set(|l| l.last_error = Some(e.to_string())),
-        }
-        shared.set(|l| l.stopped = true);
-    })?;
+    std::thread::Builder::new()
+        .name("room-sender".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match rt {
+                Ok(rt) => rt.block_on(run(dir, shared.clone())),
+                Err(e) => shared.set(|l| l.last_error = Some(e.to_string())),
+            }
+            shared.set(|l| l.stopped = true);
+        })?;
     Ok(())
 }
 
@@ -110,7 +114,12 @@ async fn wait(shared: &Shared, d: Duration, backing_off: bool) {
     }
 }
 
-async fn round(dir: &RoomDir, shared: &Shared, client: &mut Option<(String, HttpClient)>, batch: &mut usize) -> Round {
+async fn round(
+    dir: &RoomDir,
+    shared: &Shared,
+    client: &mut Option<(String, HttpClient)>,
+    batch: &mut usize,
+) -> Round {
     let file = match dir.load() {
         Ok(Some(f)) => f,
         Ok(None) => return Round::Gone,
@@ -131,17 +140,27 @@ async fn round(dir: &RoomDir, shared: &Shared, client: &mut Option<(String, Http
             let now = crate::now_ms();
             let left = dir.ack(&ack.acked, now).unwrap_or(file.events.len());
             shared.set(|l| {
-                (l.queued, l.flowing, l.last_error, l.last_ok_ms) = (left, Some(true), None, Some(now));
+                (l.queued, l.flowing, l.last_error, l.last_ok_ms) =
+                    (left, Some(true), None, Some(now));
             });
             Round::Sent
         }
-        Err(ClientError::Http { status: 400, message }) => refused(dir, shared, batch, &events, &message),
+        Err(ClientError::Http {
+            status: 400,
+            message,
+        }) => refused(dir, shared, batch, &events, &message),
         Err(e) => failed(dir, shared, &e.to_string()),
     }
 }
 
 /// A 400: find the bad event by sending one at a time, then drop it.
-fn refused(dir: &RoomDir, shared: &Shared, batch: &mut usize, events: &[Envelope], why: &str) -> Round {
+fn refused(
+    dir: &RoomDir,
+    shared: &Shared,
+    batch: &mut usize,
+    events: &[Envelope],
+    why: &str,
+) -> Round {
     match events {
         [one] => {
             let _ = dir.reject(one.seq, why);
@@ -161,7 +180,10 @@ fn failed(dir: &RoomDir, shared: &Shared, why: &str) -> Round {
     Round::Failed
 }
 
-fn connection<'a>(client: &'a mut Option<(String, HttpClient)>, url: &str) -> Result<&'a mut HttpClient, ClientError> {
+fn connection<'a>(
+    client: &'a mut Option<(String, HttpClient)>,
+    url: &str,
+) -> Result<&'a mut HttpClient, ClientError> {
     if client.as_ref().is_none_or(|(u, _)| u != url) {
         let http = HttpClient::new(Endpoint::parse(url)?, REQUEST_TIMEOUT)?;
         *client = Some((url.to_string(), http));
@@ -173,8 +195,21 @@ fn connection<'a>(client: &'a mut Option<(String, HttpClient)>, url: &str) -> Re
 }
 
 /// POST one batch; the acknowledgement lists the sequence numbers stored.
-pub(crate) async fn post(http: &mut HttpClient, token: &str, events: Vec<Envelope>) -> Result<BatchAck, ClientError> {
-    let body = serde_json::to_vec(&EventBatch { events }).map_err(|e| ClientError::Network(e.to_string()))?;
-    let bytes = http.request(hyper::Method::POST, "/api/v1/events", Some(token), Some(body)).await?;
-    serde_json::from_slice(&bytes).map_err(|e| ClientError::Network(format!("unreadable acknowledgement: {e}")))
+pub(crate) async fn post(
+    http: &mut HttpClient,
+    token: &str,
+    events: Vec<Envelope>,
+) -> Result<BatchAck, ClientError> {
+    let body = serde_json::to_vec(&EventBatch { events })
+        .map_err(|e| ClientError::Network(e.to_string()))?;
+    let bytes = http
+        .request(
+            hyper::Method::POST,
+            "/api/v1/events",
+            Some(token),
+            Some(body),
+        )
+        .await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ClientError::Network(format!("unreadable acknowledgement: {e}")))
 }

@@ -62,7 +62,10 @@ fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
 /// The router; `/api/v1` routes with the body limit applied.
 pub(crate) fn router(state: Shared) -> Router {
     let api = Router::new()
-        .route("/health", get(|| async { Json(serde_json::json!({"ok": true})) }))
+        .route(
+            "/health",
+            get(|| async { Json(serde_json::json!({"ok": true})) }),
+        )
         .route("/join", post(join))
         .route("/events", post(events))
         .route("/me", get(me))
@@ -89,7 +92,10 @@ fn require(state: &AppState, headers: &HeaderMap, allowed: &[Role]) -> Result<Pr
     if allowed.contains(&role) {
         Ok(principal)
     } else {
-        Err(err(StatusCode::FORBIDDEN, "this token may not use this route"))
+        Err(err(
+            StatusCode::FORBIDDEN,
+            "this token may not use this route",
+        ))
     }
 }
 
@@ -125,13 +131,20 @@ async fn join(State(state): State<Shared>, body: Bytes) -> Result<Json<JoinRespo
     }))
 }
 
-async fn events(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Result<Json<BatchAck>, ApiError> {
+async fn events(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BatchAck>, ApiError> {
     let Principal::Learner { id } = require(&state, &headers, &[Role::Learner])? else {
         return Err(err(StatusCode::FORBIDDEN, "only learners post events"));
     };
     let batch = protocol::parse_batch(&body).map_err(|e| err(StatusCode::BAD_REQUEST, e.0))?;
     if let Some(other) = batch.events.iter().find(|e| e.learner != id) {
-        let msg = format!("this token writes learner {id}'s events only, not {}'s", other.learner);
+        let msg = format!(
+            "this token writes learner {id}'s events only, not {}'s",
+            other.learner
+        );
         return Err(err(StatusCode::FORBIDDEN, msg));
     }
     let acked = batch.events.iter().map(|e| e.seq).collect();
@@ -164,7 +177,9 @@ async fn read<T: Send + 'static>(
     let work = move || {
         let mut guard = state.reader.lock().unwrap_or_else(|p| p.into_inner());
         let (store, model) = &mut *guard;
-        model.refresh(store).map_err(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        model
+            .refresh(store)
+            .map_err(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         Ok(f(store, model))
     };
     tokio::task::spawn_blocking(work)
@@ -177,21 +192,31 @@ async fn me(State(state): State<Shared>, headers: HeaderMap) -> Result<Json<MeRe
         return Err(err(StatusCode::FORBIDDEN, "learners only"));
     };
     let r = read(&state, move |store, model| {
-        let name = model.learners.get(&id).map(|l| l.name.clone()).unwrap_or_default();
-        store.learner_stats(id).map(|(events, high_seq)| MeResponse {
-            learner: id,
-            name,
-            events,
-            high_seq,
-        })
+        let name = model
+            .learners
+            .get(&id)
+            .map(|l| l.name.clone())
+            .unwrap_or_default();
+        store
+            .learner_stats(id)
+            .map(|(events, high_seq)| MeResponse {
+                learner: id,
+                name,
+                events,
+                high_seq,
+            })
     })
     .await?;
-    r.map(Json).map_err(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    r.map(Json)
+        .map_err(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 async fn summary(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     require(&state, &headers, &[Role::Instructor, Role::Viewer])?;
-    let units = read(&state, |_, model| (model.learner_count(), model.unit_counts())).await?;
+    let units = read(&state, |_, model| {
+        (model.learner_count(), model.unit_counts())
+    })
+    .await?;
     Ok(Json(serde_json::json!({"learners": units.0, "units": units.1})).into_response())
 }
 
@@ -206,14 +231,20 @@ impl ViewQuery {
     fn options(self) -> ViewOptions {
         let d = ViewOptions::default();
         ViewOptions {
-            stuck_after: self.stuck_after_secs.map_or(d.stuck_after, Duration::from_secs),
+            stuck_after: self
+                .stuck_after_secs
+                .map_or(d.stuck_after, Duration::from_secs),
             stuck_hints: self.stuck_hints.unwrap_or(d.stuck_hints),
             filter: self.filter.unwrap_or_default(),
         }
     }
 }
 
-async fn view(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<ViewQuery>) -> Result<Response, ApiError> {
+async fn view(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ViewQuery>,
+) -> Result<Response, ApiError> {
     require(&state, &headers, &[Role::Instructor])?;
     let opts = q.options();
     let v = read(&state, move |_, model| model.view(crate::now_ms(), &opts)).await?;
@@ -228,7 +259,10 @@ async fn learner_detail(
 ) -> Result<Response, ApiError> {
     require(&state, &headers, &[Role::Instructor])?;
     let opts = q.options();
-    let d = read(&state, move |_, model| model.detail(id, crate::now_ms(), &opts)).await?;
+    let d = read(&state, move |_, model| {
+        model.detail(id, crate::now_ms(), &opts)
+    })
+    .await?;
     d.map(|d| Json(d).into_response())
         .ok_or_else(|| err(StatusCode::NOT_FOUND, format!("no learner {id}")))
 }
@@ -238,7 +272,11 @@ struct ExportQuery {
     format: Option<String>,
 }
 
-async fn export(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
+async fn export(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
     require(&state, &headers, &[Role::Instructor])?;
     let format: ExportFormat = q
         .format

@@ -122,22 +122,37 @@ impl Store {
     }
 
     /// A value from the meta table, set to `default()` the first time.
-    pub fn meta_or_init(&self, key: &str, default: impl FnOnce() -> String) -> Result<String, StoreError> {
+    pub fn meta_or_init(
+        &self,
+        key: &str,
+        default: impl FnOnce() -> String,
+    ) -> Result<String, StoreError> {
         let q = "SELECT value FROM meta WHERE key = ?1";
         if let Some(v) = self.conn.query_row(q, [key], |r| r.get(0)).optional()? {
             return Ok(v);
         }
         let value = default();
-        self.conn
-            .execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
         Ok(value)
     }
 
     /// Add a learner; names are unique in a room (ignoring case).
-    pub fn add_learner(&self, name: &str, token_hash: &[u8; 32], now_ms: i64) -> Result<u64, StoreError> {
-        let sql = "INSERT INTO learners (name, name_key, token_hash, joined_ms) VALUES (?1, ?2, ?3, ?4)";
+    pub fn add_learner(
+        &self,
+        name: &str,
+        token_hash: &[u8; 32],
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let sql =
+            "INSERT INTO learners (name, name_key, token_hash, joined_ms) VALUES (?1, ?2, ?3, ?4)";
         let key = name.to_lowercase();
-        match self.conn.execute(sql, params![name, key, &token_hash[..], now_ms]) {
+        match self
+            .conn
+            .execute(sql, params![name, key, &token_hash[..], now_ms])
+        {
             Ok(_) => Ok(self.conn.last_insert_rowid() as u64),
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -169,7 +184,11 @@ impl Store {
 
     /// Store several learners' batches in one transaction (one fsync).
     /// Returns, per batch, how many events were new.
-    pub fn insert_batches(&mut self, batches: &[(u64, &[Envelope])], received_ms: i64) -> Result<Vec<usize>, StoreError> {
+    pub fn insert_batches(
+        &mut self,
+        batches: &[(u64, &[Envelope])],
+        received_ms: i64,
+    ) -> Result<Vec<usize>, StoreError> {
         let tx = self.conn.transaction()?;
         let mut counts = Vec::with_capacity(batches.len());
         {
@@ -178,8 +197,15 @@ impl Store {
             for (learner, envs) in batches {
                 let mut new = 0;
                 for env in envs.iter() {
-                    let body = serde_json::to_string(&env.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    new += stmt.execute(params![*learner as i64, env.seq as i64, env.at_ms, received_ms, body])?;
+                    let body = serde_json::to_string(&env.event)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    new += stmt.execute(params![
+                        *learner as i64,
+                        env.seq as i64,
+                        env.at_ms,
+                        received_ms,
+                        body
+                    ])?;
                 }
                 counts.push(new);
             }
@@ -189,14 +215,19 @@ impl Store {
     }
 
     /// Events stored after `after_id`, in arrival order, at most `limit`.
-    pub fn events_since(&self, after_id: i64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+    pub fn events_since(
+        &self,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let sql = "SELECT id, learner, seq, at_ms, received_ms, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2";
         let mut stmt = self.conn.prepare_cached(sql)?;
         let mut rows = stmt.query(params![after_id, limit as i64])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let body: String = r.get(5)?;
-            let event = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let event =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.push(StoredEvent {
                 id: r.get(0)?,
                 learner: r.get::<_, i64>(1)? as u64,
@@ -220,8 +251,12 @@ impl Store {
 
     /// Every stored (learner, seq) pair, for loss checks.
     pub fn all_keys(&self) -> Result<Vec<(u64, u64)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT learner, seq FROM events ORDER BY learner, seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT learner, seq FROM events ORDER BY learner, seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

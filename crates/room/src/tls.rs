@@ -39,7 +39,10 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// Lowercase hex SHA-256 of a DER certificate.
 pub fn fingerprint(cert_der: &[u8]) -> String {
-    Sha256::digest(cert_der).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(cert_der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Load `cert.pem`/`key.pem` from `dir`, or make them (valid for `names`)

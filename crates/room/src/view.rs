@@ -113,7 +113,11 @@ pub struct Detail {
 impl RoomModel {
     /// The rows, stuck learners first (longest stuck first), then by name.
     pub fn view(&self, now_ms: i64, opts: &ViewOptions) -> RoomView {
-        let all: Vec<Row> = self.learners.values().map(|l| row(l, now_ms, opts)).collect();
+        let all: Vec<Row> = self
+            .learners
+            .values()
+            .map(|l| row(l, now_ms, opts))
+            .collect();
         let learners = all.len();
         let stuck = all.iter().filter(|r| r.stuck.is_some()).count();
         let needle = opts.filter.to_lowercase();
@@ -121,7 +125,14 @@ impl RoomModel {
             .into_iter()
             .filter(|r| needle.is_empty() || r.name.to_lowercase().contains(&needle))
             .collect();
-        rows.sort_by_cached_key(|r| (r.stuck.is_none(), -stuck_weight(&r.stuck), r.name.to_lowercase(), r.learner));
+        rows.sort_by_cached_key(|r| {
+            (
+                r.stuck.is_none(),
+                -stuck_weight(&r.stuck),
+                r.name.to_lowercase(),
+                r.learner,
+            )
+        });
         RoomView {
             now_ms,
             learners,

@@ -47,14 +47,22 @@ fn run(mut store: Store, hub: Hub, mut rx: mpsc::Receiver<Job>) {
         let mut event_jobs = Vec::new();
         for job in jobs {
             match job {
-                Job::Join { name, token_hash, reply } => {
+                Job::Join {
+                    name,
+                    token_hash,
+                    reply,
+                } => {
                     let r = store.add_learner(&name, &token_hash, crate::now_ms());
                     if let Ok(id) = r {
                         hub.publish(HubEvent::Joined { learner: id });
                     }
                     let _ = reply.send(r);
                 }
-                Job::Events { learner, events, reply } => event_jobs.push((learner, events, reply)),
+                Job::Events {
+                    learner,
+                    events,
+                    reply,
+                } => event_jobs.push((learner, events, reply)),
             }
         }
         commit_events(&mut store, &hub, event_jobs);
@@ -67,7 +75,8 @@ fn commit_events(store: &mut Store, hub: &Hub, jobs: Vec<EventJob>) {
     if jobs.is_empty() {
         return;
     }
-    let batches: Vec<(u64, &[Envelope])> = jobs.iter().map(|(l, e, _)| (*l, e.as_slice())).collect();
+    let batches: Vec<(u64, &[Envelope])> =
+        jobs.iter().map(|(l, e, _)| (*l, e.as_slice())).collect();
     match store.insert_batches(&batches, crate::now_ms()) {
         Ok(counts) => {
             for ((learner, _, reply), new) in jobs.into_iter().zip(counts) {

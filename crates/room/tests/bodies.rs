@@ -16,19 +16,47 @@ fn event() -> impl Strategy<Value = Event> {
     prop_oneof![
         id().prop_map(|unit| Event::UnitOpened { unit }),
         id().prop_map(|unit| Event::UnitDone { unit }),
-        (id(), id(), text(50), any::<bool>())
-            .prop_map(|(quiz, question, answer, correct)| Event::QuizAnswer { quiz, question, answer, correct }),
-        (id(), id(), id(), any::<bool>(), text(80)).prop_map(|(lab, step, check_id, passed, message)| {
-            Event::CheckResult { lab, step, check_id, passed, message }
+        (id(), id(), text(50), any::<bool>()).prop_map(|(quiz, question, answer, correct)| {
+            Event::QuizAnswer {
+                quiz,
+                question,
+                answer,
+                correct,
+            }
         }),
-        (id(), id(), text(80)).prop_map(|(lab, step, hint)| Event::HintRevealed { lab, step, hint }),
-        (id(), id(), text(80)).prop_map(|(activity, phase, text)| Event::NoteSaved { activity, phase, text }),
+        (id(), id(), id(), any::<bool>(), text(80)).prop_map(
+            |(lab, step, check_id, passed, message)| {
+                Event::CheckResult {
+                    lab,
+                    step,
+                    check_id,
+                    passed,
+                    message,
+                }
+            }
+        ),
+        (id(), id(), text(80)).prop_map(|(lab, step, hint)| Event::HintRevealed {
+            lab,
+            step,
+            hint
+        }),
+        (id(), id(), text(80)).prop_map(|(activity, phase, text)| Event::NoteSaved {
+            activity,
+            phase,
+            text
+        }),
     ]
 }
 
 fn envelope() -> impl Strategy<Value = Envelope> {
-    (0u64..1000, 1u64..1_000_000, any::<i64>(), event())
-        .prop_map(|(learner, seq, at_ms, event)| Envelope { learner, seq, at_ms, event })
+    (0u64..1000, 1u64..1_000_000, any::<i64>(), event()).prop_map(|(learner, seq, at_ms, event)| {
+        Envelope {
+            learner,
+            seq,
+            at_ms,
+            event,
+        }
+    })
 }
 
 proptest! {

@@ -17,7 +17,12 @@ use std::time::Duration;
 
 fn serve_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("examples/serve");
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/serve");
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
@@ -38,7 +43,9 @@ fn spawn_server(room: &Path, bind: &str) -> (Child, Value) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     (child, serde_json::from_str(&line).unwrap())
 }
 
@@ -52,7 +59,13 @@ fn hammer(addr: SocketAddr, learner: u64, token: String, stop: Arc<AtomicBool>) 
             .map(|s| json!({"learner": learner, "seq": s, "at_ms": 0, "event": {"type": "unit_opened", "unit": "u"}}))
             .collect();
         let body = json!({ "events": events }).to_string();
-        match try_raw(addr, "POST", "/api/v1/events", Some(&token), body.as_bytes()) {
+        match try_raw(
+            addr,
+            "POST",
+            "/api/v1/events",
+            Some(&token),
+            body.as_bytes(),
+        ) {
             Some((200, _)) => {
                 acked.extend(&seqs);
                 seq += 10;
@@ -75,12 +88,19 @@ fn kill_9_loses_no_acknowledged_event() {
     let ids: Vec<u64> = dirs
         .iter()
         .enumerate()
-        .map(|(i, d)| datalab_room::join(d.path(), &url, &code, &format!("L{i}")).unwrap().learner)
+        .map(|(i, d)| {
+            datalab_room::join(d.path(), &url, &code, &format!("L{i}"))
+                .unwrap()
+                .learner
+        })
         .collect();
     let body = json!({"code": code, "name": "hammer"}).to_string();
     let (_, joined) = try_raw(addr, "POST", "/api/v1/join", None, body.as_bytes()).unwrap();
     let joined: Value = serde_json::from_str(&joined).unwrap();
-    let (hid, htoken) = (joined["learner"].as_u64().unwrap(), joined["token"].as_str().unwrap().to_string());
+    let (hid, htoken) = (
+        joined["learner"].as_u64().unwrap(),
+        joined["token"].as_str().unwrap().to_string(),
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let reporting = Arc::new(AtomicBool::new(true));
@@ -126,6 +146,10 @@ fn kill_9_loses_no_acknowledged_event() {
         assert!(hammered.contains(s), "acknowledged event {s} lost");
     }
     for (id, n) in ids.iter().zip(reported) {
-        assert_eq!(stored(*id), (1..=n).collect::<Vec<_>>(), "learner {id}: each event once, none missing");
+        assert_eq!(
+            stored(*id),
+            (1..=n).collect::<Vec<_>>(),
+            "learner {id}: each event once, none missing"
+        );
     }
 }

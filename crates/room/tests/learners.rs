@@ -23,14 +23,29 @@ fn two_learners_report_get_stuck_and_recover() {
     let ra = Reporter::start(da.path()).unwrap().unwrap();
     let rb = Reporter::start(db.path()).unwrap().unwrap();
     ra.report(unit_opened("kafka-lab")).unwrap();
-    ra.report(check("kafka", "2", "topic-exists", false, "no topic named orders")).unwrap();
+    ra.report(check(
+        "kafka",
+        "2",
+        "topic-exists",
+        false,
+        "no topic named orders",
+    ))
+    .unwrap();
     for hint in ["h1", "h2", "h3"] {
-        let e = Event::HintRevealed { lab: "kafka".into(), step: "2".into(), hint: hint.into() };
+        let e = Event::HintRevealed {
+            lab: "kafka".into(),
+            step: "2".into(),
+            hint: hint.into(),
+        };
         ra.report(e).unwrap();
     }
     rb.report(unit_opened("kafka-lab")).unwrap();
-    rb.report(check("kafka", "2", "topic-exists", true, "ok")).unwrap();
-    rb.report(Event::UnitDone { unit: "intro".into() }).unwrap();
+    rb.report(check("kafka", "2", "topic-exists", true, "ok"))
+        .unwrap();
+    rb.report(Event::UnitDone {
+        unit: "intro".into(),
+    })
+    .unwrap();
     assert!(ra.flush(FLUSH).delivered);
     assert!(rb.flush(FLUSH).delivered);
     let opts = ViewOptions::default();
@@ -43,7 +58,8 @@ fn two_learners_report_get_stuck_and_recover() {
     assert_eq!(view.units[0].unit, "intro");
     assert_eq!(view.units[0].finished, 1);
     // Ada fixes it: no longer stuck.
-    ra.report(check("kafka", "2", "topic-exists", true, "ok")).unwrap();
+    ra.report(check("kafka", "2", "topic-exists", true, "ok"))
+        .unwrap();
     assert!(ra.flush(FLUSH).delivered);
     let view = model(&room).view(datalab_room::now_ms(), &opts);
     assert!(view.rows.iter().all(|r| r.stuck.is_none()));
@@ -75,7 +91,12 @@ fn offline_learner_drains_in_order_exactly_once() {
     let want: Vec<(u64, u64)> = (1..=30).map(|s| (joined.learner, s)).collect();
     assert_eq!(room.stored(), want);
     let store = Store::open_readonly(&room.room_dir()).unwrap();
-    let arrival: Vec<u64> = store.events_since(0, 100).unwrap().iter().map(|e| e.seq).collect();
+    let arrival: Vec<u64> = store
+        .events_since(0, 100)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
     assert_eq!(arrival, (1..=30).collect::<Vec<_>>(), "arrived in order");
     assert_eq!(datalab_room::status(dir.path()).unwrap().unwrap().queued, 0);
 }
@@ -84,7 +105,10 @@ fn offline_learner_drains_in_order_exactly_once() {
 fn https_with_the_pinned_fingerprint() {
     let room = TestRoom::start(TlsMode::On);
     let url = room.join_url();
-    assert!(url.starts_with("https://") && url.contains("#sha256="), "{url}");
+    assert!(
+        url.starts_with("https://") && url.contains("#sha256="),
+        "{url}"
+    );
     let dir = learner_dir();
     datalab_room::join(dir.path(), &url, &room.code(), "Ada").unwrap();
     let r = Reporter::start(dir.path()).unwrap().unwrap();
@@ -104,7 +128,10 @@ fn a_wrong_fingerprint_is_refused() {
     let dir = learner_dir();
     let err = datalab_room::join(dir.path(), &url, &room.code(), "Ada").unwrap_err();
     assert!(matches!(err, ClientError::Network(_)), "{err}");
-    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
     assert!(!dir.path().join("room.json").exists());
     // Plain HTTP to the HTTPS room does not work either.
     let plain = format!("http://{}", room.addr);
@@ -121,8 +148,16 @@ fn names_with_escape_sequences_are_shown_escaped() {
     assert_eq!(view.rows[0].name, "\\x1b[31mEve\\x1b]0;owned\\x07\\x9b2J");
     let (status, body) = room.raw("GET", "/api/v1/view", Some(&room.instructor()), b"");
     assert_eq!(status, 200);
-    assert!(!body.contains('\u{1b}') && !body.contains('\u{9b}'), "{body}");
-    let (_, csv) = room.raw("GET", "/api/v1/export?format=csv", Some(&room.instructor()), b"");
+    assert!(
+        !body.contains('\u{1b}') && !body.contains('\u{9b}'),
+        "{body}"
+    );
+    let (_, csv) = room.raw(
+        "GET",
+        "/api/v1/export?format=csv",
+        Some(&room.instructor()),
+        b"",
+    );
     assert!(!csv.contains('\u{1b}'), "{csv}");
 }
 
@@ -136,7 +171,10 @@ fn join_twice_leave_and_report_after_leaving() {
     let r = Reporter::start(dir.path()).unwrap().unwrap();
     let left = datalab_room::leave(dir.path()).unwrap().unwrap();
     assert_eq!(left.joined.name, "Ada");
-    assert!(matches!(r.report(unit_opened("x")), Err(ClientError::NotJoined)));
+    assert!(matches!(
+        r.report(unit_opened("x")),
+        Err(ClientError::NotJoined)
+    ));
     assert!(Reporter::start(dir.path()).unwrap().is_none());
     assert!(datalab_room::status(dir.path()).unwrap().is_none());
     assert!(datalab_room::leave(dir.path()).unwrap().is_none());

@@ -74,7 +74,10 @@ impl TestRoom {
 
     /// Every stored (learner, seq), read straight from the database.
     pub fn stored(&self) -> Vec<(u64, u64)> {
-        Store::open_readonly(&self.room_dir()).unwrap().all_keys().unwrap()
+        Store::open_readonly(&self.room_dir())
+            .unwrap()
+            .all_keys()
+            .unwrap()
     }
 
     pub fn raw(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
@@ -89,19 +92,34 @@ impl Drop for TestRoom {
 }
 
 /// One request on its own connection; returns (status, body).
-pub fn raw(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+pub fn raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
     try_raw(addr, method, path, token, body).expect("connect to the room")
 }
 
 /// `raw`, or None when the room cannot be reached.
-pub fn try_raw(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Option<(u16, String)> {
+pub fn try_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(t) = token {
         head.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
-    head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()));
+    head.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    ));
     s.write_all(head.as_bytes()).ok()?;
     // The server may answer (413) before reading a big body: write what it takes.
     let mut w = s.try_clone().ok()?;
@@ -113,8 +131,15 @@ pub fn try_raw(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, 
     let _ = s.read_to_end(&mut out);
     let _ = writer.join();
     let text = String::from_utf8_lossy(&out).to_string();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
