@@ -1,0 +1,51 @@
+//! datalab's instructor room (issue #12): a room server learners report
+//! their progress to, the learner-side client with its crash-safe outbox,
+//! and the instructor's view model and grade book.
+//!
+//! - Server: [`RoomServer::start`] / [`serve`] with a [`ServeConfig`].
+//! - Learner: [`join`], [`Reporter`] (report, flush, status), [`leave`],
+//!   [`status`].
+//! - Instructor: [`Store::open_readonly`] + [`RoomModel`] give the
+//!   [`RoomView`], [`Detail`] and the grade book ([`export::render`]).
+//! - Load: [`load::load`].
+
+mod auth;
+mod client;
+mod fsutil;
+mod http;
+mod hub;
+mod listen;
+mod model;
+mod outbox;
+mod sanitize;
+mod sender;
+mod server;
+mod token;
+mod writer;
+
+pub mod export;
+pub mod load;
+pub mod protocol;
+pub mod store;
+pub mod tls;
+pub mod view;
+
+pub use client::{Flushed, Joined, Left, Reporter, RoomStatus, join, leave, probe, status};
+pub use export::{ExportFormat, GradeRow};
+pub use http::{ClientError, Endpoint};
+pub use hub::{Hub, HubEvent};
+pub use listen::{
+    RoomServer, ServeConfig, ServeError, TlsMode, instructor_token_path, serve, view_token_path,
+};
+pub use model::RoomModel;
+pub use protocol::Event;
+pub use sanitize::sanitize_name;
+pub use store::Store;
+pub use view::{Detail, RoomView, Row, Stuck, ViewOptions};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
