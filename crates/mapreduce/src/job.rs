@@ -798,54 +798,8 @@ fn map_attempt(
     if let Some(combiner) = &cfg.combiner
         && !runs.is_empty()
     {
-        let parts = cfg.reducers;
-        let by_part: Vec<Vec<Segment>> = (0..parts)
-            .map(|p| runs.iter().map(|r| r[p].clone()).collect())
-            .collect();
-        let buf_size = (shared.budget / (runs.len() + 1)).clamp(16 << 10, 1 << 20);
-        let result = run_collecting(
-            shared,
-            "combiner",
-            combiner,
-            &env,
-            format!("c{task:05}-a{attempt}"),
-            |stdin| {
-                let mut w = BufWriter::with_capacity(CHUNK, stdin);
-                let mut n = 0u64;
-                let mut b = 0u64;
-                let res = (|| {
-                    for segs in &by_part {
-                        merge_segments(segs, buf_size, |line, _| {
-                            n += 1;
-                            b += line.len() as u64;
-                            w.write_all(line)
-                        })?;
-                    }
-                    w.flush()
-                })();
-                match res {
-                    Err(e) if is_broken_pipe(&e) => Ok((n, b)),
-                    Err(e) => Err(e),
-                    Ok(()) => Ok((n, b)),
-                }
-            },
-        );
-        remove_runs(&runs);
-        let (ccol, (cin, _)) = result?;
-        counters.combine_input_records = cin;
-        counters.combine_output_records = ccol.records;
-        counters.malformed_records += ccol.malformed;
-        malformed.extend(
-            ccol.examples
-                .iter()
-                .map(|e| format!("{e:?} (combiner of map task {task})")),
-        );
-        let (cruns, cspilled) = ccol
-            .buf
-            .finish()
-            .map_err(|e| TaskFailure::io("spilling combiner output", e))?;
-        counters.spilled_records += cspilled;
-        runs = cruns;
+        let spill = (&mut counters, &mut malformed);
+        runs = combine(shared, combiner, (task, attempt), &env, runs, spill)?;
     }
     let parts = (0..cfg.reducers)
         .map(|p| runs.iter().map(|r| r[p].clone()).collect())
@@ -855,6 +809,74 @@ fn map_attempt(
         counters,
         malformed,
     })
+}
+
+/// The combiner of one map task: the task's sorted runs, merged per
+/// partition, go through the combiner, whose output is sorted into new runs.
+fn combine(
+    shared: &Shared,
+    combiner: &str,
+    (task, attempt): (usize, u32),
+    env: &[(&str, String)],
+    runs: Vec<Run>,
+    (counters, malformed): (&mut Counters, &mut Vec<String>),
+) -> Result<Vec<Run>, TaskFailure> {
+    let by_part: Vec<Vec<Segment>> = (0..shared.cfg.reducers)
+        .map(|p| runs.iter().map(|r| r[p].clone()).collect())
+        .collect();
+    let buf_size = (shared.budget / (runs.len() + 1)).clamp(16 << 10, 1 << 20);
+    let result = run_collecting(
+        shared,
+        "combiner",
+        combiner,
+        env,
+        format!("c{task:05}-a{attempt}"),
+        |stdin| feed_partitions(&by_part, buf_size, stdin),
+    );
+    remove_runs(&runs);
+    let (ccol, (cin, _)) = result?;
+    counters.combine_input_records = cin;
+    counters.combine_output_records = ccol.records;
+    counters.malformed_records += ccol.malformed;
+    malformed.extend(
+        ccol.examples
+            .iter()
+            .map(|e| format!("{e:?} (combiner of map task {task})")),
+    );
+    let (cruns, cspilled) = ccol
+        .buf
+        .finish()
+        .map_err(|e| TaskFailure::io("spilling combiner output", e))?;
+    counters.spilled_records += cspilled;
+    Ok(cruns)
+}
+
+/// Write every partition's merged records to a combiner's stdin; records
+/// and bytes written. A combiner that stops reading early is not an error
+/// here (its exit status tells).
+fn feed_partitions(
+    by_part: &[Vec<Segment>],
+    buf_size: usize,
+    stdin: ChildStdin,
+) -> io::Result<(u64, u64)> {
+    let mut w = BufWriter::with_capacity(CHUNK, stdin);
+    let mut n = 0u64;
+    let mut b = 0u64;
+    let res = (|| {
+        for segs in by_part {
+            merge_segments(segs, buf_size, |line, _| {
+                n += 1;
+                b += line.len() as u64;
+                w.write_all(line)
+            })?;
+        }
+        w.flush()
+    })();
+    match res {
+        Err(e) if is_broken_pipe(&e) => Ok((n, b)),
+        Err(e) => Err(e),
+        Ok(()) => Ok((n, b)),
+    }
 }
 
 fn reduce_attempt(
