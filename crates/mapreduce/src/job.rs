@@ -139,13 +139,27 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
     check_cancel(cfg)?;
     let (partitions, malformed) = gather_maps(maps, cfg.reducers, &mut counters);
     let spilled = &mut counters.spilled_records;
-    let partitions = timed(on_event, Phase::Shuffle, &mut counters.time.shuffle_ms, || {
-        shuffle(&shared, partitions, reduce_workers, spilled)
-    })?;
+    let partitions = timed(
+        on_event,
+        Phase::Shuffle,
+        &mut counters.time.shuffle_ms,
+        || shuffle(&shared, partitions, reduce_workers, spilled),
+    )?;
     check_cancel(cfg)?;
-    let reduces = timed(on_event, Phase::Reduce, &mut counters.time.reduce_ms, || {
-        Ok(run_reduces(&shared, &partitions, &warm, &out_dir, reduce_workers))
-    })??;
+    let reduces = timed(
+        on_event,
+        Phase::Reduce,
+        &mut counters.time.reduce_ms,
+        || {
+            Ok(run_reduces(
+                &shared,
+                &partitions,
+                &warm,
+                &out_dir,
+                reduce_workers,
+            ))
+        },
+    )??;
     for r in reduces {
         counters.add(&r);
     }
@@ -271,13 +285,9 @@ fn run_maps(
     map_workers: usize,
 ) -> Result<Vec<MapOutput>, JobError> {
     run_pool(splits.len(), map_workers, |task| {
-        with_retries(
-            shared,
-            TaskKind::Map,
-            task,
-            splits[task].len(),
-            |attempt| map_attempt(shared, task, &splits[task], attempt),
-        )
+        with_retries(shared, TaskKind::Map, task, splits[task].len(), |attempt| {
+            map_attempt(shared, task, &splits[task], attempt)
+        })
         .map_err(|m| {
             JobError::Failed(format!(
                 "map task {task} on split {} failed{m}",
