@@ -646,6 +646,23 @@ impl Mongo {
         self.command(db, cmd).await.map(|_| ())
     }
 
+    /// The server's `buildInfo` (version, and which server it is).
+    pub async fn build_info(&self) -> Result<Document, MongoError> {
+        self.command("admin", doc! {"buildInfo": 1}).await
+    }
+
+    /// The names of every database on the server.
+    pub async fn databases(&self) -> Result<Vec<String>, MongoError> {
+        self.within(self.timeout, self.client.list_database_names())
+            .await
+    }
+
+    /// Drop a whole database.
+    pub async fn drop_database(&self, db: &str) -> Result<(), MongoError> {
+        self.within(self.timeout, self.client.database(db).drop())
+            .await
+    }
+
     /// Collection names of a database.
     pub async fn collections(&self, db: &str) -> Result<Vec<String>, MongoError> {
         self.within(

@@ -5,15 +5,15 @@
 //! rebuilt and an unchanged one is shared by the native provider and the
 //! docker image build.
 
-use super::definition::ServiceDef;
-use super::provider::ProgressFn;
-use super::{ServiceError, process};
+use crate::definition::ServiceDef;
+use crate::provider::ProgressFn;
+use crate::{ServiceError, process};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The launcher's Go source, compiled in: it is part of the services layer,
 /// not course content an instructor edits.
-const MAIN_GO: &str = include_str!("../../../containers/ferretdb/main.go");
+const MAIN_GO: &str = include_str!("../../../../../containers/ferretdb/main.go");
 
 /// FerretDB's SQLite backend stores documents as JSON and decodes every one a
 /// query reads with `encoding/json` (a lab check reads the whole collection:
