@@ -69,7 +69,7 @@ pub struct Endpoint {
     /// Server version as reported by the server, when known.
     #[serde(default)]
     pub version: Option<String>,
-    /// Free text about the server flavour, e.g. "FerretDB 1.24 (MongoDB wire-compatible)".
+    /// Free text about the server flavour, e.g. "mongo-java-server 1.47.0 (MongoDB wire-compatible, H2 backend)".
     #[serde(default)]
     pub flavor: Option<String>,
     /// Unix seconds when the service was started, when known.

@@ -116,7 +116,7 @@ fn copy_dockerfiles(content: &Content, kind: ServiceKind, ctx: &Path) -> Result<
 
 /// Build `datalab/<kind>` from `containers/docker/<kind>/` with no registry:
 /// base image, build context under `<cache>/docker/ctx-<kind>` (the
-/// Dockerfile and scripts, plus the jars or the FerretDB binary), `docker
+/// Dockerfile and scripts, plus what the kind adds: jars, a launcher), `docker
 /// build`, and record it as the image the docker provider uses.
 pub async fn build_image(
     def: &ServiceDef,

@@ -156,6 +156,14 @@ async fn wait_protocol(
     }
 }
 
+/// Node `index` of a docker service and its container id.
+fn container_of(running: &Running, index: u32) -> Result<(&NodeHandle, &str), ServiceError> {
+    let node = running.node(index)?;
+    let id = (node.container_id.as_deref())
+        .ok_or_else(|| other(format!("{} node {index} has no container id", running.kind)))?;
+    Ok((node, id))
+}
+
 fn host(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
@@ -441,12 +449,8 @@ impl Provider for DockerProvider {
     }
 
     async fn stop_node(&self, running: &Running, index: u32) -> Result<(), ServiceError> {
-        let node = running.node(index)?;
+        let (_, id) = container_of(running, index)?;
         let docker = connect_for(running.kind).await?;
-        let id = node
-            .container_id
-            .as_deref()
-            .ok_or_else(|| other(format!("{} node {index} has no container id", running.kind)))?;
         let opts = StopContainerOptions {
             t: Some(10),
             ..Default::default()
@@ -461,12 +465,8 @@ impl Provider for DockerProvider {
     }
 
     async fn start_node(&self, running: &Running, index: u32) -> Result<(), ServiceError> {
-        let node = running.node(index)?;
+        let (node, id) = container_of(running, index)?;
         let docker = connect_for(running.kind).await?;
-        let id = node
-            .container_id
-            .as_deref()
-            .ok_or_else(|| other(format!("{} node {index} has no container id", running.kind)))?;
         docker.start_container(id, None).await.map_err(|e| {
             other(format!(
                 "cannot start {} node {index} (container {id}): {}",

@@ -54,6 +54,26 @@ pub(crate) async fn find_java(kind: ServiceKind) -> Result<PathBuf, ServiceError
     }
 }
 
+/// The `javac` of the JDK `java` belongs to (or one on PATH): a JRE alone
+/// cannot compile.
+pub(crate) fn find_javac(kind: ServiceKind, java: &Path) -> Result<PathBuf, ServiceError> {
+    let beside = fs::canonicalize(java)
+        .ok()
+        .and_then(|j| j.parent().map(|d| d.join("javac")));
+    beside
+        .filter(|p| process::is_executable(p))
+        .or_else(|| which("javac"))
+        .ok_or_else(|| ServiceError::Unavailable {
+            kind,
+            reason: format!(
+                "a JDK's javac is needed once to compile the native {}'s launcher, but {} has none beside it and no `javac` is on PATH",
+                kinds::of(kind).title(),
+                java.display()
+            ),
+            fix: "apt-get install -y openjdk-17-jdk-headless (or set JAVA_HOME to a JDK 17+)".into(),
+        })
+}
+
 /// `openjdk version "17.0.15"` → 17; `java version "1.8.0_392"` → 8.
 fn java_major(text: &str) -> Option<u32> {
     let v = text.split('"').nth(1)?;
@@ -149,8 +169,8 @@ pub(crate) async fn maven_classpath(
         fix: "apt-get install -y maven".into(),
     })?;
     progress(&format!(
-        "resolving {title} {} jars with Maven into {} (first time only)",
-        def.version,
+        "resolving the {title} jars ({}) with Maven into {} (first time only)",
+        def.native.maven.join(", "),
         cache.join("m2").display()
     ));
     run_maven(def, &mvn, &dir, cache).await?;

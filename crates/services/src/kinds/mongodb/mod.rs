@@ -1,16 +1,18 @@
 //! MongoDB: in docker the official `mongo` image (or the locally built
 //! stand-in); natively a `mongod` on PATH when there is one, else the
-//! stand-in server (`ferretdb.rs`), one node on 127.0.0.1.
+//! stand-in, mongo-java-server with its H2 backend (`launcher.rs`), one node
+//! on 127.0.0.1 with its data in one file under the data dir.
 
-mod ferretdb;
+mod launcher;
 
 use super::{About, Kind, PingInfo, first_line, split_hosts, unreachable};
 use crate::definition::ServiceDef;
-use crate::native::{self, NodeCommand, Prepared};
+use crate::native::{self, NodeCommand, Prepared, io_err};
 use crate::process::which;
 use crate::provider::{ProgressFn, ServiceDirs};
 use crate::{Endpoint, Namespace, ServiceError, ServiceKind, UpOptions};
 use datalab_clients::mongo;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -24,30 +26,48 @@ async fn client(uri: &str, timeout: Duration) -> Result<mongo::Mongo, ServiceErr
         .map_err(|e| unreachable(KIND, uri, first_line(&e.to_string())))
 }
 
-/// The server's words for itself, from `buildInfo`.
-fn flavor_of(info: &mongodb::bson::Document) -> String {
-    match info.get_str("ferretdbVersion") {
-        Ok(f) if f != "unknown" => format!(
-            "FerretDB {} (MongoDB wire-compatible)",
-            f.trim_start_matches('v')
-        ),
-        Ok(_) => "FerretDB (MongoDB wire-compatible)".to_string(),
-        Err(_) => "MongoDB".to_string(),
-    }
-}
-
-/// The stand-in, built (once) into the cache when no `mongod` is on PATH.
-async fn stand_in(
-    def: &ServiceDef,
-    cache: &Path,
-    progress: &ProgressFn,
-    why: &str,
-) -> Result<(PathBuf, String), ServiceError> {
-    ferretdb::launcher(def, cache, progress, why).await
-}
-
 fn mongod(def: &ServiceDef) -> Option<PathBuf> {
     def.native.prefer_binary.as_deref().and_then(which)
+}
+
+/// Copy the `*.class` files of `from` into `to`.
+fn copy_classes(from: &Path, to: &Path) -> Result<(), ServiceError> {
+    fs::create_dir_all(to).map_err(|e| io_err("cannot create", to, e))?;
+    let entries = fs::read_dir(from).map_err(|e| io_err("cannot read", from, e))?;
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().is_some_and(|e| e == "class")
+            && let Some(name) = path.file_name()
+        {
+            fs::copy(&path, to.join(name)).map_err(|e| io_err("cannot copy", &path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The native stand-in's command line, version and flavour.
+async fn stand_in_command(
+    def: &ServiceDef,
+    dirs: &ServiceDirs,
+    port: u16,
+    progress: &ProgressFn,
+) -> Result<(NodeCommand, String, String), ServiceError> {
+    let s = launcher::stand_in(def, &dirs.cache, progress).await?;
+    let classes = s.classes.display().to_string();
+    let mut args = s.jvm_args(def, &classes, &s.classpath);
+    let file = dirs.data.join("node-0").join("mongo.mv.db");
+    args.extend([
+        "127.0.0.1".into(),
+        port.to_string(),
+        file.display().to_string(),
+    ]);
+    let args_file = native::run_dir(dirs).join("node-0.args");
+    let command = native::jvm::java_command(&s.java, &args_file, &args)?;
+    let flavor = format!(
+        "{} {} (MongoDB wire-compatible, H2 backend)",
+        launcher::ARTIFACT,
+        s.version
+    );
+    Ok((command, s.version, flavor))
 }
 
 #[async_trait::async_trait]
@@ -94,7 +114,7 @@ impl Kind for Mongodb {
             .map_err(|e| unreachable(KIND, address, first_line(&e.to_string())))?;
         Ok(PingInfo {
             version: info.get_str("version").ok().map(str::to_string),
-            flavor: Some(flavor_of(&info)),
+            flavor: Some(mongo::Flavor::of_build_info(&info).label()),
             nodes: 1,
         })
     }
@@ -127,13 +147,17 @@ impl Kind for Mongodb {
     fn describe(&self, endpoint: &mut Endpoint, info: &PingInfo) {
         let Some(wire) = &info.version else { return };
         match &endpoint.flavor {
-            Some(f) if f.starts_with("FerretDB") => {
+            Some(f) if f.starts_with(launcher::ARTIFACT) => {
                 endpoint.flavor = Some(format!("{f} speaking MongoDB {wire}"));
             }
             _ => endpoint.version = Some(wire.clone()),
         }
     }
 
+    /// The stand-in for the datalab/mongodb image: the jars under `jars/`,
+    /// the compiled launcher under `launcher/`, and `jvm.args`: the JVM
+    /// arguments of the definition, which the image's entry point runs as
+    /// `java @/opt/mongodb/jvm.args HOST PORT FILE`.
     async fn image_context(
         &self,
         def: &ServiceDef,
@@ -141,10 +165,11 @@ impl Kind for Mongodb {
         ctx: &Path,
         progress: &ProgressFn,
     ) -> Result<(), ServiceError> {
-        let (bin, _) = stand_in(def, cache, progress, "for the datalab/mongodb image").await?;
-        std::fs::copy(&bin, ctx.join("ferretdb"))
-            .map(|_| ())
-            .map_err(|e| native::io_err("cannot copy", &bin, e))
+        let s = launcher::stand_in(def, cache, progress).await?;
+        native::jvm::copy_jars(def, cache, &ctx.join("jars"), progress).await?;
+        copy_classes(&s.classes, &ctx.join("launcher"))?;
+        let args = s.jvm_args(def, "/opt/mongodb/launcher", "/opt/mongodb/lib/*");
+        native::write(&ctx.join("jvm.args"), &native::jvm::argfile(&args))
     }
 
     async fn native_install(
@@ -154,7 +179,7 @@ impl Kind for Mongodb {
         progress: &ProgressFn,
     ) -> Result<(), ServiceError> {
         if mongod(def).is_none() {
-            stand_in(def, cache, progress, WHY_STAND_IN).await?;
+            launcher::stand_in(def, cache, progress).await?;
         }
         Ok(())
     }
@@ -168,25 +193,16 @@ impl Kind for Mongodb {
     ) -> Result<Prepared, ServiceError> {
         let port = native::free_port()?;
         let data = dirs.data.join("node-0");
+        native::fresh_dirs(dirs)?;
+        fs::create_dir_all(&data).map_err(|e| io_err("cannot create", &data, e))?;
         let (command, version, flavor) = match mongod(def) {
             Some(bin) => {
-                let log = dirs.logs.join("node-0.log");
-                let args = mongod_args(port, &data, &log);
+                let args = mongod_args(port, &data, &dirs.logs.join("node-0.log"));
                 let flavor = "MongoDB (local mongod)".to_string();
                 (NodeCommand::new(bin, args), def.version.clone(), flavor)
             }
-            None => {
-                let (bin, label) = stand_in(def, &dirs.cache, progress, WHY_STAND_IN).await?;
-                let flavor = format!("FerretDB {label} (MongoDB wire-compatible, SQLite backend)");
-                (
-                    NodeCommand::new(bin, ferretdb_args(port, &data)),
-                    label,
-                    flavor,
-                )
-            }
+            None => stand_in_command(def, dirs, port, progress).await?,
         };
-        native::fresh_dirs(dirs)?;
-        std::fs::create_dir_all(&data).map_err(|e| native::io_err("cannot create", &data, e))?;
         Ok(Prepared {
             commands: vec![command],
             addresses: vec![format!("127.0.0.1:{port}")],
@@ -195,9 +211,6 @@ impl Kind for Mongodb {
         })
     }
 }
-
-const WHY_STAND_IN: &str =
-    "(the MongoDB-compatible server) since no `mongod` is on PATH; or put a `mongod` on PATH";
 
 fn mongod_args(port: u16, data: &Path, log: &Path) -> Vec<String> {
     vec![
@@ -209,15 +222,6 @@ fn mongod_args(port: u16, data: &Path, log: &Path) -> Vec<String> {
         port.to_string(),
         "--logpath".into(),
         log.display().to_string(),
-    ]
-}
-
-fn ferretdb_args(port: u16, data: &Path) -> Vec<String> {
-    vec![
-        "-listen-addr".into(),
-        format!("127.0.0.1:{port}"),
-        "-sqlite-url".into(),
-        format!("file:{}/", data.display()),
     ]
 }
 
