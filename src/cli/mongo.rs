@@ -20,8 +20,9 @@ pub struct MongoArgs {
     /// Print documents as Extended JSON, one a line
     #[arg(long, global = true)]
     pub json: bool,
-    /// Seconds each server call may take
-    #[arg(long, global = true, default_value_t = 10)]
+    /// Seconds each server call may take (generous: a step's `run` must not
+    /// fail a correct solution on a busy machine)
+    #[arg(long, global = true, default_value_t = 30)]
     pub timeout: u64,
     #[command(subcommand)]
     pub cmd: MongoCmd,

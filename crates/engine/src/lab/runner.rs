@@ -2,7 +2,7 @@
 
 use crate::check::{CheckContext, CommandOutput, Outcome, Status};
 use datalab_content::{Lab, Step};
-use datalab_services::{Namespace, Services, UpOptions};
+use datalab_services::{Namespace, Services, UpOptions, process};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -204,31 +204,18 @@ pub async fn run_command_in_group(
 /// End what is left of a step command's process group: SIGTERM first (a
 /// `datalab kafka consume --stay` or a Python consumer then leaves its group
 /// properly), SIGKILL for whatever still runs after `grace`. Returns at once
-/// when the group is already empty.
+/// when the group is already empty. The services layer's group stop, the
+/// same one that stops native servers.
 pub async fn end_group(pgid: u32, grace: Duration) {
-    let _ = tokio::task::spawn_blocking(move || end_group_blocking(pgid, grace)).await;
+    process::end_group(pgid, grace, Duration::ZERO, move || {
+        process::group_alive(pgid)
+    })
+    .await;
 }
 
-/// [`end_group`], waiting on this thread (also what a `Drop` uses).
+/// [`end_group`], waiting on this thread (what a `Drop` uses).
 fn end_group_blocking(pgid: u32, grace: Duration) {
-    #[cfg(unix)]
-    {
-        use nix::sys::signal::{Signal, killpg};
-        let pg = nix::unistd::Pid::from_raw(pgid as i32);
-        if killpg(pg, Signal::SIGTERM).is_err() {
-            return;
-        }
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-            if killpg(pg, None).is_err() {
-                return;
-            }
-        }
-        let _ = killpg(pg, Signal::SIGKILL);
-    }
-    #[cfg(not(unix))]
-    let _ = (pgid, grace);
+    process::end_group_blocking(pgid, grace, Duration::ZERO, || process::group_alive(pgid));
 }
 
 /// The `DATALAB_*` environment every command a step runs sees (its `run`
