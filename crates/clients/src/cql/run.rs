@@ -99,18 +99,30 @@ impl Runner {
         }
     }
 
-    pub async fn run_stmts(&mut self, stmts: &[Stmt], display: &str) -> Result<FileRun, String> {
-        for s in stmts {
+    /// Check every statement before any runs: a cqlsh command's words, and
+    /// CQL syntax as the server parses it. Err: the statement's index and
+    /// what is wrong.
+    pub async fn check_all(&self, stmts: &[Stmt]) -> Result<(), (usize, String)> {
+        for (i, s) in stmts.iter().enumerate() {
             let cql = rewrite_keyspaces(&s.text, &self.namespace);
             match parse_command(&cql) {
-                Err(m) => return Err(format!("{display}:{}: {m}", s.line)),
+                Err(m) => return Err((i, m)),
                 Ok(Command::Cql(c)) => {
                     if let Err(e) = syntax_check(&self.session, &c, self.timeout).await {
-                        return Err(format!("{display}:{}: {e}", s.line));
+                        return Err((i, e.to_string()));
                     }
                 }
                 Ok(_) => {}
             }
+        }
+        Ok(())
+    }
+
+    /// Run a file's statements (checked first, see [`Runner::check_all`]);
+    /// errors read `display:line: message`.
+    pub async fn run_stmts(&mut self, stmts: &[Stmt], display: &str) -> Result<FileRun, String> {
+        if let Err((i, m)) = self.check_all(stmts).await {
+            return Err(format!("{display}:{}: {m}", stmts[i].line));
         }
         let mut run = FileRun::default();
         for s in stmts {
