@@ -267,56 +267,18 @@ async fn topics(
             configs,
             if_not_exists,
         } => {
-            let configs = parse_configs(&configs).map_err(Fail::Usage)?;
-            if partitions < 1 {
-                return Err(Fail::Usage(Bad::in_word(
-                    "--partitions",
-                    "--partitions must be at least 1",
-                )));
-            }
-            let full = ns.topic(&name);
-            if if_not_exists && k.describe_topic(&full, false).await?.is_some() {
-                report(out, json, &name, "exists");
-                return Ok(());
-            }
-            k.create_topic(&full, partitions, replication_factor, &configs)
-                .await?;
-            report(out, json, &name, "created");
-        }
-        TopicsCommand::Describe { name: None } => {
-            let (brokers, all) = k.cluster().await?;
-            let mine: Vec<&str> = all
-                .iter()
-                .filter(|t| !t.starts_with("__"))
-                .filter_map(|t| ns.strip(t))
-                .collect();
-            if json {
-                out.json(&serde_json::json!({"brokers": brokers, "topics": mine}));
-            } else {
-                outln!(out, "{} broker(s) at {}", brokers.len(), k.bootstrap());
-                for t in mine {
-                    outln!(out, "{t}");
-                }
-            }
-        }
-        TopicsCommand::Describe { name: Some(name) } => {
-            let full = ns.topic(&name);
-            let mut found = k.describe_topic(&full, true).await?;
-            if found.is_none() {
-                // On a cluster, a broker may not know a topic created a
-                // moment ago through another one: ask once more.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                found = k.describe_topic(&full, true).await?;
-            }
-            let Some(mut info) = found else {
-                return Err(KafkaError::NoTopic(full).into());
+            let new = NewTopic {
+                name: &name,
+                partitions,
+                replication_factor,
+                configs: &configs,
+                if_not_exists,
             };
-            info.name = name;
-            if json {
-                out.json(&info);
-            } else {
-                print_topic(out, &info);
-            }
+            create_topic(new, k, ns, json, out).await?;
+        }
+        TopicsCommand::Describe { name: None } => list_topics(k, ns, json, out).await?,
+        TopicsCommand::Describe { name: Some(name) } => {
+            describe_topic(&name, k, ns, json, out).await?
         }
         TopicsCommand::Alter {
             name,
@@ -344,6 +306,93 @@ async fn topics(
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+    Ok(())
+}
+
+/// `topics create`'s words.
+struct NewTopic<'a> {
+    name: &'a str,
+    partitions: i32,
+    replication_factor: Option<i32>,
+    configs: &'a [String],
+    if_not_exists: bool,
+}
+
+async fn create_topic(
+    t: NewTopic<'_>,
+    k: &Kafka,
+    ns: &Namespace,
+    json: bool,
+    out: &mut Output,
+) -> Result<(), Fail> {
+    let NewTopic {
+        name,
+        partitions,
+        replication_factor,
+        configs,
+        if_not_exists,
+    } = t;
+    let configs = parse_configs(configs).map_err(Fail::Usage)?;
+    if partitions < 1 {
+        return Err(Fail::Usage(Bad::in_word(
+            "--partitions",
+            "--partitions must be at least 1",
+        )));
+    }
+    let full = ns.topic(name);
+    if if_not_exists && k.describe_topic(&full, false).await?.is_some() {
+        report(out, json, name, "exists");
+        return Ok(());
+    }
+    k.create_topic(&full, partitions, replication_factor, &configs)
+        .await?;
+    report(out, json, name, "created");
+    Ok(())
+}
+
+/// `topics describe` without a name: the brokers and the namespace's topics.
+async fn list_topics(k: &Kafka, ns: &Namespace, json: bool, out: &mut Output) -> Result<(), Fail> {
+    let (brokers, all) = k.cluster().await?;
+    let mine: Vec<&str> = all
+        .iter()
+        .filter(|t| !t.starts_with("__"))
+        .filter_map(|t| ns.strip(t))
+        .collect();
+    if json {
+        out.json(&serde_json::json!({"brokers": brokers, "topics": mine}));
+    } else {
+        outln!(out, "{} broker(s) at {}", brokers.len(), k.bootstrap());
+        for t in mine {
+            outln!(out, "{t}");
+        }
+    }
+    Ok(())
+}
+
+async fn describe_topic(
+    name: &str,
+    k: &Kafka,
+    ns: &Namespace,
+    json: bool,
+    out: &mut Output,
+) -> Result<(), Fail> {
+    let full = ns.topic(name);
+    let mut found = k.describe_topic(&full, true).await?;
+    if found.is_none() {
+        // On a cluster, a broker may not know a topic created a
+        // moment ago through another one: ask once more.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        found = k.describe_topic(&full, true).await?;
+    }
+    let Some(mut info) = found else {
+        return Err(KafkaError::NoTopic(full).into());
+    };
+    info.name = name.to_string();
+    if json {
+        out.json(&info);
+    } else {
+        print_topic(out, &info);
     }
     Ok(())
 }

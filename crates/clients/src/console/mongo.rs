@@ -187,12 +187,7 @@ pub async fn execute(
                 let n = m.create_index(&db.full, &collection, keys, name, false);
                 Ok(line(format!("created index {}", n.await.map_err(service)?)))
             } else {
-                let d = m.indexes(&db.full, &collection).await.map_err(service)?;
-                let mut out = docs_output(&d, json);
-                for t in &mut out.tables {
-                    t.summary = plural(t.rows.len(), "index").replace("indexs", "indexes");
-                }
-                Ok(out)
+                indexes(m, db, &collection, json).await
             }
         }
         MongoCmd::Update(q) => update(m, db, &q, io).await,
@@ -290,6 +285,15 @@ async fn explain(m: &Mongo, db: &Db, f: &FindArgs, json: bool, io: &Io) -> Resul
         summary: format!("explain of a find on {} (executionStats)", f.q.collection),
     }
     .into())
+}
+
+async fn indexes(m: &Mongo, db: &Db, collection: &str, json: bool) -> Result<Output, Failure> {
+    let d = m.indexes(&db.full, collection).await.map_err(service)?;
+    let mut out = docs_output(&d, json);
+    for t in &mut out.tables {
+        t.summary = plural(t.rows.len(), "index").replace("indexs", "indexes");
+    }
+    Ok(out)
 }
 
 /// Documents as JSON lines, or as a table.

@@ -340,63 +340,68 @@ pub fn parse_command(stmt: &str) -> Result<Command, String> {
         };
     }
     if is_word(first, "copy") {
-        let usage =
-            "COPY is `COPY keyspace.table (col1, col2, …) FROM 'file.csv' [WITH HEADER = TRUE]`";
-        let mut i = 1;
-        let a = toks.get(i).and_then(ident_name).ok_or(usage)?;
-        i += 1;
-        let (keyspace, table) = if toks.get(i) == Some(&Tok::Sym('.')) {
-            let t = toks.get(i + 1).and_then(ident_name).ok_or(usage)?;
-            i += 2;
-            (Some(a), t)
-        } else {
-            (None, a)
-        };
-        let mut columns = Vec::new();
-        if toks.get(i) == Some(&Tok::Sym('(')) {
-            i += 1;
-            while let Some(t) = toks.get(i) {
-                i += 1;
-                match t {
-                    Tok::Sym(')') => break,
-                    Tok::Sym(',') => {}
-                    t => columns.push(ident_name(t).ok_or(usage)?),
-                }
-            }
-        }
-        if !toks.get(i).is_some_and(|t| is_word(t, "from")) {
-            return Err(format!(
-                "{usage} (datalab's COPY only reads files: COPY … TO is not supported)"
-            ));
-        }
-        let file = match toks.get(i + 1) {
-            Some(Tok::Str(s)) if s.starts_with('\'') => s.trim_matches('\'').replace("''", "'"),
-            _ => return Err(usage.into()),
-        };
-        i += 2;
-        let mut header = false;
-        if toks.get(i).is_some_and(|t| is_word(t, "with")) {
-            let rest: Vec<String> = toks[i + 1..]
-                .iter()
-                .map(|t| tok_text(t).to_ascii_lowercase())
-                .collect();
-            match rest.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-                ["header", "=", "true"] => header = true,
-                ["header", "=", "false"] => header = false,
-                _ => return Err(format!("{usage}: only the HEADER option is supported")),
-            }
-        } else if toks.len() > i {
-            return Err(usage.into());
-        }
-        return Ok(Command::Copy {
-            keyspace,
-            table,
-            columns,
-            file,
-            header,
-        });
+        return parse_copy(&toks);
     }
     Ok(Command::Cql(stmt.into()))
+}
+
+/// `COPY ks.table (cols) FROM 'file.csv' [WITH HEADER = TRUE]`, as tokens.
+fn parse_copy(toks: &[Tok]) -> Result<Command, String> {
+    let usage =
+        "COPY is `COPY keyspace.table (col1, col2, …) FROM 'file.csv' [WITH HEADER = TRUE]`";
+    let mut i = 1;
+    let a = toks.get(i).and_then(ident_name).ok_or(usage)?;
+    i += 1;
+    let (keyspace, table) = if toks.get(i) == Some(&Tok::Sym('.')) {
+        let t = toks.get(i + 1).and_then(ident_name).ok_or(usage)?;
+        i += 2;
+        (Some(a), t)
+    } else {
+        (None, a)
+    };
+    let mut columns = Vec::new();
+    if toks.get(i) == Some(&Tok::Sym('(')) {
+        i += 1;
+        while let Some(t) = toks.get(i) {
+            i += 1;
+            match t {
+                Tok::Sym(')') => break,
+                Tok::Sym(',') => {}
+                t => columns.push(ident_name(t).ok_or(usage)?),
+            }
+        }
+    }
+    if !toks.get(i).is_some_and(|t| is_word(t, "from")) {
+        return Err(format!(
+            "{usage} (datalab's COPY only reads files: COPY … TO is not supported)"
+        ));
+    }
+    let file = match toks.get(i + 1) {
+        Some(Tok::Str(s)) if s.starts_with('\'') => s.trim_matches('\'').replace("''", "'"),
+        _ => return Err(usage.into()),
+    };
+    i += 2;
+    let mut header = false;
+    if toks.get(i).is_some_and(|t| is_word(t, "with")) {
+        let rest: Vec<String> = toks[i + 1..]
+            .iter()
+            .map(|t| tok_text(t).to_ascii_lowercase())
+            .collect();
+        match rest.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["header", "=", "true"] => header = true,
+            ["header", "=", "false"] => header = false,
+            _ => return Err(format!("{usage}: only the HEADER option is supported")),
+        }
+    } else if toks.len() > i {
+        return Err(usage.into());
+    }
+    Ok(Command::Copy {
+        keyspace,
+        table,
+        columns,
+        file,
+        header,
+    })
 }
 
 #[cfg(test)]
