@@ -72,10 +72,12 @@ impl CqlPanel {
     /// Start a line in the background; a line that cannot split (a string
     /// never closed) is shown at once and stays in the prompt.
     pub(crate) fn submit(&mut self, text: &str, ctx: &PanelCtx) {
-        if let Err(f) = parse(text, Source::Line) {
-            self.prompt.restore(text);
-            let e = panel_text(&f, text, false);
-            return self.prompt.show(Err(e), Duration::ZERO);
+        if self
+            .prompt
+            .accept(text, false, parse(text, Source::Line))
+            .is_none()
+        {
+            return;
         }
         self.prompt.shown = Shown::Running(first_word(text));
         let tx = self.tx.clone();

@@ -182,21 +182,8 @@ impl KafkaPanel {
     /// Run `text` (the words after `datalab kafka`) in the background; a
     /// bad line is shown at once (`1:col: message`) and stays in the prompt.
     pub(crate) fn submit(&mut self, text: &str, ctx: &PanelCtx) {
-        let args = match parse_line(text) {
-            Ok(a) => a,
-            Err(Failure::Help(lines)) => {
-                let out = Output {
-                    lines,
-                    ..Output::default()
-                };
-                return self.prompt.show(Ok(out), Duration::ZERO);
-            }
-            Err(f) => {
-                self.prompt.restore(text);
-                return self
-                    .prompt
-                    .show(Err(panel_text(&f, text, false)), Duration::ZERO);
-            }
+        let Some(args) = self.prompt.accept(text, false, parse_line(text)) else {
+            return;
         };
         self.prompt.shown = Shown::Running(text.to_string());
         let services = ctx.services.clone();

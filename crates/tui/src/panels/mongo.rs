@@ -59,21 +59,9 @@ impl MongoPanel {
     /// Parse a line and start it in the background; a bad line is shown at
     /// once (`1:col: message`) and stays in the prompt.
     pub(crate) fn submit(&mut self, text: &str, ctx: &PanelCtx) {
-        let args = match parse_line(text).and_then(|a| a.cmd.read_only().map(|()| a)) {
-            Ok(a) => a,
-            Err(Failure::Help(lines)) => {
-                let out = Output {
-                    lines,
-                    ..Output::default()
-                };
-                return self.prompt.show(Ok(out), Duration::ZERO);
-            }
-            Err(f) => {
-                // Nothing ran: the line stays to be fixed.
-                self.prompt.restore(text);
-                let e = panel_text(&f, text, true);
-                return self.prompt.show(Err(e), Duration::ZERO);
-            }
+        let parsed = parse_line(text).and_then(|a| a.cmd.read_only().map(|()| a));
+        let Some(args) = self.prompt.accept(text, true, parsed) else {
+            return;
         };
         self.prompt.shown = Shown::Running(args.cmd.verb().into());
         let tx = self.tx.clone();

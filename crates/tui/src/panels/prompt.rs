@@ -6,7 +6,8 @@
 //! lines of text) or an error line.
 
 use crate::theme::Theme;
-use datalab_clients::console::{Output, Table, truncate};
+use datalab_clients::console::line::panel_text;
+use datalab_clients::console::{Failure, Output, Table, truncate};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
@@ -154,6 +155,33 @@ impl Prompt {
     /// Put a submitted line back to be fixed (it did not run).
     pub(crate) fn restore(&mut self, line: &str) {
         self.set_input(line.to_string());
+    }
+
+    /// A parsed line to run; else nothing runs: `--help`'s text is shown,
+    /// or the fault as `1:col: message` with the line kept to be fixed
+    /// (`json`: how the line was split into words).
+    pub(crate) fn accept<A>(
+        &mut self,
+        text: &str,
+        json: bool,
+        parsed: Result<A, Failure>,
+    ) -> Option<A> {
+        match parsed {
+            Ok(a) => Some(a),
+            Err(Failure::Help(lines)) => {
+                let out = Output {
+                    lines,
+                    ..Output::default()
+                };
+                self.show(Ok(out), Duration::ZERO);
+                None
+            }
+            Err(f) => {
+                self.restore(text);
+                self.show(Err(panel_text(&f, text, json)), Duration::ZERO);
+                None
+            }
+        }
     }
 
     /// Put a line that failed while running back, unless a new one is
