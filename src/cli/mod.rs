@@ -155,6 +155,37 @@ pub fn main() -> ExitCode {
 /// Exit code for usage and content errors.
 pub const USAGE: u8 = 2;
 
+/// Print what a console command gave: its output (notes on stderr), or
+/// its failure after `prefix`; exit 0, `usage` for a bad request, else 1.
+pub(crate) fn print_output(
+    prefix: &str,
+    out: Result<datalab_clients::console::Output, datalab_clients::console::Failure>,
+    usage: u8,
+) -> ExitCode {
+    use datalab_clients::console::Failure;
+    match out {
+        Ok(out) => {
+            print!("{}", out.stdout());
+            for l in &out.notes {
+                eprintln!("{l}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Help(lines)) => {
+            println!("{}", lines.join("\n"));
+            ExitCode::SUCCESS
+        }
+        Err(e @ Failure::Usage(_)) => {
+            eprintln!("{prefix}{e}");
+            ExitCode::from(usage)
+        }
+        Err(e) => {
+            eprintln!("{prefix}{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 impl Ctx {
     /// Load the course, or print every content error (`path:line:col:
     /// message`) and return the exit code.
