@@ -96,10 +96,13 @@ fn spawn_server(home: &Path, room: &Path) -> Result<(Server, String, String), St
         .map_err(|e| format!("cannot start the room server: {e}"))?;
     let stdout = child.stdout.take().ok_or("no server output")?;
     let server = Server(child);
-    for line in BufReader::new(stdout).lines() {
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
         let line = line.map_err(|e| format!("reading the server's output: {e}"))?;
         let words: Vec<&str> = line.split_whitespace().collect();
         if let ["datalab", "join", url, code, ..] = words[..] {
+            // Keep its stdout open and drained while it runs.
+            std::thread::spawn(move || lines.for_each(drop));
             return Ok((server, url.to_string(), code.to_string()));
         }
     }
