@@ -37,12 +37,17 @@ impl Drop for Server {
 }
 
 pub fn run(a: LoadArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> ExitCode {
-    if a.learners == 0 || !(a.rate > 0.0) || !(a.duration > 0.0) {
+    if a.learners == 0
+        || a.rate.is_nan()
+        || a.rate <= 0.0
+        || a.duration.is_nan()
+        || a.duration <= 0.0
+    {
         eprintln!("datalab room load: --learners, --rate and --duration must be above 0");
         return ExitCode::from(super::USAGE);
     }
     match measure(&a, ctx, rt) {
-        Ok(lost) if lost == 0 => ExitCode::SUCCESS,
+        Ok(0) => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
         Err(e) => {
             eprintln!("datalab room load: {e}");
