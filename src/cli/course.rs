@@ -108,6 +108,8 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
         );
         return ExitCode::from(USAGE);
     };
+    let room = ctx.room_link();
+    room.unit_opened(&a.id);
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut out = std::io::stdout().lock();
@@ -162,8 +164,10 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
                 let _ = writeln!(out, "\n(no more answers)");
                 break 'questions;
             };
+            let qid = &q.id.value;
             match run.answer(quiz, &line) {
                 Ok(fb) => {
+                    room.quiz_answer(&a.id, qid, &line, fb.correct);
                     if fb.correct {
                         let _ = writeln!(out, "✓ correct: {}", fb.right_answer);
                     } else {
@@ -191,7 +195,7 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
         })
         .collect();
     let finished = run.finished(quiz);
-    let saved = ctx.store().update(|p| {
+    let saved = ctx.save_progress(&room, |p| {
         let u = p.unit_mut(&a.id);
         for (qid, given) in answered {
             u.answers.insert(qid, given);
@@ -208,6 +212,8 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
     if let Err(e) = saved {
         eprintln!("datalab: {e}");
     }
+    drop(out);
+    super::flush_room(&room);
     ExitCode::SUCCESS
 }
 

@@ -191,6 +191,7 @@ pub(crate) fn tick(s: &mut ActivityState, ctx: &mut Ctx, now: Instant) {
 pub(crate) fn flush_notes(s: &mut ActivityState, ctx: &mut Ctx) {
     if s.notes_dirty.take().is_some() {
         let notes = s.notes.clone();
+        ctx.room.note_saved(&s.id, s.phase, &notes);
         ctx.save_unit(&s.id, |u| u.notes = Some(notes));
     }
 }

@@ -179,11 +179,13 @@ pub(crate) fn handle_key(s: &mut QuizState, ctx: &mut Ctx, key: &KeyEvent) -> Na
 /// changes nothing; a graded answer is saved at once.
 fn submit(s: &mut QuizState, ctx: &mut Ctx, quiz: &Quiz, input: &str) {
     match s.run.answer(quiz, input) {
-        Ok(_) => {
+        Ok(feedback) => {
+            let correct = feedback.correct;
             s.answered = true;
             s.error = None;
             let qid = quiz.questions[s.run.current].id.value.clone();
             let given = input.trim().to_string();
+            ctx.room.quiz_answer(&s.id, &qid, &given, correct);
             ctx.save_unit(&s.id, |u| {
                 u.answers.insert(qid, given);
             });
