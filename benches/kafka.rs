@@ -135,6 +135,7 @@ async fn run(services: Arc<Services>, root: &Path) {
         step_output: None,
         timeout: Duration::from_secs(5),
         brokers: 1,
+        env: Vec::new(),
     };
     let pick = |id: &str, n: usize| -> CheckSpec { lab.step(id).unwrap().1.checks[n].clone() };
     for (name, spec) in [
