@@ -94,11 +94,30 @@ fn snapshot_live_pipeline_killed_and_restarted() {
     use datalab_tui::panels::kafka_pipeline::PipelineView;
     let mut v = PipelineView::default();
     for e in [
-        Event::Started { run: 1, orders: 120, expected_alerts: 26 },
-        Event::Progress { run: 1, scored: 40, alerts: 11 },
-        Event::Killed { scored: 50, alerts: 14 },
-        Event::Started { run: 2, orders: 120, expected_alerts: 26 },
-        Event::Progress { run: 2, scored: 120, alerts: 34 },
+        Event::Started {
+            run: 1,
+            orders: 120,
+            expected_alerts: 26,
+        },
+        Event::Progress {
+            run: 1,
+            scored: 40,
+            alerts: 11,
+        },
+        Event::Killed {
+            scored: 50,
+            alerts: 14,
+        },
+        Event::Started {
+            run: 2,
+            orders: 120,
+            expected_alerts: 26,
+        },
+        Event::Progress {
+            run: 2,
+            scored: 120,
+            alerts: 34,
+        },
         Event::Done {
             passed: true,
             message: "all 120 orders of orders scored once, 26 alerts".into(),

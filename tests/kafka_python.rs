@@ -104,9 +104,16 @@ async fn pipeline_survives_a_kill_only_with_the_offsets_in_the_transaction() {
     assert_eq!((v.run, v.scored, v.orders), (2, 120, 120), "{v:?}");
     assert!(v.done.as_ref().is_some_and(|(ok, _)| *ok), "{v:?}");
     w.opts.env.clear();
-    eprintln!("step 11 (reference) took {:?}: {}", t.elapsed(), r.checks[0].outcome.message);
+    eprintln!(
+        "step 11 (reference) took {:?}: {}",
+        t.elapsed(),
+        r.checks[0].outcome.message
+    );
     assert!(
-        r.checks[0].outcome.message.contains("none duplicated or missing"),
+        r.checks[0]
+            .outcome
+            .message
+            .contains("none duplicated or missing"),
         "{}",
         kl::explain(&r)
     );

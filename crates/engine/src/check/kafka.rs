@@ -49,7 +49,11 @@ pub(super) fn kafka_err(ctx: &CheckContext, e: KafkaError, short: &str) -> Outco
     }
 }
 
-pub(super) async fn topic_info(ctx: &CheckContext, k: &Kafka, short: &str) -> Result<TopicInfo, Outcome> {
+pub(super) async fn topic_info(
+    ctx: &CheckContext,
+    k: &Kafka,
+    short: &str,
+) -> Result<TopicInfo, Outcome> {
     match k.describe_topic(&ctx.namespace.topic(short), true).await {
         Ok(Some(t)) => Ok(t),
         Ok(None) => Err(Outcome::fail(format!("topic {short} does not exist"))),

@@ -377,7 +377,13 @@ impl KafkaPanel {
 
     /// Follow the pipeline check's events while the shown step has one.
     fn follow_pipeline(&mut self, ctx: &PanelCtx) {
-        if !ctx.lab.def.steps.get(ctx.step).is_some_and(kafka_pipeline::fits) {
+        if !ctx
+            .lab
+            .def
+            .steps
+            .get(ctx.step)
+            .is_some_and(kafka_pipeline::fits)
+        {
             self.pipeline = None;
             return;
         }

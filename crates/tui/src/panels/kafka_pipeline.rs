@@ -48,7 +48,11 @@ impl PipelineView {
                 self.orders = *orders;
                 self.expected_alerts = *expected_alerts;
             }
-            Event::Progress { run, scored, alerts } => {
+            Event::Progress {
+                run,
+                scored,
+                alerts,
+            } => {
                 self.run = *run;
                 self.scored = *scored;
                 self.alerts = *alerts;
@@ -69,7 +73,10 @@ impl PipelineView {
             1 => "scorer: run 1 (to be killed)".to_string(),
             _ => "scorer: run 2 (restarted)".to_string(),
         }];
-        out.push(format!("orders scored  {:>4} / {}", self.scored, self.orders));
+        out.push(format!(
+            "orders scored  {:>4} / {}",
+            self.scored, self.orders
+        ));
         out.push(format!(
             "alerts in log  {:>4} (expected {})",
             self.alerts, self.expected_alerts

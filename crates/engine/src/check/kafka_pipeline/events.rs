@@ -21,11 +21,21 @@ pub enum Event {
         orders: i64,
         expected_alerts: usize,
     },
-    Progress { run: u32, scored: i64, alerts: i64 },
+    Progress {
+        run: u32,
+        scored: i64,
+        alerts: i64,
+    },
     /// SIGKILL sent to the program's process group.
-    Killed { scored: i64, alerts: i64 },
+    Killed {
+        scored: i64,
+        alerts: i64,
+    },
     /// The verdict.
-    Done { passed: bool, message: String },
+    Done {
+        passed: bool,
+        message: String,
+    },
 }
 
 /// Appends events to the file, if the run names one; a write that fails is
@@ -47,7 +57,11 @@ impl Sink {
         let Ok(line) = serde_json::to_string(e) else {
             return;
         };
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(p) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+        {
             let _ = writeln!(f, "{line}");
         }
     }

@@ -85,7 +85,11 @@ impl Run<'_> {
 
     /// Records in the output's log, open and aborted transactions included.
     async fn in_log(&self) -> Result<i64, Outcome> {
-        let w = self.k.watermarks(&self.output).await.map_err(|e| self.err(e))?;
+        let w = self
+            .k
+            .watermarks(&self.output)
+            .await
+            .map_err(|e| self.err(e))?;
         Ok(w.iter().map(|(_, lo, hi)| hi - lo).sum())
     }
 
@@ -104,8 +108,11 @@ impl Run<'_> {
         let out = self.ctx.ws("out");
         let _ = std::fs::create_dir_all(&out);
         let log = out.join(format!("pipeline-run{run}.log"));
-        let child = crate::lab::spawn_in_group(&self.spec.program, &self.ctx.workspace, &self.env, &log)
-            .map_err(|e| Outcome::error(format!("cannot start `{}`: {e}", self.spec.program)))?;
+        let child =
+            crate::lab::spawn_in_group(&self.spec.program, &self.ctx.workspace, &self.env, &log)
+                .map_err(|e| {
+                    Outcome::error(format!("cannot start `{}`: {e}", self.spec.program))
+                })?;
         let pgid = child.id().unwrap_or(0) as i32;
         self.sink.send(&Event::Started {
             run,
@@ -149,7 +156,11 @@ impl Run<'_> {
             if group_at.elapsed() >= GROUP_EVERY {
                 group_at = Instant::now();
                 let (scored, _) = self.scored().await?;
-                self.sink.send(&Event::Progress { run: 1, scored, alerts });
+                self.sink.send(&Event::Progress {
+                    run: 1,
+                    scored,
+                    alerts,
+                });
             }
             if alerts >= target {
                 break;
@@ -183,7 +194,11 @@ impl Run<'_> {
         loop {
             let (scored, done) = self.scored().await?;
             let alerts = self.in_log().await?;
-            self.sink.send(&Event::Progress { run: 2, scored, alerts });
+            self.sink.send(&Event::Progress {
+                run: 2,
+                scored,
+                alerts,
+            });
             if done {
                 break;
             }
@@ -197,7 +212,11 @@ impl Run<'_> {
             if Instant::now() >= deadline {
                 return Err(Outcome::fail(format!(
                     "after the restart, group {} committed {scored} of {} orders of {} within {} s (a killed producer's open transaction is aborted only when a producer with the same transactional.id starts){}",
-                    self.spec.group, self.orders, self.spec.input, self.spec.within, p.tail()
+                    self.spec.group,
+                    self.orders,
+                    self.spec.input,
+                    self.spec.within,
+                    p.tail()
                 )));
             }
             tokio::time::sleep(GROUP_EVERY).await;
@@ -217,8 +236,12 @@ impl Run<'_> {
 /// The lab's model, from its trusted data.
 fn load_model(ctx: &CheckContext, rel: &str) -> Result<Model, Outcome> {
     let p = ctx.lab_data.join(rel);
-    let text = std::fs::read_to_string(&p)
-        .map_err(|e| Outcome::error(format!("the lab's model {} cannot be read: {e}", p.display())))?;
+    let text = std::fs::read_to_string(&p).map_err(|e| {
+        Outcome::error(format!(
+            "the lab's model {} cannot be read: {e}",
+            p.display()
+        ))
+    })?;
     serde_json::from_str(&text)
         .map_err(|e| Outcome::error(format!("lab data {rel}:{}:{}: {e}", e.line(), e.column())))
 }
@@ -271,10 +294,16 @@ async fn verify(
             ));
         }
         if !v.wrong_score.is_empty() {
-            why.push(format!("wrong score (order, written, expected): {}", some(&v.wrong_score)));
+            why.push(format!(
+                "wrong score (order, written, expected): {}",
+                some(&v.wrong_score)
+            ));
         }
         if !v.extra.is_empty() {
-            why.push(format!("alerts for orders under the threshold or unknown: {}", some(&v.extra)));
+            why.push(format!(
+                "alerts for orders under the threshold or unknown: {}",
+                some(&v.extra)
+            ));
         }
         if !v.unreadable.is_empty() {
             why.push(format!(
@@ -302,7 +331,10 @@ async fn verify(
 
 async fn check(spec: &ExactlyOncePipeline, ctx: &CheckContext) -> Result<String, Outcome> {
     let model = load_model(ctx, &spec.model)?;
-    let ep = ctx.endpoint(ServiceKind::Kafka).await.map_err(Outcome::from)?;
+    let ep = ctx
+        .endpoint(ServiceKind::Kafka)
+        .await
+        .map_err(Outcome::from)?;
     let k = client(ctx).await?;
     let input = records(ctx, &k, &spec.input, true).await?;
     if input.is_empty() {
@@ -318,7 +350,10 @@ async fn check(spec: &ExactlyOncePipeline, ctx: &CheckContext) -> Result<String,
         ))
     })?;
     let mut env = crate::lab::step_env(&ctx.namespace, &ctx.lab_data, &ctx.workspace);
-    env.push(("DATALAB_KAFKA_BOOTSTRAP".into(), ep.kafka_bootstrap().to_string()));
+    env.push((
+        "DATALAB_KAFKA_BOOTSTRAP".into(),
+        ep.kafka_bootstrap().to_string(),
+    ));
     env.extend(ctx.env.iter().cloned());
     let run = Run {
         spec,

@@ -119,7 +119,11 @@ pub(crate) fn judge(expected: &BTreeMap<String, f64>, alerts: &[Record]) -> Verd
             Some(_) => {}
         }
     }
-    v.duplicated = count.iter().filter(|(_, n)| **n > 1).map(|(k, n)| (k.clone(), *n)).collect();
+    v.duplicated = count
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
     v.missing = expected
         .keys()
         .filter(|k| !count.contains_key(*k))
@@ -145,8 +149,10 @@ mod tests {
     use super::*;
 
     fn model() -> Model {
-        serde_json::from_str(include_str!("../../../../../labs/kafka/data/fraud_model.json"))
-            .unwrap()
+        serde_json::from_str(include_str!(
+            "../../../../../labs/kafka/data/fraud_model.json"
+        ))
+        .unwrap()
     }
 
     fn rec(offset: i64, value: &str) -> Record {
@@ -182,7 +188,10 @@ mod tests {
                 v["country"].as_str().unwrap(),
                 v["hour"].as_i64().unwrap(),
             );
-            assert!((s - m.threshold).abs() > 0.004, "{s} too near the threshold");
+            assert!(
+                (s - m.threshold).abs() > 0.004,
+                "{s} too near the threshold"
+            );
         }
     }
 
@@ -217,8 +226,8 @@ mod tests {
 
     #[test]
     fn an_order_without_country_is_named() {
-        let e = expected_alerts(&model(), &[rec(7, r#"{"order_id": "o1", "amount": 3}"#)])
-            .unwrap_err();
+        let e =
+            expected_alerts(&model(), &[rec(7, r#"{"order_id": "o1", "amount": 3}"#)]).unwrap_err();
         assert!(e.contains("offset 7"), "{e}");
     }
 }
