@@ -482,6 +482,9 @@ impl LabPanel for KafkaPanel {
         let title = match (&self.running, self.is_live()) {
             (Some(r), _) => format!(" Kafka console: running `{r}` "),
             (None, true) => " Kafka console · live partitions ".to_string(),
+            (None, false) if self.pipeline.is_some() => {
+                " Kafka console · live scoring ".to_string()
+            }
             (None, false) => " Kafka console ".to_string(),
         };
         let block = Block::default()

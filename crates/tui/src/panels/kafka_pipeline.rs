@@ -88,7 +88,7 @@ impl PipelineView {
             out.push("restarted: resumes from the committed offsets".into());
         }
         if let Some((passed, msg)) = &self.done {
-            let head = if *passed { "✓ exactly once" } else { "✗" };
+            let head = if *passed { "✓ exactly once:" } else { "✗" };
             out.push(format!("{head} {msg}"));
         }
         out
