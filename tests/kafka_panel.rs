@@ -103,6 +103,51 @@ fn snapshot_live_replication_with_a_broker_down() {
     insta::assert_snapshot!("live_replication", draw(&p, 110, 14, false));
 }
 
+/// Step 11's live view, fed the events the pipeline check writes: the first
+/// run killed mid-stream, the restart at the end, the verdict.
+#[test]
+fn snapshot_live_pipeline_killed_and_restarted() {
+    use datalab_engine::check::kafka_pipeline::events::Event;
+    use datalab_tui::panels::kafka_pipeline::PipelineView;
+    let mut v = PipelineView::default();
+    for e in [
+        Event::Started {
+            run: 1,
+            orders: 120,
+            expected_alerts: 26,
+        },
+        Event::Progress {
+            run: 1,
+            scored: 40,
+            alerts: 11,
+        },
+        Event::Killed {
+            scored: 50,
+            alerts: 14,
+        },
+        Event::Started {
+            run: 2,
+            orders: 120,
+            expected_alerts: 26,
+        },
+        Event::Progress {
+            run: 2,
+            scored: 120,
+            alerts: 34,
+        },
+        Event::Done {
+            passed: true,
+            message: "all 120 orders of orders scored once, 26 alerts".into(),
+        },
+    ] {
+        v.apply(&e);
+    }
+    assert_eq!(v.killed, Some((50, 14)));
+    let mut p = KafkaPanel::new();
+    p.pipeline = Some(v);
+    insta::assert_snapshot!("live_pipeline", draw(&p, 80, 14, false));
+}
+
 // ------------------------------------------------------------ real broker
 
 /// What the panel needs from the lab screen.

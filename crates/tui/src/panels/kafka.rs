@@ -2,12 +2,14 @@
 //! ([`super::prompt`]) taking the same words as `datalab kafka …` (parsed and
 //! run by [`datalab_clients::console::kafka`], the CLI's own code) and, while the shown step needs several brokers, a live view of
 //! the partitions of the learner's topics: leader, replicas, ISR, and which
-//! brokers are up.
+//! brokers are up; on the exactly-once pipeline step, the check's run of the
+//! learner's scorer ([`super::kafka_pipeline`]).
 //!
 //! Everything that talks to Kafka runs on the runtime in the background with
 //! a timeout and sends its result back over a channel, drained in `tick`:
 //! the screen never waits for a broker.
 
+use super::kafka_pipeline::{self, PipelineFeed, PipelineView};
 use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::panel::{LabPanel, PanelCtx};
 use crate::theme::Theme;
@@ -134,6 +136,9 @@ pub struct KafkaPanel {
     pub replication: Option<ReplicationView>,
     /// Refresh results received (successful or not) since the panel began.
     pub refreshes: u64,
+    /// The pipeline check's live view, while the shown step has one.
+    pub pipeline: Option<PipelineView>,
+    feed: PipelineFeed,
     /// The step the live view follows (None: not refreshing).
     live_step: Option<usize>,
     generation: u64,
@@ -164,6 +169,8 @@ impl KafkaPanel {
             prompt: Prompt::new(HINT),
             replication: None,
             refreshes: 0,
+            pipeline: None,
+            feed: PipelineFeed::new(),
             live_step: None,
             generation: 0,
             refreshing: false,
@@ -270,6 +277,63 @@ impl PromptPanel for KafkaPanel {
     }
 }
 
+impl KafkaPanel {
+    /// The right side: the replication view or the pipeline view, styled.
+    fn side_lines(&self, t: &Theme) -> Option<Vec<Line<'static>>> {
+        if let Some(v) = &self.replication {
+            let lines = v.lines().into_iter().enumerate().map(|(i, l)| {
+                let style = if i == 0 {
+                    if v.up.len() < v.brokers().len() {
+                        t.warn()
+                    } else {
+                        t.ok()
+                    }
+                } else if l.ends_with("under-replicated") || l.starts_with("refresh failed") {
+                    t.bad()
+                } else if l.contains("leader") || l.starts_with("topic ") {
+                    t.strong()
+                } else {
+                    t.plain()
+                };
+                Line::from(Span::styled(l, style))
+            });
+            return Some(lines.collect());
+        }
+        let v = self.pipeline.as_ref()?;
+        let lines = v.lines().into_iter().map(|l| {
+            let style = if l.starts_with("KILLED") || l.starts_with('✗') {
+                t.bad()
+            } else if l.starts_with('✓') || l.starts_with("restarted") {
+                t.ok()
+            } else if l.starts_with("scorer") {
+                t.strong()
+            } else {
+                t.plain()
+            };
+            Line::from(Span::styled(l, style))
+        });
+        Some(lines.collect())
+    }
+
+    /// Follow the pipeline check's events while the shown step has one.
+    fn follow_pipeline(&mut self, ctx: &PanelCtx) {
+        if !ctx
+            .lab
+            .def
+            .steps
+            .get(ctx.step)
+            .is_some_and(kafka_pipeline::fits)
+        {
+            self.pipeline = None;
+            return;
+        }
+        let view = self.pipeline.get_or_insert_with(PipelineView::default);
+        for e in self.feed.read_new() {
+            view.apply(&e);
+        }
+    }
+}
+
 /// The broker of the running Kafka service (nothing is started here: the
 /// lab screen brings services up).
 async fn connect(services: &Services, timeout: Duration) -> Result<Kafka, String> {
@@ -342,13 +406,18 @@ impl LabPanel for KafkaPanel {
     }
 
     fn height(&self) -> u16 {
-        if self.replication.is_some() { 14 } else { 10 }
+        if self.replication.is_some() || self.pipeline.is_some() {
+            14
+        } else {
+            10
+        }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, t: &Theme, focused: bool) {
         let title = match (&self.prompt.shown, self.is_live()) {
             (Shown::Running(r), _) => format!(" Kafka console: running `{r}` "),
             (_, true) => " Kafka console · live partitions ".to_string(),
+            (_, false) if self.pipeline.is_some() => " Kafka console · live scoring ".to_string(),
             (_, false) => " Kafka console ".to_string(),
         };
         let block = Block::default()
@@ -357,7 +426,8 @@ impl LabPanel for KafkaPanel {
             .title(Span::styled(title, t.title()));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let (console, live) = match &self.replication {
+        let side = self.side_lines(t);
+        let (console, live) = match &side {
             Some(_) if inner.width >= 70 => {
                 let [a, b] =
                     Layout::horizontal([Constraint::Min(30), Constraint::Length(52)]).areas(inner);
@@ -371,28 +441,16 @@ impl LabPanel for KafkaPanel {
             None => (inner, None),
         };
         self.prompt.render_body(frame, console, t, focused);
-        if let (Some(v), Some(area)) = (&self.replication, live) {
-            let mut lines: Vec<Line> = Vec::new();
-            for (i, l) in v.lines().into_iter().enumerate() {
-                let style = if i == 0 {
-                    if v.up.len() < v.brokers().len() {
-                        t.warn()
-                    } else {
-                        t.ok()
-                    }
-                } else if l.ends_with("under-replicated") || l.starts_with("refresh failed") {
-                    t.bad()
-                } else if l.contains("leader") || l.starts_with("topic ") {
-                    t.strong()
-                } else {
-                    t.plain()
-                };
-                lines.push(Line::from(Span::styled(l, style)));
-            }
+        if let (Some(lines), Some(area)) = (side, live) {
             let block = Block::default()
                 .borders(Borders::LEFT)
                 .border_style(t.border());
-            frame.render_widget(Paragraph::new(lines).block(block), area);
+            let mut p = Paragraph::new(lines).block(block);
+            if self.replication.is_none() {
+                // The pipeline's verdict is a sentence: wrap it.
+                p = p.wrap(ratatui::widgets::Wrap { trim: false });
+            }
+            frame.render_widget(p, area);
         }
     }
 
@@ -402,8 +460,17 @@ impl LabPanel for KafkaPanel {
             .used(|line| self.submit(&line, ctx))
     }
 
+    fn run_env(&self) -> Vec<(String, String)> {
+        if self.pipeline.is_some() {
+            self.feed.run_env()
+        } else {
+            Vec::new()
+        }
+    }
+
     fn tick(&mut self, ctx: &PanelCtx) {
         self.drain();
+        self.follow_pipeline(ctx);
         let brokers = ctx
             .lab
             .def
