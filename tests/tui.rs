@@ -148,7 +148,7 @@ fn snapshot_quiz_choice() {
     let mut h = harness(Some("opening"));
     h.chars("t");
     h.key(KeyCode::Enter);
-    h.chars("13");
+    h.chars(&pick_keys(&h, &["Volume", "Vanity"]));
     insta::assert_snapshot!("quiz_choice", h.draw());
 }
 
@@ -202,11 +202,32 @@ fn snapshot_too_small() {
 
 // ---------------------------------------------------------------- behaviour
 
-/// Right, right, right: f; 1,2,4; 500.
+/// The keys that pick these options of the current question, numbered as
+/// the quiz shows them this attempt.
+fn pick_keys(h: &Harness, texts: &[&str]) -> String {
+    let Screen::Quiz(q) = &h.app.screen else {
+        panic!("not on the quiz")
+    };
+    let course = course();
+    let shown = q
+        .run
+        .shown_options(&course.quizzes["opening"], q.run.current);
+    texts
+        .iter()
+        .map(|t| {
+            let i = shown.iter().position(|o| o == t).expect("an option");
+            char::from(b'1' + i as u8)
+        })
+        .collect()
+}
+
+const RIGHT_VS: [&str; 3] = ["Volume", "Velocity", "Variety"];
+
+/// Right, right, right: f; Volume, Velocity, Variety; 500.
 fn answer_all(h: &mut Harness) {
     h.chars("f");
     h.key(KeyCode::Enter);
-    h.chars("124");
+    h.chars(&pick_keys(h, &RIGHT_VS));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     h.chars("500");
@@ -231,7 +252,7 @@ fn answering_a_quiz_updates_score_and_progress() {
         "each answer is saved as it is given"
     );
     h.key(KeyCode::Enter);
-    h.chars("124");
+    h.chars(&pick_keys(&h, &RIGHT_VS));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     h.chars("480"); // within the tolerance of 100
@@ -258,7 +279,7 @@ fn answering_a_quiz_updates_score_and_progress() {
     h.key(KeyCode::Char('r'));
     h.chars("t");
     h.key(KeyCode::Enter);
-    h.chars("1");
+    h.chars(&pick_keys(&h, &["Vanity"]));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     h.chars("1");
@@ -892,4 +913,81 @@ fn snapshot_mapreduce_panel() {
         log.feed(std::str::from_utf8(chunk).unwrap());
     }
     assert_eq!(log.jobs, done.log().jobs);
+}
+
+/// The options of question `vs` as the screen lists them, in order.
+fn listed_vs(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| l.split_once(") ").map(|(_, o)| o.trim().to_string()))
+        .filter(|o| ["Volume", "Velocity", "Vanity", "Variety"].contains(&o.as_str()))
+        .collect()
+}
+
+#[test]
+fn quiz_options_follow_the_attempt_and_feedback_numbers_them_as_shown() {
+    let course = course();
+    let quiz = &course.quizzes["opening"];
+    let vs = &quiz.questions[1];
+    let expect = |attempt| -> Vec<String> {
+        datalab_engine::quiz::option_order("opening", attempt, vs)
+            .iter()
+            .map(|&f| vs.options[f].clone())
+            .collect()
+    };
+    // Attempt 2 in progress: every opening (a resume) shows the same order.
+    let on_attempt_2 = |s: &ProgressStore| {
+        s.update(|p| p.unit_mut("opening").attempts = 2).unwrap();
+    };
+    let mut h = harness_with(Some("opening"), on_attempt_2);
+    h.chars("f");
+    h.key(KeyCode::Enter);
+    assert_eq!(listed_vs(&h.draw()), expect(2));
+    let mut again = harness_with(Some("opening"), on_attempt_2);
+    again.chars("f");
+    again.key(KeyCode::Enter);
+    assert_eq!(listed_vs(&again.draw()), expect(2));
+
+    // The feedback names the right options by the numbers shown.
+    h.chars(&pick_keys(&h, &RIGHT_VS));
+    h.key(KeyCode::Enter);
+    let shown = expect(2);
+    let words: Vec<String> = shown
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| *o != "Vanity")
+        .map(|(i, o)| format!("{}) {o}", i + 1))
+        .collect();
+    let screen = h.draw();
+    assert!(
+        screen.contains(&format!("The answer: {}", words.join("; "))),
+        "{screen}"
+    );
+
+    // Finishing the attempt moves to the next one: shuffled afresh.
+    h.key(KeyCode::Enter);
+    h.chars("500");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert_eq!(h.store().load().0.units["opening"].attempts, 3);
+    h.key(KeyCode::Char('r'));
+    h.chars("f");
+    h.key(KeyCode::Enter);
+    assert_eq!(listed_vs(&h.draw()), expect(3));
+    assert!(
+        (0..8).any(|a| expect(a) != vs.options),
+        "some attempt shows another order than the file's"
+    );
+}
+
+#[test]
+fn true_false_is_not_shuffled() {
+    let course = course();
+    let laptop = &course.quizzes["opening"].questions[0];
+    for attempt in 0..5 {
+        assert!(datalab_engine::quiz::option_order("opening", attempt, laptop).is_empty());
+    }
+    let screen = harness(Some("opening")).draw();
+    let tf = screen.lines().find(|l| l.contains("True")).unwrap();
+    assert!(tf.find("True") < tf.find("False"), "{screen}");
 }
