@@ -86,7 +86,7 @@ fn single_answer_position(q: &Question) -> Option<usize> {
 }
 
 /// The biggest group (the first of equals).
-fn largest<'m, K: Copy, V>(groups: &'m BTreeMap<K, Vec<V>>) -> Option<(K, &'m Vec<V>)> {
+fn largest<K: Copy, V>(groups: &BTreeMap<K, Vec<V>>) -> Option<(K, &Vec<V>)> {
     groups
         .iter()
         .rev()
