@@ -991,3 +991,37 @@ fn true_false_is_not_shuffled() {
     let tf = screen.lines().find(|l| l.contains("True")).unwrap();
     assert!(tf.find("True") < tf.find("False"), "{screen}");
 }
+
+#[test]
+fn snapshot_lesson_wide_code_clipped_then_scrolled() {
+    let mut h = harness(Some("architectures"));
+    let before = h.draw();
+    assert!(before.contains("←→ code sideways"), "{before}");
+    insta::assert_snapshot!("lesson_wide_code", before);
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Char('l'));
+    h.key(KeyCode::Right);
+    let Screen::Lesson(s) = &h.app.screen else {
+        panic!("Right scrolls the code, it does not leave the lesson")
+    };
+    assert_eq!(s.shift, 24);
+    insta::assert_snapshot!("lesson_wide_code_scrolled", h.draw());
+    // As far as the widest line goes, and back.
+    for _ in 0..20 {
+        h.key(KeyCode::Right);
+    }
+    let screen = h.draw();
+    assert!(screen.contains("reply, billed per call"), "{screen}");
+    for _ in 0..20 {
+        h.key(KeyCode::Char('h'));
+    }
+    assert_eq!(h.draw(), before);
+}
+
+#[test]
+fn left_still_goes_back_from_a_lesson_without_wide_code() {
+    let mut h = harness(Some("what-is-big-data"));
+    assert!(!h.draw().contains("code sideways"));
+    h.key(KeyCode::Left);
+    assert!(!matches!(h.app.screen, Screen::Lesson(_)));
+}

@@ -19,13 +19,18 @@ pub(crate) fn keys(app: &App) -> Keys {
             ("Enter", "open the unit"),
             ("r", "jump to where you left off"),
         ],
-        Screen::Lesson(_) => vec![
-            ("↑ ↓  j k", "scroll a line"),
-            ("PgUp PgDn space", "scroll a page"),
-            ("Home End", "top / bottom"),
-            ("d", "mark as done"),
-            ("n  p", "next / previous unit"),
-        ],
+        Screen::Lesson(s) => {
+            let mut k = vec![
+                ("↑ ↓  j k", "scroll a line"),
+                ("PgUp PgDn space", "scroll a page"),
+                ("Home End", "top / bottom"),
+            ];
+            if s.wide_code() {
+                k.push(("← →  h l", "scroll wide code blocks sideways"));
+            }
+            k.extend([("d", "mark as done"), ("n  p", "next / previous unit")]);
+            k
+        }
         Screen::Quiz(_) => vec![
             ("t  f", "true / false"),
             ("1-9", "pick an option (toggles when several are right)"),
@@ -83,6 +88,12 @@ pub(crate) fn hints(app: &App) -> Keys {
     };
     let mut k: Keys = match &app.screen {
         Screen::Home => vec![("↑↓", "move"), ("Enter", "open"), ("r", "resume")],
+        Screen::Lesson(s) if s.wide_code() => vec![
+            ("↑↓ PgUp PgDn", "scroll"),
+            ("←→", "code sideways"),
+            ("n/p", "next/prev"),
+            ("d", "done"),
+        ],
         Screen::Lesson(_) | Screen::Comparison(_) => {
             vec![
                 ("↑↓ PgUp PgDn", "scroll"),
