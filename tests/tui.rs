@@ -41,6 +41,15 @@ fn services(home: &Path) -> Arc<Services> {
 
 /// An app on a fresh temp home; `prepare` may write progress first.
 fn harness_with(start: Option<&str>, prepare: impl FnOnce(&ProgressStore)) -> Harness {
+    harness_of(course(), start, prepare)
+}
+
+/// [`harness_with`] on any course.
+fn harness_of(
+    course: Course,
+    start: Option<&str>,
+    prepare: impl FnOnce(&ProgressStore),
+) -> Harness {
     let home = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -50,7 +59,7 @@ fn harness_with(start: Option<&str>, prepare: impl FnOnce(&ProgressStore)) -> Ha
     let store = ProgressStore::new(home.path());
     prepare(&store);
     let app = App::new(TuiOptions {
-        course: course(),
+        course,
         store,
         services: services(home.path()),
         home: home.path().to_path_buf(),
@@ -1024,4 +1033,64 @@ fn left_still_goes_back_from_a_lesson_without_wide_code() {
     assert!(!h.draw().contains("code sideways"));
     h.key(KeyCode::Left);
     assert!(!matches!(h.app.screen, Screen::Lesson(_)));
+}
+
+#[test]
+fn snapshot_lab_failed_check_in_full() {
+    let mut h = harness(Some("files"));
+    h.key(KeyCode::Char('n'));
+    h.key(KeyCode::Char('c'));
+    h.wait_idle();
+    let screen = h.draw();
+    assert!(!screen.contains('…'), "nothing is cut:\n{screen}");
+    insta::assert_snapshot!("lab_failed_check", screen);
+    h.key(KeyCode::Char('f'));
+    let full = h.draw();
+    assert!(full.contains("check results"), "{full}");
+    insta::assert_snapshot!("lab_failed_check_full", full);
+    h.key(KeyCode::Esc);
+    let Screen::Lab(s) = &h.app.screen else {
+        panic!("Esc closes the results, it does not leave the lab")
+    };
+    assert!(!s.full_results);
+    drop(h.rt);
+}
+
+#[test]
+fn f_without_results_says_to_check_first() {
+    let mut h = harness(Some("files"));
+    h.key(KeyCode::Char('f'));
+    assert!(h.draw().contains("no results for this step yet"));
+}
+
+/// A course of one lab with a service panel (the MapReduce job view).
+fn panel_course() -> Course {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-panel");
+    Course::load(Content::disk(dir)).expect("the panel fixture loads")
+}
+
+#[test]
+fn snapshot_lab_panel_hidden_gives_the_instructions_room() {
+    let mut h = harness_of(panel_course(), Some("mapreduce"), |_| {});
+    let with_panel = h.draw();
+    assert!(with_panel.contains("v hide panel"), "{with_panel}");
+    insta::assert_snapshot!("lab_with_panel", with_panel);
+    h.key(KeyCode::Char('v'));
+    let hidden = h.draw();
+    assert!(hidden.contains("v show panel"), "{hidden}");
+    assert!(!with_panel.contains("This last line"), "{with_panel}");
+    assert!(hidden.contains("This last line"), "{hidden}");
+    let rows = |screen: &str| screen.lines().filter(|l| l.contains("││")).count();
+    assert!(
+        rows(&hidden) > rows(&with_panel) + 5,
+        "the instructions get the panel's rows"
+    );
+    insta::assert_snapshot!("lab_panel_hidden", hidden);
+    // Tab brings it back, focused.
+    h.key(KeyCode::Tab);
+    let Screen::Lab(s) = &h.app.screen else {
+        panic!("on the lab")
+    };
+    assert!(s.panel_shown() && s.panel_focus);
+    drop(h.rt);
 }

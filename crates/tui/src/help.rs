@@ -59,9 +59,11 @@ pub(crate) fn keys(app: &App) -> Keys {
                 ("h", "reveal the next hint"),
                 ("n  p  → ←", "next / previous step"),
                 ("↑ ↓  PgUp PgDn", "scroll the instructions"),
+                ("f", "the check results in full (f or Esc closes)"),
             ];
             if s.panel.is_some() {
                 k.push(("Tab", "focus the service panel"));
+                k.push(("v", "hide / show the panel (more room to read)"));
             }
             k
         }
@@ -117,12 +119,27 @@ pub(crate) fn hints(app: &App) -> Keys {
             if s.panel_focus {
                 return vec![("Tab/Esc", "leave the panel")];
             }
-            vec![
+            if s.full_results {
+                return vec![("↑↓", "scroll"), ("f/Esc", "close the results")];
+            }
+            let mut k = vec![
                 ("c", "check"),
                 ("h", "hint"),
                 ("n/p", "step"),
                 ("↑↓", "scroll"),
-            ]
+                ("f", "results"),
+            ];
+            if s.panel.is_some() {
+                k.push((
+                    "v",
+                    if s.panel_hidden {
+                        "show panel"
+                    } else {
+                        "hide panel"
+                    },
+                ));
+            }
+            k
         }
     };
     k.push(back);
