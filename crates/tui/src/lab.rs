@@ -8,7 +8,7 @@
 use super::app::{App, AppEvent, Ctx, Nav, Screen, ScrollView};
 use super::markdown::{self, wrap_spans};
 use super::panel::{self, LabPanel, PanelCtx};
-use super::ui::truncate;
+use super::ui::{boxed, page, truncate};
 use datalab_content::Lab;
 use datalab_engine::lab::{RunOptions, StepResult, materialize_data, prepare_workspace, run_step};
 use datalab_services::{Endpoint, ServiceKind, Services, UpOptions};
@@ -587,13 +587,7 @@ fn render_step(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, right: Rec
             ),
             t.title(),
         ));
-    let inner = block.inner(instr_area);
-    frame.render_widget(block, instr_area);
-    let inner = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
+    let inner = boxed(frame, block, instr_area);
     let w = inner.width as usize;
     let mut lines: Vec<Line> = Vec::new();
     if s.step == 0
@@ -630,16 +624,7 @@ fn render_step(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, right: Rec
         }
     }
     let offset = s.scroll.layout(lines.len(), inner.height as usize);
-    frame.render_widget(
-        Paragraph::new(
-            lines
-                .into_iter()
-                .skip(offset)
-                .take(inner.height as usize)
-                .collect::<Vec<_>>(),
-        ),
-        inner,
-    );
+    frame.render_widget(page(lines, offset, inner.height), inner);
 
     // Checks.
     let bottom = if running_here {
@@ -675,21 +660,10 @@ fn render_full_results(app: &App, s: &LabState, r: &StepResult, frame: &mut Fram
             t.title(),
         ))
         .title_bottom(Line::styled(" ↑↓ scroll · f or Esc to close ", t.dim()).right_aligned());
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let inner = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
+    let inner = boxed(frame, block, area);
     let lines = super::lab_checks::full(t, r, inner.width as usize);
     let offset = s.results_scroll.layout(lines.len(), inner.height as usize);
-    let page: Vec<Line> = lines
-        .into_iter()
-        .skip(offset)
-        .take(inner.height as usize)
-        .collect();
-    frame.render_widget(Paragraph::new(page), inner);
+    frame.render_widget(page(lines, offset, inner.height), inner);
 }
 
 /// The workspace and the services' status under everything.
