@@ -488,7 +488,28 @@ pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
     let [steps_area, right] =
         Layout::horizontal([Constraint::Length(26), Constraint::Min(30)]).areas(main);
 
-    // Steps.
+    render_steps(app, s, lab, frame, steps_area);
+
+    if s.full_results
+        && let Some(r) = &s.results[s.step]
+    {
+        render_full_results(app, s, r, frame, right);
+    } else {
+        render_step(app, s, lab, frame, right);
+    }
+
+    // A service panel, when the lab has one and it is not put away.
+    if let Some(p) = &s.panel
+        && panel_area.height > 0
+    {
+        p.render(frame, panel_area, t, s.panel_focus);
+    }
+    render_info(app, s, frame, info, area.width);
+}
+
+/// The steps, each with its mark, the current one highlighted.
+fn render_steps(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, steps_area: Rect) {
+    let t = app.theme();
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(t.border())
@@ -540,22 +561,6 @@ pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
         Paragraph::new(rows.into_iter().skip(skip).collect::<Vec<_>>()),
         inner,
     );
-
-    if s.full_results
-        && let Some(r) = &s.results[s.step]
-    {
-        render_full_results(app, s, r, frame, right);
-    } else {
-        render_step(app, s, lab, frame, right);
-    }
-
-    // A service panel, when the lab has one and it is not put away.
-    if let Some(p) = &s.panel
-        && panel_area.height > 0
-    {
-        p.render(frame, panel_area, t, s.panel_focus);
-    }
-    render_info(app, s, frame, info, area.width);
 }
 
 /// The step's instructions and hints, scrolled, over its Checks box.
