@@ -563,6 +563,49 @@ fn render_steps(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, steps_are
     );
 }
 
+/// The step's instructions (after the lab's intro on the first step), its
+/// files and the hints revealed so far, laid out `width` columns wide.
+fn instruction_lines(app: &App, s: &LabState, lab: &Lab, width: u16) -> Vec<Line<'static>> {
+    let t = app.theme();
+    let step = &lab.def.steps[s.step];
+    let w = width as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    if s.step == 0
+        && let Some(intro) = &lab.def.intro
+    {
+        lines.extend(markdown::render(intro, width, t));
+        lines.push(Line::default());
+    }
+    lines.extend(markdown::render(&step.instructions, width, t));
+    if !step.files.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            Span::styled("Your files: ", t.strong()),
+            Span::styled(step.files.join(", "), t.code()),
+        ]));
+    }
+    let shown = hints_shown(&app.ctx, &s.id, &step.id).min(step.hints.len());
+    if !step.hints.is_empty() {
+        lines.push(Line::default());
+        for (i, h) in step.hints.iter().take(shown).enumerate() {
+            lines.extend(wrap_spans(
+                &[Span::raw(h.trim().to_string())],
+                w,
+                vec![Span::styled(
+                    format!("Hint {}/{}: ", i + 1, step.hints.len()),
+                    t.warn(),
+                )],
+                vec![Span::raw("  ")],
+            ));
+        }
+        let left = step.hints.len() - shown;
+        if left > 0 {
+            lines.push(Line::styled(format!("h for a hint ({left} left)"), t.dim()));
+        }
+    }
+    lines
+}
+
 /// The step's instructions and hints, scrolled, over its Checks box.
 fn render_step(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, right: Rect) {
     let t = app.theme();
@@ -593,41 +636,7 @@ fn render_step(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, right: Rec
             t.title(),
         ));
     let inner = boxed(frame, block, instr_area);
-    let w = inner.width as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    if s.step == 0
-        && let Some(intro) = &lab.def.intro
-    {
-        lines.extend(markdown::render(intro, inner.width, t));
-        lines.push(Line::default());
-    }
-    lines.extend(markdown::render(&step.instructions, inner.width, t));
-    if !step.files.is_empty() {
-        lines.push(Line::default());
-        lines.push(Line::from(vec![
-            Span::styled("Your files: ", t.strong()),
-            Span::styled(step.files.join(", "), t.code()),
-        ]));
-    }
-    let shown = hints_shown(&app.ctx, &s.id, &step.id).min(step.hints.len());
-    if !step.hints.is_empty() {
-        lines.push(Line::default());
-        for (i, h) in step.hints.iter().take(shown).enumerate() {
-            lines.extend(wrap_spans(
-                &[Span::raw(h.trim().to_string())],
-                w,
-                vec![Span::styled(
-                    format!("Hint {}/{}: ", i + 1, step.hints.len()),
-                    t.warn(),
-                )],
-                vec![Span::raw("  ")],
-            ));
-        }
-        let left = step.hints.len() - shown;
-        if left > 0 {
-            lines.push(Line::styled(format!("h for a hint ({left} left)"), t.dim()));
-        }
-    }
+    let lines = instruction_lines(app, s, lab, inner.width);
     let offset = s.scroll.layout(lines.len(), inner.height as usize);
     frame.render_widget(page(lines, offset, inner.height), inner);
 
