@@ -139,3 +139,64 @@ fn grading_never_changes_the_workspace() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("hello.txt")]);
 }
+
+/// The starter has no hello.txt: step `hello`'s command (`cat hello.txt`)
+/// fails, and every format says so with the end of its stderr.
+#[test]
+fn a_failed_step_command_is_reported_with_its_stderr_in_every_format() {
+    let args =
+        |format: &'static str| ["--lab", "files", "--workspace", STARTER, "--format", format];
+    let (code, text, _) = grade(&args("text"));
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("! the step's command `cat hello.txt` failed (exit status 1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| cat: hello.txt: No such file or directory"),
+        "{text}"
+    );
+    assert!(text.contains("1 step command(s) failed"), "{text}");
+
+    let (_, json, _) = grade(&args("json"));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let failures = v["command_failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{json}");
+    assert_eq!(failures[0]["step"], "hello");
+    assert_eq!(failures[0]["command"], "cat hello.txt");
+    assert_eq!(failures[0]["exit_status"], 1);
+    assert!(
+        failures[0]["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("hello.txt: No such file or directory"),
+        "{json}"
+    );
+    assert_eq!(v["totals"]["command_failures"], 1);
+
+    let (_, xml, _) = grade(&args("junit"));
+    assert!(xml.contains("<system-err>"), "{xml}");
+    assert!(
+        xml.contains("`cat hello.txt` failed (exit status 1)"),
+        "{xml}"
+    );
+    assert!(xml.contains("No such file or directory"), "{xml}");
+    // The answer step ran no command: its failure says nothing of one.
+    let answer = xml.split("answer.1:").nth(1).unwrap();
+    assert!(!answer.contains("cat hello.txt"), "{xml}");
+}
+
+#[test]
+fn a_passing_command_is_not_reported() {
+    let (_, json, _) = grade(&[
+        "--lab",
+        "files",
+        "--workspace",
+        SOLUTION,
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["command_failures"], serde_json::json!([]));
+    assert_eq!(v["totals"]["command_failures"], 0);
+}

@@ -21,6 +21,10 @@ const EXPECTED: &[&str] = &[
     "tests/fixtures/broken/labs/nosol/lab.yaml:13:9: id `Two` must be lowercase letters, digits, `-` or `_`",
     "tests/fixtures/broken/labs/nosol/lab.yaml:13:9: step `Two` has no checks",
     "tests/fixtures/broken/course.yaml:18:31: unit id `bad-answer` is used twice",
+    "tests/fixtures/broken/quizzes/lopsided.yaml:3:9: warning: the right answer is option 1 in 4 of 5 single-answer questions; spread it over the positions",
+    "tests/fixtures/broken/quizzes/lopsided.yaml:33:9: warning: 7 of 8 true/false statements are true: answering true every time scores well; balance them",
+    "tests/fixtures/broken/course.yaml:1:1: warning: across the course's quizzes, the right answer is option 1 in 4 of 5 single-answer questions; spread it over the positions",
+    "tests/fixtures/broken/course.yaml:1:1: warning: across the course's quizzes, 7 of 8 true/false statements are true: answering true every time scores well; balance them",
 ];
 
 #[test]

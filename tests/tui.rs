@@ -41,6 +41,15 @@ fn services(home: &Path) -> Arc<Services> {
 
 /// An app on a fresh temp home; `prepare` may write progress first.
 fn harness_with(start: Option<&str>, prepare: impl FnOnce(&ProgressStore)) -> Harness {
+    harness_of(course(), start, prepare)
+}
+
+/// [`harness_with`] on any course.
+fn harness_of(
+    course: Course,
+    start: Option<&str>,
+    prepare: impl FnOnce(&ProgressStore),
+) -> Harness {
     let home = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -50,7 +59,7 @@ fn harness_with(start: Option<&str>, prepare: impl FnOnce(&ProgressStore)) -> Ha
     let store = ProgressStore::new(home.path());
     prepare(&store);
     let app = App::new(TuiOptions {
-        course: course(),
+        course,
         store,
         services: services(home.path()),
         home: home.path().to_path_buf(),
@@ -148,7 +157,7 @@ fn snapshot_quiz_choice() {
     let mut h = harness(Some("opening"));
     h.chars("t");
     h.key(KeyCode::Enter);
-    h.chars("13");
+    h.chars(&pick_keys(&h, &["Volume", "Vanity"]));
     insta::assert_snapshot!("quiz_choice", h.draw());
 }
 
@@ -202,11 +211,32 @@ fn snapshot_too_small() {
 
 // ---------------------------------------------------------------- behaviour
 
-/// Right, right, right: f; 1,2,4; 500.
+/// The keys that pick these options of the current question, numbered as
+/// the quiz shows them this attempt.
+fn pick_keys(h: &Harness, texts: &[&str]) -> String {
+    let Screen::Quiz(q) = &h.app.screen else {
+        panic!("not on the quiz")
+    };
+    let course = course();
+    let shown = q
+        .run
+        .shown_options(&course.quizzes["opening"], q.run.current);
+    texts
+        .iter()
+        .map(|t| {
+            let i = shown.iter().position(|o| o == t).expect("an option");
+            char::from(b'1' + i as u8)
+        })
+        .collect()
+}
+
+const RIGHT_VS: [&str; 3] = ["Volume", "Velocity", "Variety"];
+
+/// Right, right, right: f; Volume, Velocity, Variety; 500.
 fn answer_all(h: &mut Harness) {
     h.chars("f");
     h.key(KeyCode::Enter);
-    h.chars("124");
+    h.chars(&pick_keys(h, &RIGHT_VS));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     h.chars("500");
@@ -231,7 +261,7 @@ fn answering_a_quiz_updates_score_and_progress() {
         "each answer is saved as it is given"
     );
     h.key(KeyCode::Enter);
-    h.chars("124");
+    h.chars(&pick_keys(&h, &RIGHT_VS));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     h.chars("480"); // within the tolerance of 100
@@ -258,7 +288,7 @@ fn answering_a_quiz_updates_score_and_progress() {
     h.key(KeyCode::Char('r'));
     h.chars("t");
     h.key(KeyCode::Enter);
-    h.chars("1");
+    h.chars(&pick_keys(&h, &["Vanity"]));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     h.chars("1");
@@ -892,4 +922,175 @@ fn snapshot_mapreduce_panel() {
         log.feed(std::str::from_utf8(chunk).unwrap());
     }
     assert_eq!(log.jobs, done.log().jobs);
+}
+
+/// The options of question `vs` as the screen lists them, in order.
+fn listed_vs(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| l.split_once(") ").map(|(_, o)| o.trim().to_string()))
+        .filter(|o| ["Volume", "Velocity", "Vanity", "Variety"].contains(&o.as_str()))
+        .collect()
+}
+
+#[test]
+fn quiz_options_follow_the_attempt_and_feedback_numbers_them_as_shown() {
+    let course = course();
+    let quiz = &course.quizzes["opening"];
+    let vs = &quiz.questions[1];
+    let expect = |attempt| -> Vec<String> {
+        datalab_engine::quiz::option_order("opening", attempt, vs)
+            .iter()
+            .map(|&f| vs.options[f].clone())
+            .collect()
+    };
+    // Attempt 2 in progress: every opening (a resume) shows the same order.
+    let on_attempt_2 = |s: &ProgressStore| {
+        s.update(|p| p.unit_mut("opening").attempts = 2).unwrap();
+    };
+    let mut h = harness_with(Some("opening"), on_attempt_2);
+    h.chars("f");
+    h.key(KeyCode::Enter);
+    assert_eq!(listed_vs(&h.draw()), expect(2));
+    let mut again = harness_with(Some("opening"), on_attempt_2);
+    again.chars("f");
+    again.key(KeyCode::Enter);
+    assert_eq!(listed_vs(&again.draw()), expect(2));
+
+    // The feedback names the right options by the numbers shown.
+    h.chars(&pick_keys(&h, &RIGHT_VS));
+    h.key(KeyCode::Enter);
+    let shown = expect(2);
+    let words: Vec<String> = shown
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| *o != "Vanity")
+        .map(|(i, o)| format!("{}) {o}", i + 1))
+        .collect();
+    let screen = h.draw();
+    assert!(
+        screen.contains(&format!("The answer: {}", words.join("; "))),
+        "{screen}"
+    );
+
+    // Finishing the attempt moves to the next one: shuffled afresh.
+    h.key(KeyCode::Enter);
+    h.chars("500");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert_eq!(h.store().load().0.units["opening"].attempts, 3);
+    h.key(KeyCode::Char('r'));
+    h.chars("f");
+    h.key(KeyCode::Enter);
+    assert_eq!(listed_vs(&h.draw()), expect(3));
+    assert!(
+        (0..8).any(|a| expect(a) != vs.options),
+        "some attempt shows another order than the file's"
+    );
+}
+
+#[test]
+fn true_false_is_not_shuffled() {
+    let course = course();
+    let laptop = &course.quizzes["opening"].questions[0];
+    for attempt in 0..5 {
+        assert!(datalab_engine::quiz::option_order("opening", attempt, laptop).is_empty());
+    }
+    let screen = harness(Some("opening")).draw();
+    let tf = screen.lines().find(|l| l.contains("True")).unwrap();
+    assert!(tf.find("True") < tf.find("False"), "{screen}");
+}
+
+#[test]
+fn snapshot_lesson_wide_code_clipped_then_scrolled() {
+    let mut h = harness(Some("architectures"));
+    let before = h.draw();
+    assert!(before.contains("←→ code sideways"), "{before}");
+    insta::assert_snapshot!("lesson_wide_code", before);
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Char('l'));
+    h.key(KeyCode::Right);
+    let Screen::Lesson(s) = &h.app.screen else {
+        panic!("Right scrolls the code, it does not leave the lesson")
+    };
+    assert_eq!(s.shift, 24);
+    insta::assert_snapshot!("lesson_wide_code_scrolled", h.draw());
+    // As far as the widest line goes, and back.
+    for _ in 0..20 {
+        h.key(KeyCode::Right);
+    }
+    let screen = h.draw();
+    assert!(screen.contains("reply, billed per call"), "{screen}");
+    for _ in 0..20 {
+        h.key(KeyCode::Char('h'));
+    }
+    assert_eq!(h.draw(), before);
+}
+
+#[test]
+fn left_still_goes_back_from_a_lesson_without_wide_code() {
+    let mut h = harness(Some("what-is-big-data"));
+    assert!(!h.draw().contains("code sideways"));
+    h.key(KeyCode::Left);
+    assert!(!matches!(h.app.screen, Screen::Lesson(_)));
+}
+
+#[test]
+fn snapshot_lab_failed_check_in_full() {
+    let mut h = harness(Some("files"));
+    h.key(KeyCode::Char('n'));
+    h.key(KeyCode::Char('c'));
+    h.wait_idle();
+    let screen = h.draw();
+    assert!(!screen.contains('…'), "nothing is cut:\n{screen}");
+    insta::assert_snapshot!("lab_failed_check", screen);
+    h.key(KeyCode::Char('f'));
+    let full = h.draw();
+    assert!(full.contains("check results"), "{full}");
+    insta::assert_snapshot!("lab_failed_check_full", full);
+    h.key(KeyCode::Esc);
+    let Screen::Lab(s) = &h.app.screen else {
+        panic!("Esc closes the results, it does not leave the lab")
+    };
+    assert!(!s.full_results);
+    drop(h.rt);
+}
+
+#[test]
+fn f_without_results_says_to_check_first() {
+    let mut h = harness(Some("files"));
+    h.key(KeyCode::Char('f'));
+    assert!(h.draw().contains("no results for this step yet"));
+}
+
+/// A course of one lab with a service panel (the MapReduce job view).
+fn panel_course() -> Course {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui-panel");
+    Course::load(Content::disk(dir)).expect("the panel fixture loads")
+}
+
+#[test]
+fn snapshot_lab_panel_hidden_gives_the_instructions_room() {
+    let mut h = harness_of(panel_course(), Some("mapreduce"), |_| {});
+    let with_panel = h.draw();
+    assert!(with_panel.contains("v hide panel"), "{with_panel}");
+    insta::assert_snapshot!("lab_with_panel", with_panel);
+    h.key(KeyCode::Char('v'));
+    let hidden = h.draw();
+    assert!(hidden.contains("v show panel"), "{hidden}");
+    assert!(!with_panel.contains("This last line"), "{with_panel}");
+    assert!(hidden.contains("This last line"), "{hidden}");
+    let rows = |screen: &str| screen.lines().filter(|l| l.contains("││")).count();
+    assert!(
+        rows(&hidden) > rows(&with_panel) + 5,
+        "the instructions get the panel's rows"
+    );
+    insta::assert_snapshot!("lab_panel_hidden", hidden);
+    // Tab brings it back, focused.
+    h.key(KeyCode::Tab);
+    let Screen::Lab(s) = &h.app.screen else {
+        panic!("on the lab")
+    };
+    assert!(s.panel_shown() && s.panel_focus);
+    drop(h.rt);
 }

@@ -2,8 +2,8 @@
 
 use super::{Ctx, USAGE};
 use clap::Args;
-use datalab_content::{Content, Severity, UnitKind};
-use datalab_engine::quiz::{QuizRun, is_multiple};
+use datalab_content::{Content, QuestionKind, Quiz, Severity, UnitKind};
+use datalab_engine::quiz::{self, QuizRun, is_multiple};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -114,98 +114,34 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
     let interactive = stdin.is_terminal();
     let mut out = std::io::stdout().lock();
     let mut lines = stdin.lock().lines();
-    let mut run = QuizRun::new(quiz);
+    let attempt = quiz::attempt(&ctx.progress(), &a.id);
+    let mut run = QuizRun::new(&a.id, quiz, attempt);
     let _ = writeln!(out, "{}", quiz.title);
     if let Some(intro) = &quiz.intro {
         let _ = writeln!(out, "{}", intro.trim());
     }
-    let n = quiz.questions.len();
-    'questions: while !run.finished(quiz) {
-        let q = &quiz.questions[run.current];
-        let _ = writeln!(
-            out,
-            "\nQuestion {}/{n}: {}",
-            run.current + 1,
-            q.prompt.trim()
-        );
-        match q.kind {
-            datalab_content::QuestionKind::TrueFalse => {
-                let _ = writeln!(out, "  answer t (true) or f (false)");
-            }
-            datalab_content::QuestionKind::Choice => {
-                for (i, o) in q.options.iter().enumerate() {
-                    let _ = writeln!(out, "  {}) {o}", i + 1);
-                }
-                let _ = writeln!(
-                    out,
-                    "  {}",
-                    if is_multiple(q) {
-                        "choose all that apply, e.g. 1,3"
-                    } else {
-                        "choose one number"
-                    }
-                );
-            }
-            datalab_content::QuestionKind::Numeric => {
-                let unit = q
-                    .unit
-                    .as_deref()
-                    .map(|u| format!(" (in {u})"))
-                    .unwrap_or_default();
-                let _ = writeln!(out, "  answer with a number{unit}");
-            }
-        }
-        loop {
-            if interactive {
-                let _ = write!(out, "> ");
-            }
-            let _ = out.flush();
-            let Some(Ok(line)) = lines.next() else {
-                let _ = writeln!(out, "\n(no more answers)");
-                break 'questions;
-            };
-            let qid = &q.id.value;
-            match run.answer(quiz, &line) {
-                Ok(fb) => {
-                    room.quiz_answer(&a.id, qid, &line, fb.correct);
-                    if fb.correct {
-                        let _ = writeln!(out, "✓ correct: {}", fb.right_answer);
-                    } else {
-                        let _ = writeln!(out, "✗ not quite. The answer: {}", fb.right_answer);
-                    }
-                    let _ = writeln!(out, "  {}", fb.explanation.replace('\n', "\n  "));
-                    run.next(quiz);
-                    break;
-                }
-                Err(msg) => {
-                    let _ = writeln!(out, "? {msg}");
-                }
-            }
+    while !run.finished(quiz) {
+        ask(&mut out, quiz, &run);
+        let report = |qid: &str, line: &str, correct: bool| {
+            room.quiz_answer(&a.id, qid, line, correct);
+        };
+        if !answer_one(&mut out, &mut lines, interactive, (quiz, &mut run), &report) {
+            let _ = writeln!(out, "\n(no more answers)");
+            break;
         }
     }
     let (right, total) = run.score();
     let _ = writeln!(out, "\nscore: {right}/{total}");
-    let answered: Vec<(String, String)> = quiz
-        .questions
-        .iter()
-        .zip(&run.answers)
-        .filter_map(|(q, a)| {
-            a.as_ref()
-                .map(|(given, _)| (q.id.value.clone(), given.clone()))
-        })
-        .collect();
     let finished = run.finished(quiz);
     let saved = ctx.save_progress(&room, |p| {
         let u = p.unit_mut(&a.id);
-        for (qid, given) in answered {
-            u.answers.insert(qid, given);
+        for (q, given) in quiz.questions.iter().zip(&run.answers) {
+            if let Some(given) = given {
+                quiz::record_answer(u, &q.id.value, given);
+            }
         }
         if finished {
-            u.score = Some((right, total));
-            if u.best.is_none_or(|(b, _)| right > b) {
-                u.best = Some((right, total));
-            }
-            u.done = true;
+            quiz::record_finished(u, (right, total));
         }
         p.last_unit = Some(a.id.clone());
     });
@@ -215,6 +151,79 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
     drop(out);
     super::flush_room(&room);
     ExitCode::SUCCESS
+}
+
+/// Print the current question, its options numbered as shown.
+fn ask(out: &mut impl Write, quiz: &Quiz, run: &QuizRun) {
+    let q = &quiz.questions[run.current];
+    let n = quiz.questions.len();
+    let _ = writeln!(
+        out,
+        "\nQuestion {}/{n}: {}",
+        run.current + 1,
+        q.prompt.trim()
+    );
+    match q.kind {
+        QuestionKind::TrueFalse => {
+            let _ = writeln!(out, "  answer t (true) or f (false)");
+        }
+        QuestionKind::Choice => {
+            for (i, o) in run.shown_options(quiz, run.current).iter().enumerate() {
+                let _ = writeln!(out, "  {}) {o}", i + 1);
+            }
+            let how = if is_multiple(q) {
+                "choose all that apply, e.g. 1,3"
+            } else {
+                "choose one number"
+            };
+            let _ = writeln!(out, "  {how}");
+        }
+        QuestionKind::Numeric => {
+            let unit = q
+                .unit
+                .as_deref()
+                .map(|u| format!(" (in {u})"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  answer with a number{unit}");
+        }
+    }
+}
+
+/// Read lines until one answers the current question; false when stdin ends.
+fn answer_one(
+    out: &mut impl Write,
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    interactive: bool,
+    (quiz, run): (&Quiz, &mut QuizRun),
+    report: &dyn Fn(&str, &str, bool),
+) -> bool {
+    loop {
+        if interactive {
+            let _ = write!(out, "> ");
+        }
+        let _ = out.flush();
+        let Some(Ok(line)) = lines.next() else {
+            return false;
+        };
+        let qid = quiz.questions[run.current].id.value.clone();
+        match run.answer(quiz, &line) {
+            Ok(a) => {
+                let fb = &a.feedback;
+                report(&qid, line.trim(), fb.correct);
+                if fb.correct {
+                    let _ = writeln!(out, "✓ correct: {}", fb.right_answer);
+                } else {
+                    let _ = writeln!(out, "✗ not quite. The answer: {}", fb.right_answer);
+                }
+                let _ = writeln!(out, "  {}", fb.explanation.replace('\n', "\n  "));
+                run.next(quiz);
+                return true;
+            }
+            Err(msg) => {
+                let _ = writeln!(out, "? {msg}");
+            }
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! The course: its content model, loading and linting. Content is data
 //! (Markdown + YAML) read through [`Content`], embedded or from a folder.
 
+mod balance;
 pub mod checks;
 mod kind;
 pub mod lab;

@@ -1,6 +1,7 @@
 //! Loading with validation. Every problem becomes a [`Diagnostic`] that reads
 //! `path:line:col: message`, so an instructor's editor can jump to it.
 
+use super::balance;
 use super::model::*;
 use super::{Content, Course, Day, Session, Unit};
 use crate::lab::{Lab, LabDef};
@@ -276,6 +277,7 @@ pub fn lint(content: &Content) -> Vec<Diagnostic> {
         diags: Vec::new(),
     };
     if let Some(course) = &course {
+        check_balance(&mut sink, course);
         let mut referenced: BTreeSet<String> = BTreeSet::new();
         for u in &course.units {
             referenced.insert(u.kind.path(&u.id));
@@ -462,6 +464,26 @@ fn check_quiz(sink: &mut Sink, rel: &str, q: &Quiz) {
                 format!("`{qid}`: tolerance, magnitude and unit are for numeric questions"),
             );
         }
+    }
+}
+
+/// Answers guessable without reading, per quiz and over the whole course.
+fn check_balance(sink: &mut Sink, course: &Course) {
+    let mut all = Vec::new();
+    for (id, quiz) in &course.quizzes {
+        let rel = UnitKind::Quiz.path(id);
+        let questions: Vec<&Question> = quiz.questions.iter().collect();
+        for (message, q) in balance::clusters(&questions, balance::PER_QUIZ) {
+            sink.warn(&rel, q.id.referenced, message);
+        }
+        all.extend(questions);
+    }
+    for (message, _) in balance::clusters(&all, balance::COURSE) {
+        sink.warn(
+            "course.yaml",
+            Location::UNKNOWN,
+            format!("across the course's quizzes, {message}"),
+        );
     }
 }
 

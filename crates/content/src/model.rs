@@ -112,7 +112,8 @@ pub struct Question {
     /// Numeric: accepted when `|given - answer| <= tolerance`.
     #[serde(default)]
     pub tolerance: Option<f64>,
-    /// Numeric: accepted within the same order of magnitude.
+    /// Numeric: accepted within a factor of about 3 (half an order of
+    /// magnitude either way: `|log10 given - log10 answer| <= 0.5`).
     #[serde(default)]
     pub magnitude: Option<bool>,
     #[serde(default)]

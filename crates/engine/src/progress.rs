@@ -32,7 +32,12 @@ pub struct UnitProgress {
     pub score: Option<(u32, u32)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best: Option<(u32, u32)>,
-    /// Quiz: question id → the answer given.
+    /// Quiz: attempts finished; the one in progress shows its options in
+    /// the order this number gives (`quiz::option_order`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
+    /// Quiz: question id → the answer given (choice options numbered in the
+    /// file's order, whatever order they were shown in).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub answers: BTreeMap<String, String>,
     /// Activity: the learner's notes.
@@ -47,6 +52,10 @@ pub struct UnitProgress {
     /// Lesson: where the reader was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u32>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Progress {

@@ -20,13 +20,18 @@ pub(crate) fn keys(app: &App) -> Keys {
             ("Enter", "open the unit"),
             ("r", "jump to where you left off"),
         ],
-        Screen::Lesson(_) => vec![
-            ("↑ ↓  j k", "scroll a line"),
-            ("PgUp PgDn space", "scroll a page"),
-            ("Home End", "top / bottom"),
-            ("d", "mark as done"),
-            ("n  p", "next / previous unit"),
-        ],
+        Screen::Lesson(s) => {
+            let mut k = vec![
+                ("↑ ↓  j k", "scroll a line"),
+                ("PgUp PgDn space", "scroll a page"),
+                ("Home End", "top / bottom"),
+            ];
+            if s.wide_code() {
+                k.push(("← →  h l", "scroll wide code blocks sideways"));
+            }
+            k.extend([("d", "mark as done"), ("n  p", "next / previous unit")]);
+            k
+        }
         Screen::Quiz(_) => vec![
             ("t  f", "true / false"),
             ("1-9", "pick an option (toggles when several are right)"),
@@ -55,9 +60,11 @@ pub(crate) fn keys(app: &App) -> Keys {
                 ("h", "reveal the next hint"),
                 ("n  p  → ←", "next / previous step"),
                 ("↑ ↓  PgUp PgDn", "scroll the instructions"),
+                ("f", "the check results in full (f or Esc closes)"),
             ];
             if s.panel.is_some() {
                 k.push(("Tab", "focus the service panel"));
+                k.push(("v", "hide / show the panel (more room to read)"));
             }
             k
         }
@@ -84,6 +91,12 @@ pub(crate) fn hints(app: &App) -> Keys {
     };
     let mut k: Keys = match &app.screen {
         Screen::Home => vec![("↑↓", "move"), ("Enter", "open"), ("r", "resume")],
+        Screen::Lesson(s) if s.wide_code() => vec![
+            ("↑↓ PgUp PgDn", "scroll"),
+            ("←→", "code sideways"),
+            ("n/p", "next/prev"),
+            ("d", "done"),
+        ],
         Screen::Lesson(_) | Screen::Comparison(_) => {
             vec![
                 ("↑↓ PgUp PgDn", "scroll"),
@@ -107,12 +120,27 @@ pub(crate) fn hints(app: &App) -> Keys {
             if s.panel_focus {
                 return vec![("Tab/Esc", "leave the panel")];
             }
-            vec![
+            if s.full_results {
+                return vec![("↑↓", "scroll"), ("f/Esc", "close the results")];
+            }
+            let mut k = vec![
                 ("c", "check"),
                 ("h", "hint"),
                 ("n/p", "step"),
                 ("↑↓", "scroll"),
-            ]
+                ("f", "results"),
+            ];
+            if s.panel.is_some() {
+                k.push((
+                    "v",
+                    if s.panel_hidden {
+                        "show panel"
+                    } else {
+                        "hide panel"
+                    },
+                ));
+            }
+            k
         }
     };
     k.push(back);

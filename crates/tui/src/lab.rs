@@ -8,9 +8,8 @@
 use super::app::{App, AppEvent, Ctx, Nav, Screen, ScrollView};
 use super::markdown::{self, wrap_spans};
 use super::panel::{self, LabPanel, PanelCtx};
-use super::ui::truncate;
+use super::ui::{boxed, page, truncate};
 use datalab_content::Lab;
-use datalab_engine::check::Status;
 use datalab_engine::lab::{RunOptions, StepResult, materialize_data, prepare_workspace, run_step};
 use datalab_services::{Endpoint, ServiceKind, Services, UpOptions};
 use ratatui::Frame;
@@ -44,7 +43,12 @@ pub struct LabState {
     pub(crate) services: Vec<String>,
     last_probe: Instant,
     pub(crate) panel: Option<Box<dyn LabPanel>>,
-    pub(crate) panel_focus: bool,
+    pub panel_focus: bool,
+    /// The panel is put away (`v`) so the instructions get its rows.
+    pub(crate) panel_hidden: bool,
+    /// The current step's check results fill the right side (`f`).
+    pub full_results: bool,
+    pub(crate) results_scroll: ScrollView,
 }
 
 impl LabState {
@@ -79,6 +83,9 @@ impl LabState {
             last_probe: now,
             panel: panel::for_lab(&lab),
             panel_focus: false,
+            panel_hidden: false,
+            full_results: false,
+            results_scroll: ScrollView::default(),
         };
         let tx = ctx.tx.clone();
         let lab_id = id.to_string();
@@ -190,10 +197,48 @@ fn hints_shown(ctx: &Ctx, lab_id: &str, step_id: &str) -> usize {
         .unwrap_or(0) as usize
 }
 
+impl LabState {
+    /// The panel takes its rows on screen (there is one and it is not put away).
+    pub fn panel_shown(&self) -> bool {
+        self.panel.is_some() && !self.panel_hidden
+    }
+
+    fn has_result(&self) -> bool {
+        self.results.get(self.step).is_some_and(Option::is_some)
+    }
+
+    fn go_to_step(&mut self, step: usize) {
+        self.step = step;
+        self.scroll = ScrollView::default();
+        self.full_results = false;
+    }
+}
+
+/// Keys of the full-results view: scroll, and `f`, `Esc` or `q` to close.
+fn results_key(s: &mut LabState, key: &KeyEvent) -> bool {
+    if !s.full_results {
+        return false;
+    }
+    if s.results_scroll.handle_key(key) {
+        return true;
+    }
+    if matches!(
+        key.code,
+        KeyCode::Char('f') | KeyCode::Esc | KeyCode::Char('q')
+    ) {
+        s.full_results = false;
+        return true;
+    }
+    false
+}
+
 pub(crate) fn handle_key(s: &mut LabState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
     let Some(lab) = ctx.course.labs.get(&s.id).cloned() else {
         return Nav::Back;
     };
+    if results_key(s, key) {
+        return Nav::Stay;
+    }
     if s.panel_focus {
         if matches!(key.code, KeyCode::Tab | KeyCode::Esc) {
             s.panel_focus = false;
@@ -226,15 +271,21 @@ pub(crate) fn handle_key(s: &mut LabState, ctx: &mut Ctx, key: &KeyEvent) -> Nav
                 ctx.info("no more hints for this step");
             }
         }
-        KeyCode::Char('n') | KeyCode::Right if s.step + 1 < steps => {
-            s.step += 1;
-            s.scroll = ScrollView::default();
+        KeyCode::Char('n') | KeyCode::Right if s.step + 1 < steps => s.go_to_step(s.step + 1),
+        KeyCode::Char('p') | KeyCode::Left if s.step > 0 => s.go_to_step(s.step - 1),
+        KeyCode::Char('f') if s.has_result() => {
+            s.full_results = true;
+            s.results_scroll = ScrollView::default();
         }
-        KeyCode::Char('p') | KeyCode::Left if s.step > 0 => {
-            s.step -= 1;
-            s.scroll = ScrollView::default();
+        KeyCode::Char('f') => ctx.info("no results for this step yet: c to check"),
+        KeyCode::Char('v') if s.panel.is_some() => {
+            s.panel_hidden = !s.panel_hidden;
+            s.panel_focus = false;
         }
-        KeyCode::Tab if s.panel.is_some() => s.panel_focus = true,
+        KeyCode::Tab if s.panel.is_some() => {
+            s.panel_hidden = false;
+            s.panel_focus = true;
+        }
         KeyCode::Char('q') | KeyCode::Esc => return Nav::Back,
         _ => {}
     }
@@ -387,15 +438,6 @@ pub(crate) fn tick(s: &mut LabState, ctx: &mut Ctx, now: Instant) {
     }
 }
 
-fn status_mark(app: &App, status: Status) -> Span<'static> {
-    let t = app.theme();
-    match status {
-        Status::Pass => Span::styled("✓", t.ok()),
-        Status::Fail => Span::styled("✗", t.bad()),
-        Status::Error => Span::styled("!", t.warn()),
-    }
-}
-
 fn step_mark(app: &App, s: &LabState, lab: &Lab, i: usize) -> Span<'static> {
     let t = app.theme();
     if let Some((step, since)) = s.running
@@ -433,10 +475,13 @@ pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
     let Some(lab) = app.ctx.course.labs.get(&s.id) else {
         return;
     };
-    let Some(step) = lab.def.steps.get(s.step) else {
+    if s.step >= lab.def.steps.len() {
         return;
+    }
+    let panel_h = match &s.panel {
+        Some(p) if s.panel_shown() => p.height(),
+        _ => 0,
     };
-    let panel_h = s.panel.as_ref().map(|p| p.height()).unwrap_or(0);
     let info_h = 1 + s.services.len().max(1) as u16;
     let [main, panel_area, info] = Layout::vertical([
         Constraint::Min(8),
@@ -447,7 +492,28 @@ pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
     let [steps_area, right] =
         Layout::horizontal([Constraint::Length(26), Constraint::Min(30)]).areas(main);
 
-    // Steps.
+    render_steps(app, s, lab, frame, steps_area);
+
+    if s.full_results
+        && let Some(r) = &s.results[s.step]
+    {
+        render_full_results(app, s, r, frame, right);
+    } else {
+        render_step(app, s, lab, frame, right);
+    }
+
+    // A service panel, when the lab has one and it is not put away.
+    if let Some(p) = &s.panel
+        && panel_area.height > 0
+    {
+        p.render(frame, panel_area, t, s.panel_focus);
+    }
+    render_info(app, s, frame, info, area.width);
+}
+
+/// The steps, each with its mark, the current one highlighted.
+fn render_steps(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, steps_area: Rect) {
+    let t = app.theme();
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(t.border())
@@ -499,41 +565,22 @@ pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
         Paragraph::new(rows.into_iter().skip(skip).collect::<Vec<_>>()),
         inner,
     );
+}
 
-    // The checks box height: one row per check plus borders.
-    let checks_h = (step.checks.len() as u16 + 2).min(8);
-    let [instr_area, checks_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(checks_h)]).areas(right);
-
-    // Instructions and hints.
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(t.border())
-        .title(Line::styled(
-            format!(
-                " Step {}/{}: {} ",
-                s.step + 1,
-                lab.def.steps.len(),
-                step.title
-            ),
-            t.title(),
-        ));
-    let inner = block.inner(instr_area);
-    frame.render_widget(block, instr_area);
-    let inner = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
-    let w = inner.width as usize;
+/// The step's instructions (after the lab's intro on the first step), its
+/// files and the hints revealed so far, laid out `width` columns wide.
+fn instruction_lines(app: &App, s: &LabState, lab: &Lab, width: u16) -> Vec<Line<'static>> {
+    let t = app.theme();
+    let step = &lab.def.steps[s.step];
+    let w = width as usize;
     let mut lines: Vec<Line> = Vec::new();
     if s.step == 0
         && let Some(intro) = &lab.def.intro
     {
-        lines.extend(markdown::render(intro, inner.width, t));
+        lines.extend(markdown::render(intro, width, t));
         lines.push(Line::default());
     }
-    lines.extend(markdown::render(&step.instructions, inner.width, t));
+    lines.extend(markdown::render(&step.instructions, width, t));
     if !step.files.is_empty() {
         lines.push(Line::default());
         lines.push(Line::from(vec![
@@ -560,27 +607,52 @@ pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
             lines.push(Line::styled(format!("h for a hint ({left} left)"), t.dim()));
         }
     }
+    lines
+}
+
+/// The step's instructions and hints, scrolled, over its Checks box.
+fn render_step(app: &App, s: &LabState, lab: &Lab, frame: &mut Frame, right: Rect) {
+    let t = app.theme();
+    let step = &lab.def.steps[s.step];
+    let running_here = s.running.is_some_and(|(i, _)| i == s.step);
+    let result = s.results[s.step].as_ref().filter(|_| !running_here);
+    let cw = right.width.saturating_sub(2) as usize;
+    let check_rows = super::lab_checks::rows(t, step, result, cw);
+    // The Checks box: every row when it fits in half the pane (or in the
+    // one row per check plus borders it had anyway); `f` shows the rest.
+    let fits = (step.checks.len() as u16 + 2).min(8).max(right.height / 2);
+    let checks_h = (check_rows.len() as u16 + 2).min(fits);
+    let cut = check_rows.len() as u16 + 2 > checks_h;
+    let [instr_area, checks_area] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(checks_h)]).areas(right);
+
+    // Instructions and hints.
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(t.border())
+        .title(Line::styled(
+            format!(
+                " Step {}/{}: {} ",
+                s.step + 1,
+                lab.def.steps.len(),
+                step.title
+            ),
+            t.title(),
+        ));
+    let inner = boxed(frame, block, instr_area);
+    let lines = instruction_lines(app, s, lab, inner.width);
     let offset = s.scroll.layout(lines.len(), inner.height as usize);
-    frame.render_widget(
-        Paragraph::new(
-            lines
-                .into_iter()
-                .skip(offset)
-                .take(inner.height as usize)
-                .collect::<Vec<_>>(),
-        ),
-        inner,
-    );
+    frame.render_widget(page(lines, offset, inner.height), inner);
 
     // Checks.
-    let running_here = s.running.is_some_and(|(i, _)| i == s.step);
     let bottom = if running_here {
         format!(
             " {} checking… ",
             spinner(s.now, s.running.map(|r| r.1).unwrap_or(s.now))
         )
-    } else if let Some(r) = &s.results[s.step] {
-        format!(" {} ms · c to check again ", r.duration_ms)
+    } else if let Some(r) = result {
+        let more = if cut { "f for all of it · " } else { "" };
+        format!(" {} ms · {more}c to check again ", r.duration_ms)
     } else {
         " c to check ".to_string()
     };
@@ -591,52 +663,36 @@ pub(crate) fn render(app: &App, s: &LabState, frame: &mut Frame, area: Rect) {
         .title_bottom(Line::styled(bottom, t.dim()).right_aligned());
     let inner = block.inner(checks_area);
     frame.render_widget(block, checks_area);
-    let cw = inner.width as usize;
-    let result = s.results[s.step].as_ref();
-    let rows: Vec<Line> = step
-        .checks
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| {
-            let desc = datalab_engine::check::check_of(spec).describe();
-            match result.and_then(|r| r.checks.get(i)) {
-                Some(c) if !running_here => {
-                    let msg = c.outcome.message.lines().next().unwrap_or("").to_string();
-                    let text = if msg.is_empty() || msg == desc {
-                        desc.clone()
-                    } else {
-                        format!("{desc}: {msg}")
-                    };
-                    Line::from(vec![
-                        Span::raw(" "),
-                        status_mark(app, c.outcome.status),
-                        Span::raw(" "),
-                        Span::raw(truncate(&text, cw.saturating_sub(4))),
-                    ])
-                }
-                _ => Line::from(vec![
-                    Span::styled(" · ", t.dim()),
-                    Span::raw(truncate(&desc, cw.saturating_sub(4))),
-                ]),
-            }
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(rows), inner);
+    frame.render_widget(Paragraph::new(check_rows), inner);
+}
 
-    // A service panel, when the lab has one.
-    if let Some(p) = &s.panel
-        && panel_area.height > 0
-    {
-        p.render(frame, panel_area, t, s.panel_focus);
-    }
+/// The step's check results in full, scrolled, in place of the
+/// instructions and the Checks box (`f`).
+fn render_full_results(app: &App, s: &LabState, r: &StepResult, frame: &mut Frame, area: Rect) {
+    let t = app.theme();
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(t.border())
+        .title(Line::styled(
+            format!(" Step {}: check results ", s.step + 1),
+            t.title(),
+        ))
+        .title_bottom(Line::styled(" ↑↓ scroll · f or Esc to close ", t.dim()).right_aligned());
+    let inner = boxed(frame, block, area);
+    let lines = super::lab_checks::full(t, r, inner.width as usize);
+    let offset = s.results_scroll.layout(lines.len(), inner.height as usize);
+    frame.render_widget(page(lines, offset, inner.height), inner);
+}
 
-    // Workspace and services.
+/// The workspace and the services' status under everything.
+fn render_info(app: &App, s: &LabState, frame: &mut Frame, info: Rect, width: u16) {
+    let t = app.theme();
     let mut info_lines = vec![Line::from(vec![
         Span::styled(" workspace: ", t.dim()),
         Span::styled(
             truncate(
                 &s.workspace.display().to_string(),
-                (area.width as usize).saturating_sub(13),
+                (width as usize).saturating_sub(13),
             ),
             t.code(),
         ),

@@ -1,5 +1,7 @@
 //! The lesson reader: Markdown rendered to the terminal's width, scrolled,
-//! its position remembered, done when the end is reached (or on `d`).
+//! its position remembered, done when the end is reached (or on `d`). Code
+//! blocks keep their lines (diagrams stay whole): one wider than the view is
+//! clipped with a marker and scrolled sideways with ←/→ or h/l.
 
 use super::app::{App, Ctx, Nav, ScrollView};
 use super::markdown;
@@ -8,14 +10,22 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use std::cell::Cell;
 
 pub struct LessonState {
     pub(crate) unit: usize,
     pub(crate) id: String,
     pub scroll: ScrollView,
+    /// Columns the code blocks are scrolled to the left.
+    pub shift: usize,
+    /// The widest code block's columns beyond the view at the last render.
+    overflow: Cell<usize>,
     /// The position last saved, to write only when it moved.
     saved: Option<u32>,
 }
+
+/// Columns a sideways step moves code blocks.
+const SIDE_STEP: usize = 8;
 
 impl LessonState {
     pub(crate) fn new(unit: usize, id: &str, ctx: &Ctx) -> LessonState {
@@ -24,8 +34,15 @@ impl LessonState {
             unit,
             id: id.to_string(),
             scroll: ScrollView::at(saved.unwrap_or(0) as usize),
+            shift: 0,
+            overflow: Cell::new(0),
             saved,
         }
+    }
+
+    /// Some code block is wider than the view: ←/→ scroll sideways.
+    pub(crate) fn wide_code(&self) -> bool {
+        self.overflow.get() > 0
     }
 }
 
@@ -40,6 +57,20 @@ pub(crate) fn neighbour(ctx: &Ctx, unit: usize, step: isize) -> Nav {
 }
 
 pub(crate) fn handle_key(s: &mut LessonState, ctx: &mut Ctx, key: &KeyEvent) -> Nav {
+    if s.wide_code() {
+        let most = s.overflow.get();
+        match key.code {
+            KeyCode::Right | KeyCode::Char('l') => {
+                s.shift = (s.shift + SIDE_STEP).min(most);
+                return Nav::Stay;
+            }
+            KeyCode::Left | KeyCode::Char('h') => {
+                s.shift = s.shift.saturating_sub(SIDE_STEP);
+                return Nav::Stay;
+            }
+            _ => {}
+        }
+    }
     read_key(&mut s.scroll, s.unit, &s.id, ctx, key)
 }
 
@@ -94,7 +125,9 @@ pub(crate) fn render(app: &App, s: &LessonState, frame: &mut Frame, area: Rect) 
         return;
     };
     render_reading(app, &s.scroll, &s.id, 2, frame, area, |width| {
-        markdown::render(&lesson.markdown, width, app.theme())
+        let laid = markdown::render_clipped(&lesson.markdown, width, app.theme(), s.shift);
+        s.overflow.set(laid.overflow);
+        laid.lines
     });
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod comparison;
 pub(crate) mod help;
 pub(crate) mod home;
 pub(crate) mod lab;
+pub(crate) mod lab_checks;
 pub(crate) mod lesson;
 pub(crate) mod markdown;
 pub mod panel;

@@ -9,14 +9,39 @@ use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Par
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-/// Render Markdown into lines no wider than `width` columns.
+/// Render Markdown into lines no wider than `width` columns; long lines of
+/// code wrap.
 pub(crate) fn render(md: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    lay_out(md, width, theme, None).lines
+}
+
+/// Markdown laid out with code blocks that keep their lines.
+pub(crate) struct Laid {
+    pub(crate) lines: Vec<Line<'static>>,
+    /// How many columns the widest code block has beyond the view (0: all
+    /// fit); the most a reader can usefully scroll sideways.
+    pub(crate) overflow: usize,
+}
+
+/// Render Markdown like [`render`], but lines of code are clipped instead of
+/// wrapped: shifted `shift` columns to the left, with `‹` and `›` at the
+/// edges where a line goes on out of view.
+pub(crate) fn render_clipped(md: &str, width: u16, theme: &Theme, shift: usize) -> Laid {
+    lay_out(md, width, theme, Some(shift))
+}
+
+fn lay_out(md: &str, width: u16, theme: &Theme, code_shift: Option<usize>) -> Laid {
     let mut r = Renderer::new(width.max(10) as usize, *theme);
+    r.code_shift = code_shift;
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for ev in Parser::new_ext(md, opts) {
         r.event(ev);
     }
-    r.finish()
+    let overflow = r.overflow;
+    Laid {
+        lines: r.finish(),
+        overflow,
+    }
 }
 
 /// The display width of a string (terminal columns).
@@ -320,6 +345,11 @@ struct Renderer {
     code: Option<(String, String)>,
     table: Option<TableBuf>,
     links: Vec<String>,
+    /// `Some(columns)`: lines of code are clipped, shifted this far left;
+    /// `None`: they wrap.
+    code_shift: Option<usize>,
+    /// The widest code block's columns beyond the view.
+    overflow: usize,
 }
 
 impl Renderer {
@@ -336,6 +366,8 @@ impl Renderer {
             code: None,
             table: None,
             links: Vec::new(),
+            code_shift: None,
+            overflow: 0,
         }
     }
 
@@ -683,7 +715,7 @@ impl Renderer {
         }
     }
 
-    /// A code block in a light box, long lines wrapped.
+    /// A code block in a light box, long lines wrapped or clipped.
     fn code_box(&mut self, lang: &str, text: &str) {
         let base = self.base_prefix();
         let mut base = base;
@@ -702,6 +734,8 @@ impl Renderer {
             str_width(lang) + 3
         };
         let inner = longest.max(label_w).clamp(4, inner_max);
+        let over = longest.saturating_sub(inner);
+        self.overflow = self.overflow.max(over);
         let border = self.theme.border();
         let code = self.theme.code_block();
         let mut top = base.clone();
@@ -720,10 +754,14 @@ impl Renderer {
             let mut first = base.clone();
             first.push(Span::styled("│ ", border));
             let rest = first.clone();
-            let wrapped = if l.is_empty() {
-                vec![Line::from(first)]
-            } else {
-                hard_wrap(l, inner, code, first, rest)
+            let wrapped = match self.code_shift {
+                _ if l.is_empty() => vec![Line::from(first)],
+                Some(shift) => {
+                    let mut line = first;
+                    line.push(Span::styled(clip(l, shift.min(over), inner), code));
+                    vec![Line::from(line)]
+                }
+                None => hard_wrap(l, inner, code, first, rest),
             };
             self.lines.extend(wrapped);
         }
@@ -739,6 +777,51 @@ impl Renderer {
         }
         self.lines
     }
+}
+
+/// The `width` columns of a line of code from column `shift` on, with `‹`
+/// in the first column when text is hidden to the left and `›` in the last
+/// when the line goes on to the right.
+fn clip(text: &str, shift: usize, width: usize) -> String {
+    let mut out = String::new();
+    let (mut col, mut out_w) = (0, 0);
+    let mut hidden_left = false;
+    for c in text.chars() {
+        let cw = char_width(c);
+        if col < shift {
+            hidden_left |= !c.is_whitespace();
+            col += cw;
+            // A wide character cut by the edge leaves a blank.
+            out_w = col.saturating_sub(shift);
+            out.extend(std::iter::repeat_n(' ', out_w));
+            continue;
+        }
+        if out_w + cw > width {
+            break;
+        }
+        out.push(c);
+        out_w += cw;
+        col += cw;
+    }
+    let mut cells: Vec<char> = out.chars().collect();
+    if str_width(text) > shift + width {
+        // Drop characters until the marker fits in the last column.
+        while cells.iter().map(|&c| char_width(c)).sum::<usize>() > width - 1 {
+            cells.pop();
+        }
+        while cells.iter().map(|&c| char_width(c)).sum::<usize>() < width - 1 {
+            cells.push(' ');
+        }
+        cells.push('›');
+    }
+    if hidden_left && let Some(first) = cells.first_mut() {
+        let blank = char_width(*first) > 1;
+        *first = '‹';
+        if blank {
+            cells.insert(1, ' ');
+        }
+    }
+    cells.into_iter().collect()
 }
 
 /// Split a line of code at exactly `width` columns (code keeps its spaces).
@@ -819,6 +902,32 @@ mod tests {
         assert_eq!(t[0], "┌─ sh ────");
         assert_eq!(t[1], "│ echo hi");
         assert!(t[2].starts_with("└──"));
+    }
+
+    #[test]
+    fn clipped_code_keeps_its_lines_and_marks_what_is_out_of_view() {
+        let md = "```\nshort\n0123456789abcdefghij\n```\n";
+        let laid = render_clipped(md, 14, &Theme::monochrome(), 0);
+        assert_eq!(laid.overflow, 10);
+        let t = text(&laid.lines);
+        assert_eq!(t[1], "│ short");
+        assert_eq!(t[2], "│ 012345678›");
+        assert_eq!(t.len(), 4, "no line wrapped: {t:?}");
+        let t = text(&render_clipped(md, 14, &Theme::monochrome(), 4).lines);
+        assert_eq!(t[1], "│ ‹");
+        assert_eq!(t[2], "│ ‹56789abc›");
+        // Scrolled as far as the block goes, no further.
+        let t = text(&render_clipped(md, 14, &Theme::monochrome(), 99).lines);
+        assert_eq!(t[2], "│ ‹bcdefghij");
+    }
+
+    #[test]
+    fn clipping_cuts_wide_characters_cleanly() {
+        assert_eq!(clip("日本語テキスト", 1, 6), "‹本語›");
+        assert_eq!(clip("日本語テキスト", 2, 6), "‹ 語 ›");
+        assert_eq!(clip("日本語テキスト", 0, 5), "日本›");
+        assert_eq!(str_width(&clip("日本語テキスト", 1, 6)), 6);
+        assert_eq!(clip("日本語", 0, 6), "日本語");
     }
 
     #[test]

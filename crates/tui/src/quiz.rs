@@ -7,7 +7,7 @@ use super::app::{App, Ctx, Nav};
 use super::lesson::neighbour;
 use super::markdown::{wrap_plain, wrap_spans};
 use datalab_content::{QuestionKind, Quiz};
-use datalab_engine::quiz::{Given, QuizRun, is_multiple, parse_answer, right_options};
+use datalab_engine::quiz::{self, Given, QuizRun, is_multiple};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
@@ -34,7 +34,7 @@ impl QuizState {
         Some(QuizState {
             unit,
             id: id.to_string(),
-            run: QuizRun::new(quiz),
+            run: QuizRun::new(id, quiz, quiz::attempt(&ctx.progress, id)),
             input: String::new(),
             selected: Vec::new(),
             error: None,
@@ -82,7 +82,7 @@ pub(crate) fn handle_key(s: &mut QuizState, ctx: &mut Ctx, key: &KeyEvent) -> Na
     if s.run.finished(&quiz) {
         return match key.code {
             KeyCode::Char('r') => {
-                s.run = QuizRun::new(&quiz);
+                s.run = QuizRun::new(&s.id, &quiz, quiz::attempt(&ctx.progress, &s.id));
                 s.reset_input();
                 s.answered = false;
                 Nav::Stay
@@ -179,32 +179,24 @@ pub(crate) fn handle_key(s: &mut QuizState, ctx: &mut Ctx, key: &KeyEvent) -> Na
 /// changes nothing; a graded answer is saved at once.
 fn submit(s: &mut QuizState, ctx: &mut Ctx, quiz: &Quiz, input: &str) {
     match s.run.answer(quiz, input) {
-        Ok(feedback) => {
-            let correct = feedback.correct;
+        Ok(given) => {
+            let given = given.clone();
             s.answered = true;
             s.error = None;
-            let qid = quiz.questions[s.run.current].id.value.clone();
-            let given = input.trim().to_string();
-            ctx.room.quiz_answer(&s.id, &qid, &given, correct);
-            ctx.save_unit(&s.id, |u| {
-                u.answers.insert(qid, given);
-            });
+            let qid = &quiz.questions[s.run.current].id.value;
+            ctx.room
+                .quiz_answer(&s.id, qid, input.trim(), given.feedback.correct);
+            ctx.save_unit(&s.id, |u| quiz::record_answer(u, qid, &given));
         }
         Err(e) => s.error = Some(e),
     }
 }
 
-/// The quiz is over: save the score, the best score, and done.
+/// The quiz is over: save the score, the best score, done, and the next
+/// attempt's number.
 fn record_score(s: &QuizState, ctx: &mut Ctx) {
     let score = s.run.score();
-    ctx.save_unit(&s.id, |u| {
-        u.score = Some(score);
-        u.best = match u.best {
-            Some(b) if b.0 * score.1.max(1) >= score.0 * b.1.max(1) && b.1 > 0 => Some(b),
-            _ => Some(score),
-        };
-        u.done = true;
-    });
+    ctx.save_unit(&s.id, |u| quiz::record_finished(u, score));
 }
 
 pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
@@ -234,7 +226,7 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
         lines.push(Line::default());
         for (q, a) in quiz.questions.iter().zip(&s.run.answers) {
             let (mark, style) = match a {
-                Some((_, f)) if f.correct => ("✓", t.ok()),
+                Some(a) if a.feedback.correct => ("✓", t.ok()),
                 Some(_) => ("✗", t.bad()),
                 None => ("·", t.dim()),
             };
@@ -302,7 +294,7 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
     lines.push(Line::default());
 
     let answered = s.run.answers.get(s.run.current).and_then(|a| a.as_ref());
-    let given = answered.and_then(|(input, _)| parse_answer(q, input).ok());
+    let given = answered.map(|a| &a.given);
     match q.kind {
         QuestionKind::TrueFalse => {
             let pick = |v: bool| match &given {
@@ -320,12 +312,12 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
         }
         QuestionKind::Choice => {
             let multiple = is_multiple(q);
-            let right = right_options(q);
+            let right = s.run.right_shown(quiz, s.run.current);
             let picked: Vec<usize> = match &given {
                 Some(Given::Options(o)) => o.clone(),
                 _ => s.selected.clone(),
             };
-            for (i, opt) in q.options.iter().enumerate() {
+            for (i, opt) in s.run.shown_options(quiz, s.run.current).iter().enumerate() {
                 let on = picked.contains(&i);
                 let boxed = match (multiple, on) {
                     (true, true) => "[x]",
@@ -355,7 +347,7 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
                     t.plain()
                 };
                 lines.extend(wrap_spans(
-                    &[Span::styled(opt.clone(), style)],
+                    &[Span::styled(opt.to_string(), style)],
                     w + 2,
                     first,
                     rest,
@@ -364,7 +356,7 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
         }
         QuestionKind::Numeric => {
             let shown = match answered {
-                Some((input, _)) if s.answered => input.clone(),
+                Some(a) if s.answered => a.saved.clone(),
                 _ => s.input.clone(),
             };
             let mut spans = vec![
@@ -391,7 +383,7 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
         ));
     }
     if s.answered
-        && let Some((_, fb)) = answered
+        && let Some(fb) = answered.map(|a| &a.feedback)
     {
         if fb.correct {
             lines.push(Line::styled("  ✓ Correct.", t.ok()));

@@ -7,7 +7,7 @@ use super::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 pub(crate) const MIN_WIDTH: u16 = 80;
 pub(crate) const MIN_HEIGHT: u16 = 24;
@@ -138,6 +138,29 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
 }
 
 /// A rectangle of at most `w`×`h`, centred in `area`.
+/// Draw a bordered block over `area` and return the space inside it, one
+/// column of padding each side.
+pub(crate) fn boxed(frame: &mut Frame, block: Block<'_>, area: Rect) -> Rect {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    }
+}
+
+/// The rows of `lines` a scrolled view shows in `height` rows.
+pub(crate) fn page<'a>(lines: Vec<Line<'a>>, offset: usize, height: u16) -> Paragraph<'a> {
+    Paragraph::new(
+        lines
+            .into_iter()
+            .skip(offset)
+            .take(height as usize)
+            .collect::<Vec<_>>(),
+    )
+}
+
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);

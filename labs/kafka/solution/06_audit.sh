@@ -3,4 +3,4 @@
 set -e
 datalab kafka topics delete audit --if-exists
 datalab kafka topics create audit --partitions 1 --replication-factor 1
-datalab kafka produce audit --key account-42 --file data/audit.txt
+datalab kafka produce audit --key account-42 --file "$DATALAB_LAB_DATA/audit.txt"

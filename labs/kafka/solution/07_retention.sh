@@ -8,5 +8,5 @@ datalab kafka topics delete customers --if-exists
 datalab kafka topics create customers --partitions 1 --replication-factor 1 \
   --config cleanup.policy=compact
 awk '{ match($0, /"id": *"[^"]*"/); k = substr($0, RSTART, RLENGTH)
-       sub(/^"id": *"/, "", k); sub(/"$/, "", k); print k "\t" $0 }' data/customers.jsonl \
+       sub(/^"id": *"/, "", k); sub(/"$/, "", k); print k "\t" $0 }' "$DATALAB_LAB_DATA/customers.jsonl" \
   | datalab kafka produce customers

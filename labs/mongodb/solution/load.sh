@@ -1,2 +1,2 @@
-datalab mongo import tweets --file data/tweets.json --drop
-datalab mongo import users --file data/users.json --drop
+datalab mongo import tweets --file "$DATALAB_LAB_DATA/tweets.json" --drop
+datalab mongo import users --file "$DATALAB_LAB_DATA/users.json" --drop

@@ -190,13 +190,7 @@ impl LabPanel for MapReducePanel {
                 .right_aligned(),
             );
         }
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let inner = Rect {
-            x: inner.x + 1,
-            width: inner.width.saturating_sub(2),
-            ..inner
-        };
+        let inner = crate::ui::boxed(frame, block, area);
         let Some(j) = job else {
             let msg = if self.path.is_some() {
                 "c runs the step's job: its phases, tasks and counters show here live."

@@ -1,5 +1,6 @@
-"""Step 2: produce data/orders.jsonl to `orders`, keyed by customer."""
+"""Step 2: produce the lab's orders.jsonl to `orders`, keyed by customer."""
 import json
+import os
 
 import confluent_kafka
 from confluent_kafka import Producer
@@ -20,7 +21,8 @@ def delivered(err, msg):
 
 
 n = 0
-with open("data/orders.jsonl") as f:
+# The lab's data, wherever the workspace is (set by datalab).
+with open(os.path.join(os.environ["DATALAB_LAB_DATA"], "orders.jsonl")) as f:
     for line in f:
         if not line.strip():
             continue
