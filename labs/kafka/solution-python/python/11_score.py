@@ -7,6 +7,7 @@ restarted producer has the same transactional.id), so read_committed
 readers of `alerts` see every alert once.
 """
 import json
+import os
 import math
 import time
 
@@ -15,7 +16,7 @@ from confluent_kafka import Consumer, KafkaError, Producer
 
 from lab import config, group, topic
 
-with open("data/fraud_model.json") as f:
+with open(os.path.join(os.environ.get("DATALAB_LAB_DATA", "data"), "fraud_model.json")) as f:
     MODEL = json.load(f)
 
 

@@ -6,6 +6,7 @@ reaches the threshold, and commit the consumer's offsets IN the producer's
 transaction, so a kill at any moment neither loses nor repeats an alert.
 """
 import json
+import os
 import math
 import time
 
@@ -13,7 +14,7 @@ from confluent_kafka import Consumer, KafkaError, Producer
 
 from lab import config, group, topic
 
-with open("data/fraud_model.json") as f:
+with open(os.path.join(os.environ.get("DATALAB_LAB_DATA", "data"), "fraud_model.json")) as f:
     MODEL = json.load(f)
 
 
