@@ -1138,6 +1138,9 @@ mod tests {
         assert_eq!(parse_timestamp("2024-01-01 25:00"), None);
         assert_eq!(parse_timestamp("2024-01-01 00:00:01.-5"), None);
         assert_eq!(parse_date("99999999999999-01-01"), None);
-        assert_eq!(parse_timestamp("2024-01-01 23:59:60.999"), Some(1_704_153_600_999));
+        assert_eq!(
+            parse_timestamp("2024-01-01 23:59:60.999"),
+            Some(1_704_153_600_999)
+        );
     }
 }
