@@ -1,7 +1,8 @@
 //! Kafka lab figures, printed (no timing asserts): a warm check's p50/p95,
 //! a full grade of the reference solution on a warm single broker (steps
-//! that need one broker), the replication step's total time on 3 brokers,
-//! and a full `grade_lab` on the warm 3-broker cluster.
+//! that need one broker; step 11 through its Python route, with the venv of
+//! `tests/python-venv.sh`), step 11's and the replication step's total
+//! times, and a full `grade_lab` on the warm 3-broker cluster.
 //!
 //! `cargo bench --bench kafka` (DATALAB_PROVIDER picks the provider,
 //! default native; services live under `target/bench-home` and are stopped
@@ -36,6 +37,19 @@ fn main() {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut parts = vec![bin.parent().unwrap().to_path_buf()];
     parts.extend(std::env::split_paths(&path));
+    let cache = std::env::var_os("DATALAB_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            directories::BaseDirs::new()
+                .unwrap()
+                .cache_dir()
+                .join("datalab")
+        });
+    // Step 11's scorer is Python: the venv's python3 first.
+    let venv = std::env::var_os("DATALAB_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache.join("venv"));
+    parts.insert(0, venv.join("bin"));
     // SAFETY: single-threaded here, before any runtime starts.
     unsafe {
         std::env::set_var("PATH", std::env::join_paths(parts).unwrap());
@@ -46,14 +60,6 @@ fn main() {
         Ok("external") => ProviderKind::External,
         _ => ProviderKind::Native,
     };
-    let cache = std::env::var_os("DATALAB_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            directories::BaseDirs::new()
-                .unwrap()
-                .cache_dir()
-                .join("datalab")
-        });
     let services = Arc::new(Services::new(ServicesConfig {
         data_dir: root.join("target/bench-home/services"),
         cache_dir: cache,
@@ -82,9 +88,9 @@ async fn run(services: Arc<Services>, root: &Path) {
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     datalab_engine::lab::prepare_workspace(&lab, &ws).unwrap();
-    lab.content
-        .extract_dir("labs/kafka/solution", &ws, true)
-        .unwrap();
+    for dir in ["labs/kafka/solution", "labs/kafka/solution-python"] {
+        lab.content.extract_dir(dir, &ws, true).unwrap();
+    }
     let lab_data = datalab_engine::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
     let ns = |tag: &str| Namespace::for_learner(&format!("bench_{}_{tag}", std::process::id()));
     let opts = |namespace: Namespace| RunOptions {
@@ -116,9 +122,17 @@ async fn run(services: Arc<Services>, root: &Path) {
         if s.brokers.unwrap_or(1) > 1 {
             continue;
         }
+        let st = Instant::now();
         let r = run_step(&lab, i, &o).await;
         assert!(r.passed(), "step {} failed: {:?}", s.id, r.checks);
         checks += r.checks.len();
+        if s.id == "pipeline" {
+            println!(
+                "step 11 (exactly-once scoring: run, kill, restart, verify) total: {} ({})",
+                ms(st.elapsed()),
+                r.checks[0].outcome.message
+            );
+        }
     }
     println!(
         "grade of the solution, every single-broker step ({} checks), warm single broker: {}",
@@ -135,6 +149,7 @@ async fn run(services: Arc<Services>, root: &Path) {
         step_output: None,
         timeout: Duration::from_secs(5),
         brokers: 1,
+        env: Vec::new(),
     };
     let pick = |id: &str, n: usize| -> CheckSpec { lab.step(id).unwrap().1.checks[n].clone() };
     for (name, spec) in [

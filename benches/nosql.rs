@@ -3,6 +3,7 @@
 //! full `grade` time of each lab's solution on a warm server.
 //!
 //!     cargo bench --bench nosql            # services from the services layer
+//!     NOSQL_BENCH_LABS=mongodb cargo bench --bench nosql   # one lab only
 //!
 //! Services come from the same layer the labs use (`DATALAB_PROVIDER`,
 //! default native; `DATALAB_HOME` default target/bench-home).
@@ -11,7 +12,7 @@ use datalab_content::Lab;
 use datalab_content::{Content, parse_lab};
 use datalab_engine::check::CheckContext;
 use datalab_engine::lab::{RunOptions, materialize_data};
-use datalab_services::{Namespace, ProviderKind, Services, ServicesConfig};
+use datalab_services::{Namespace, ProviderKind, ServiceKind, Services, ServicesConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,6 +80,7 @@ async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
         step_output: None,
         timeout: warm.check_timeout,
         brokers: 1,
+        env: Vec::new(),
     };
     let mut all = Vec::new();
     let mut per: Vec<(String, f64)> = Vec::new();
@@ -143,8 +145,23 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let labs = std::env::var("NOSQL_BENCH_LABS").unwrap_or_else(|_| "mongodb,cassandra".into());
     rt.block_on(async {
-        bench_lab("mongodb", services.clone(), rounds).await;
-        bench_lab("cassandra", services.clone(), rounds).await;
+        for (id, kind) in [
+            ("mongodb", ServiceKind::Mongodb),
+            ("cassandra", ServiceKind::Cassandra),
+        ] {
+            if !labs.split(',').any(|l| l.trim() == id) {
+                continue;
+            }
+            bench_lab(id, services.clone(), rounds).await;
+            for pid in services.native_pids(kind) {
+                let rss = datalab_services::process::rss_bytes(pid).unwrap_or(0);
+                println!(
+                    "{id}: native server RSS after the lab {:.1} MiB (pid {pid})",
+                    rss as f64 / 1048576.0
+                );
+            }
+        }
     });
 }

@@ -32,7 +32,16 @@ fn grade_solution(lab: &str) {
     copy_dir(&repo.join("labs").join(lab).join("solution"), &ws);
     assert!(!ws.join("data").exists(), "graded without a data/ folder");
     let provider = std::env::var("DATALAB_PROVIDER").unwrap_or_else(|_| "native".into());
+    // Step 11's scorer is Python (confluent-kafka): the venv that
+    // tests/python-venv.sh makes goes first on PATH, as a learner's would.
+    let venv = std::env::var_os("DATALAB_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| common::cache_dir().join("venv"));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut parts = vec![venv.join("bin")];
+    parts.extend(std::env::split_paths(&path));
     let out = Command::new(common::datalab_bin())
+        .env("PATH", std::env::join_paths(parts).unwrap())
         .arg("--home")
         .arg(common::test_home())
         .args([

@@ -1,50 +1,24 @@
 //! The Kafka lab's Python route, for real: the steps the Python templates
 //! cover (2, 3, 5, 8) graded through `labs/kafka/solution-python/`
-//! (confluent-kafka) against the real broker, with the venv that
-//! `tests/python-venv.sh` makes outside the clone (`~/.cache/datalab/venv`,
-//! or `$DATALAB_VENV`). A missing venv is a failure, not a skip.
+//! (confluent-kafka) against the real broker, and step 11 (exactly-once
+//! scoring), Python only, with the venv that `tests/python-venv.sh` makes
+//! outside the clone (`~/.cache/datalab/venv`, or `$DATALAB_VENV`). A
+//! missing venv is a failure, not a skip.
 
 mod common;
 #[path = "common/kafka_lab.rs"]
 mod kl;
 
+use datalab_tui::panel::{LabPanel, PanelCtx};
+use datalab_tui::panels::kafka::KafkaPanel;
 use kl::{assert_fails_with, assert_passes, workspace};
-use std::path::PathBuf;
-use std::process::Command;
-
-/// The venv's `bin/`, checked to import confluent_kafka.
-fn venv_bin() -> PathBuf {
-    let venv = std::env::var_os("DATALAB_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::cache_dir().join("venv"));
-    let python = venv.join("bin/python3");
-    let ok = Command::new(&python)
-        .args(["-c", "import confluent_kafka"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "no Python venv with confluent-kafka at {}: run `bash tests/python-venv.sh` first (tests/run-all.sh does)",
-        venv.display()
-    );
-    venv.join("bin")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_route_passes_the_steps_its_templates_cover() {
-    let bin = venv_bin();
     // Console solution first (step 1 and the datalab binary on PATH), then
-    // the Python scripts over it.
+    // the Python scripts over it, run by the venv's `python3`.
     let w = workspace("solution", "py");
-    datalab_content::Content::disk(env!("CARGO_MANIFEST_DIR"))
-        .extract_dir("labs/kafka/solution-python", &w.opts.workspace, true)
-        .unwrap();
-    // The step commands' `python3` is the venv's.
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut parts = vec![bin.clone()];
-    parts.extend(std::env::split_paths(&path));
-    // SAFETY: set once, before this test's step commands start.
-    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+    kl::python_route(&w);
 
     assert_passes(&w.step("topics").await);
     for step in ["keys", "groups", "scaling", "exactly-once"] {
@@ -88,4 +62,83 @@ async fn python_route_passes_the_steps_its_templates_cover() {
         &w.step("exactly-once").await,
         "a read_committed consumer sees 15 records of payments-tx, expected 10",
     );
+}
+
+/// Step 11 through its Python route: the reference scorer survives the
+/// check's kill; a scorer whose offsets are committed apart from its
+/// transactions (the fixture) scores orders twice and fails; the starter's
+/// template fails; the check leaves nothing running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_survives_a_kill_only_with_the_offsets_in_the_transaction() {
+    let mut w = workspace("solution", "pipe");
+    kl::python_route(&w);
+    assert_passes(&w.step("topics").await);
+    assert_passes(&w.step("keys").await);
+
+    // The TUI's Kafka panel follows the check: it names its events file in
+    // the run's environment, as the lab screen asks it when a check starts.
+    let mut panel = KafkaPanel::new();
+    let (step, _) = w.lab.step("pipeline").unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let tick = |p: &mut KafkaPanel, w: &kl::Workspace| {
+        p.tick(&PanelCtx {
+            lab: &w.lab,
+            services: &w.opts.services,
+            namespace: &w.opts.namespace,
+            runtime: &rt,
+            workspace: &w.opts.workspace,
+            step,
+            checking: true,
+        })
+    };
+    tick(&mut panel, &w);
+    w.opts.env = panel.run_env();
+    assert!(!w.opts.env.is_empty(), "the panel names no events file");
+
+    let t = std::time::Instant::now();
+    let r = w.step("pipeline").await;
+    assert_passes(&r);
+    tick(&mut panel, &w);
+    let v = panel.pipeline.clone().expect("a pipeline view");
+    assert!(v.killed.is_some(), "{v:?}");
+    assert_eq!((v.run, v.scored, v.orders), (2, 120, 120), "{v:?}");
+    assert!(v.done.as_ref().is_some_and(|(ok, _)| *ok), "{v:?}");
+    w.opts.env.clear();
+    eprintln!(
+        "step 11 (reference) took {:?}: {}",
+        t.elapsed(),
+        r.checks[0].outcome.message
+    );
+    assert!(
+        r.checks[0]
+            .outcome
+            .message
+            .contains("none duplicated or missing"),
+        "{}",
+        kl::explain(&r)
+    );
+    let left = kl::processes_of(&w.opts.workspace);
+    assert!(left.is_empty(), "the scorer left running: {left:#?}");
+    let log = std::fs::read_to_string(w.path("out/pipeline-run2.log")).unwrap_or_default();
+    assert!(log.contains("with confluent-kafka"), "{log}");
+
+    // Offsets committed apart from the transactions: orders scored twice.
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kafka-pipeline/11_score_offsets_outside.py");
+    let reference = std::fs::read_to_string(w.path("python/11_score.py")).unwrap();
+    std::fs::copy(&fixture, w.path("python/11_score.py")).unwrap();
+    let r = w.step("pipeline").await;
+    assert_fails_with(&r, "scored twice");
+    assert_eq!(
+        r.checks[0].outcome.file.as_deref(),
+        Some(std::path::Path::new("python/11_score.py"))
+    );
+    assert!(kl::processes_of(&w.opts.workspace).is_empty());
+
+    // The starter's template never writes an alert.
+    datalab_content::Content::disk(env!("CARGO_MANIFEST_DIR"))
+        .extract_dir("labs/kafka/starter/python", &w.path("python"), true)
+        .unwrap();
+    assert_fails_with(&w.step("pipeline").await, "before the check could kill it");
+    w.restore("python/11_score.py", &reference);
 }

@@ -1,6 +1,6 @@
 //! What the MongoDB lab needs, run against whatever MongoDB server the
 //! provider gives (a real mongod under docker or with a local mongod;
-//! FerretDB v1 natively here). Every operation is checked for a correct
+//! mongo-java-server, datalab's stand-in, natively here). Every operation is checked for a correct
 //! result, not just for not failing. The test asserts what the lab cannot do
 //! without, and prints a table of everything, supported or not: the gap to a
 //! real mongod.
@@ -303,9 +303,11 @@ async fn mongodb_lab_operations() {
         })
         .await
         .map_err(err);
+    // Not a must: on a server without `explain` (the native stand-in) the
+    // index step grades the index definition and the query's answer.
     t.record(
         "explain (find)",
-        true,
+        false,
         explain.map(|d| {
             let qp = d.get_document("queryPlanner").ok();
             let winning = qp

@@ -71,7 +71,8 @@ fn snapshot_mongo_panel_with_a_result() {
                 })
                 .collect(),
             summary: "9 documents".into(),
-        }),
+        }
+        .into()),
         Duration::from_millis(12),
     );
     p.prompt.input = r#"find tweets {"lang": "it"} --limit 9"#.into();
@@ -89,12 +90,13 @@ fn snapshot_cql_panel_with_an_lwt() {
     let mut p = CqlPanel::new();
     p.keyspace = Some("iot".into());
     p.prompt.show(
-        Ok(datalab_clients::console::cql_table(
-            &datalab_clients::cql::Rows {
+        Ok(
+            datalab_clients::console::cql::table(&datalab_clients::cql::Rows {
                 columns: vec!["[applied]".into(), "sensor_id".into(), "name".into()],
                 rows: vec![vec![Some("false".into()), Some("s-01".into()), None]],
-            },
-        )),
+            })
+            .into(),
+        ),
         Duration::from_millis(7),
     );
     insta::assert_snapshot!("cql_panel_lwt", draw(&p, false));

@@ -108,6 +108,8 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
         );
         return ExitCode::from(USAGE);
     };
+    let room = ctx.room_link();
+    room.unit_opened(&a.id);
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut out = std::io::stdout().lock();
@@ -120,7 +122,10 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
     }
     while !run.finished(quiz) {
         ask(&mut out, quiz, &run);
-        if !answer_one(&mut out, &mut lines, interactive, quiz, &mut run) {
+        let report = |qid: &str, line: &str, correct: bool| {
+            room.quiz_answer(&a.id, qid, line, correct);
+        };
+        if !answer_one(&mut out, &mut lines, interactive, (quiz, &mut run), &report) {
             let _ = writeln!(out, "\n(no more answers)");
             break;
         }
@@ -128,7 +133,7 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
     let (right, total) = run.score();
     let _ = writeln!(out, "\nscore: {right}/{total}");
     let finished = run.finished(quiz);
-    let saved = ctx.store().update(|p| {
+    let saved = ctx.save_progress(&room, |p| {
         let u = p.unit_mut(&a.id);
         for (q, given) in quiz.questions.iter().zip(&run.answers) {
             if let Some(given) = given {
@@ -143,6 +148,8 @@ pub fn quiz(a: QuizArgs, ctx: &Ctx) -> ExitCode {
     if let Err(e) = saved {
         eprintln!("datalab: {e}");
     }
+    drop(out);
+    super::flush_room(&room);
     ExitCode::SUCCESS
 }
 
@@ -187,8 +194,8 @@ fn answer_one(
     out: &mut impl Write,
     lines: &mut impl Iterator<Item = std::io::Result<String>>,
     interactive: bool,
-    quiz: &Quiz,
-    run: &mut QuizRun,
+    (quiz, run): (&Quiz, &mut QuizRun),
+    report: &dyn Fn(&str, &str, bool),
 ) -> bool {
     loop {
         if interactive {
@@ -198,9 +205,11 @@ fn answer_one(
         let Some(Ok(line)) = lines.next() else {
             return false;
         };
+        let qid = quiz.questions[run.current].id.value.clone();
         match run.answer(quiz, &line) {
             Ok(a) => {
                 let fb = &a.feedback;
+                report(&qid, line.trim(), fb.correct);
                 if fb.correct {
                     let _ = writeln!(out, "✓ correct: {}", fb.right_answer);
                 } else {

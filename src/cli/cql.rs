@@ -1,11 +1,13 @@
 //! `datalab cql [-e STATEMENT | --file F]`: a small cqlsh for the lab.
 //! Keyspaces are put in the learner's namespace (`iot` → `<ns>_iot`), and
 //! cqlsh's `CONSISTENCY` and `COPY … FROM` work too. Without -e or --file it
-//! reads statements from standard input.
+//! reads statements from standard input. What the statements do lives in
+//! [`datalab_clients::console::cql`] (the TUI's CQL panel runs the same
+//! code); this module reads the text, finds the server and prints.
 
 use super::Ctx;
 use clap::Args;
-use datalab_clients::console;
+use datalab_clients::console::cql::{Source, execute, parse};
 use datalab_clients::cql::{self, Runner};
 use datalab_services::{ServiceKind, UpOptions};
 use std::io::Read;
@@ -43,87 +45,48 @@ pub async fn endpoint(ctx: &Ctx) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn print_rows(rows: &cql::Rows, json: bool) {
-    if rows.columns.is_empty() {
-        return;
-    }
-    if json {
-        for r in &rows.rows {
-            let o: serde_json::Map<String, serde_json::Value> = rows
-                .columns
-                .iter()
-                .zip(r)
-                .map(|(c, v)| {
-                    (
-                        c.clone(),
-                        v.clone()
-                            .map(serde_json::Value::String)
-                            .unwrap_or(serde_json::Value::Null),
-                    )
-                })
-                .collect();
-            println!("{}", serde_json::Value::Object(o));
+/// The statements' text and how errors name it.
+fn read_text(a: &CqlArgs) -> Result<(String, String), String> {
+    match (&a.execute, &a.file) {
+        (Some(e), _) => Ok((e.clone(), "<-e>".to_string())),
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .map(|t| (t, f.display().to_string()))
+            .map_err(|e| format!("cannot read {}: {e}", f.display())),
+        (None, None) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            Ok((s, "<stdin>".to_string()))
         }
-        return;
     }
-    let t = console::cql_table(rows);
-    print!("{}", console::text_table(&t.columns, &t.rows));
-    println!("({})", console::plural(t.rows.len(), "row"));
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("datalab cql: {msg}");
+    ExitCode::from(1)
 }
 
 pub async fn run(a: CqlArgs, ctx: &Ctx) -> ExitCode {
-    let (text, display) = match (&a.execute, &a.file) {
-        (Some(e), _) => (e.clone(), "<-e>".to_string()),
-        (None, Some(f)) => match std::fs::read_to_string(f) {
-            Ok(t) => (t, f.display().to_string()),
-            Err(e) => {
-                eprintln!("datalab cql: cannot read {}: {e}", f.display());
-                return ExitCode::from(1);
-            }
-        },
-        (None, None) => {
-            let mut s = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-                eprintln!("datalab cql: cannot read standard input: {e}");
-                return ExitCode::from(1);
-            }
-            (s, "<stdin>".to_string())
-        }
+    let (text, display) = match read_text(&a) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
     };
-    let stmts = match cql::split(&text) {
-        Ok(s) => s,
-        Err((l, m)) => {
-            eprintln!("{display}:{l}: {m}");
-            return ExitCode::from(1);
-        }
-    };
+    // A text that cannot split is refused before the server is asked.
+    if let Err(e) = parse(&text, Source::File(&display)) {
+        return super::print_output("", Err(e), 1);
+    }
     let contact = match endpoint(ctx).await {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("datalab cql: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(e),
     };
     let timeout = Duration::from_secs(a.timeout);
     let session = match cql::session(&contact, timeout).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("datalab cql: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(e),
     };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut runner = Runner::new(session, ctx.namespace.clone(), &cwd, timeout);
-    match runner.run_stmts(&stmts, &display).await {
-        Ok(run) => {
-            for (_, _, rows) in &run.results {
-                print_rows(rows, a.json);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(1)
-        }
-    }
+    let out = execute(&mut runner, &text, Source::File(&display), a.json).await;
+    super::print_output("", out, 1)
 }

@@ -1,6 +1,6 @@
 //! `datalab kafka …`: a small Kafka console (topics, produce, consume,
 //! groups). The words and what each command does live in
-//! [`datalab_clients::kafka_console`] (the TUI's Kafka panel runs the same
+//! [`datalab_clients::console::kafka`] (the TUI's Kafka panel runs the same
 //! code); this module finds the broker, reads stdin and prints.
 //!
 //! The broker is `$DATALAB_KAFKA_BOOTSTRAP` when set (a lab step's command
@@ -10,9 +10,10 @@
 //! shows the short name again.
 
 use super::Ctx;
+use datalab_clients::console::Io;
+pub use datalab_clients::console::kafka::KafkaArgs;
+use datalab_clients::console::kafka::execute;
 use datalab_clients::kafka::Kafka;
-pub use datalab_clients::kafka_console::KafkaArgs;
-use datalab_clients::kafka_console::{Failure, Io, execute};
 use datalab_services::{ServiceKind, UpOptions};
 use std::io::Read;
 use std::path::PathBuf;
@@ -56,25 +57,8 @@ pub async fn run(a: KafkaArgs, ctx: &Ctx) -> ExitCode {
         }
         io.stdin = Some(s);
     }
-    match execute(a.command, &kafka, &ctx.namespace, a.json, &io).await {
-        Ok(out) => {
-            for l in &out.lines {
-                println!("{l}");
-            }
-            for l in &out.notes {
-                eprintln!("{l}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(Failure::Usage(m)) => {
-            eprintln!("datalab kafka: {m}");
-            ExitCode::from(super::USAGE)
-        }
-        Err(Failure::Kafka(m)) => {
-            eprintln!("datalab kafka: {m}");
-            ExitCode::from(1)
-        }
-    }
+    let out = execute(a.command, &kafka, &ctx.namespace, a.json, &io).await;
+    super::print_output("datalab kafka: ", out, super::USAGE)
 }
 
 /// A flag set on SIGTERM or Ctrl-C: a consumer in the background of a step

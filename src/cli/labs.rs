@@ -6,6 +6,7 @@ use datalab_content::Course;
 use datalab_content::Lab;
 use datalab_engine::check::Status;
 use datalab_engine::lab::{RunOptions, StepResult, materialize_data, prepare_workspace, run_step};
+use datalab_engine::room::RoomLink;
 use datalab_services::{Namespace, ServiceKind, UpOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -160,7 +161,13 @@ fn print_step(i: usize, r: &StepResult) {
 }
 
 /// Run the chosen steps once; returns true when all of them passed.
-async fn check_once(ctx: &Ctx, lab: &Lab, opts: &RunOptions, step: Option<usize>) -> bool {
+async fn check_once(
+    ctx: &Ctx,
+    room: &RoomLink,
+    lab: &Lab,
+    opts: &RunOptions,
+    step: Option<usize>,
+) -> bool {
     let indexes: Vec<usize> = match step {
         Some(i) => vec![i],
         None => (0..lab.def.steps.len()).collect(),
@@ -169,10 +176,11 @@ async fn check_once(ctx: &Ctx, lab: &Lab, opts: &RunOptions, step: Option<usize>
     for i in indexes {
         let r = run_step(lab, i, opts).await;
         print_step(i, &r);
+        room.step_checked(&lab.id, &r);
         let passed = r.passed();
         let id = r.step.clone();
         let lab_id = lab.id.clone();
-        let saved = ctx.store().update(|p| {
+        let saved = ctx.save_progress(room, |p| {
             let u = p.unit_mut(&lab_id);
             if passed {
                 u.steps_done.insert(id);
@@ -256,19 +264,29 @@ pub async fn check(a: CheckArgs, ctx: &Ctx) -> ExitCode {
             eprintln!("datalab check: {e}");
         }
     }
-    let ok = check_once(ctx, lab, &opts, step).await;
-    if !a.watch {
-        return if ok {
+    let room = ctx.room_link();
+    let ok = check_once(ctx, &room, lab, &opts, step).await;
+    let code = if !a.watch {
+        if ok {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
-        };
-    }
-    watch(ctx, lab, &opts, step).await
+        }
+    } else {
+        watch(ctx, &room, lab, &opts, step).await
+    };
+    super::flush_room(&room);
+    code
 }
 
 /// Re-run on every save in the workspace, like rustlings' watch mode.
-async fn watch(ctx: &Ctx, lab: &Lab, opts: &RunOptions, step: Option<usize>) -> ExitCode {
+async fn watch(
+    ctx: &Ctx,
+    room: &RoomLink,
+    lab: &Lab,
+    opts: &RunOptions,
+    step: Option<usize>,
+) -> ExitCode {
     use notify::{RecursiveMode, Watcher};
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut watcher = match notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
@@ -307,7 +325,7 @@ async fn watch(ctx: &Ctx, lab: &Lab, opts: &RunOptions, step: Option<usize>) -> 
                 tokio::time::sleep(Duration::from_millis(150)).await;
                 while rx.try_recv().is_ok() {}
                 println!("\n— re-checking —");
-                check_once(ctx, lab, opts, step).await;
+                check_once(ctx, room, lab, opts, step).await;
                 // What the step's own command wrote must not trigger another run.
                 while rx.try_recv().is_ok() {}
             }
@@ -388,6 +406,7 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
             .unwrap_or(0)
     );
     let namespace = Namespace::for_learner(&run_ns);
+    let room = ctx.room_link();
     let mut runs = Vec::new();
     for lab in labs {
         let ws = match (&a.workspace, &a.lab) {
@@ -406,7 +425,11 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
             Ok(o) => o,
             Err(code) => return code,
         };
-        runs.push(datalab_engine::grade::grade_lab(lab, &opts).await);
+        let run = datalab_engine::grade::grade_lab(lab, &opts).await;
+        for step in &run.steps {
+            room.step_checked(&lab.id, step);
+        }
+        runs.push(run);
         // Drop what this grading run created (topics, databases, keyspaces
         // under its own namespace); the servers keep running for the next.
         for kind in &lab.def.services {
@@ -437,6 +460,7 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
         }
         None => print!("{report}"),
     }
+    super::flush_room(&room);
     let t = datalab_engine::grade::totals(&runs);
     if t.failed + t.errors == 0 {
         ExitCode::SUCCESS

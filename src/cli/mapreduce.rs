@@ -83,6 +83,37 @@ pub fn run(cmd: MapreduceCommand, _ctx: &Ctx) -> ExitCode {
 }
 
 fn run_job(a: RunArgs) -> ExitCode {
+    let (json, quiet) = (a.json, a.quiet);
+    let cfg = job_config(a);
+    if let Err(e) = stop_on_signals(cfg.cancel.clone()) {
+        eprintln!("warning: Ctrl-C will not clean up the job: {e}");
+    }
+    let events = event_writer();
+    let progress = Progress::new(quiet, cfg.reducers);
+    let on_event = |e: &Event| {
+        if let Some(w) = &events {
+            w.write(e);
+        }
+        progress.on_event(e);
+    };
+    let result = datalab_mapreduce::run_job(&cfg, &on_event);
+    drop(events);
+    if let Some(b) = &progress.bar {
+        b.finish_and_clear();
+    }
+    match result {
+        Ok(report) => {
+            print_outcome(&report, json, quiet);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("datalab mapreduce: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn job_config(a: RunArgs) -> JobConfig {
     let mut cfg = JobConfig::new(a.input, a.mapper, a.reducer, a.output);
     cfg.combiner = a.combiner;
     cfg.reducers = a.reducers;
@@ -94,63 +125,87 @@ fn run_job(a: RunArgs) -> ExitCode {
     if let Some(p) = a.parallel {
         cfg.parallelism = p.max(1);
     }
-    if let Err(e) = stop_on_signals(cfg.cancel.clone()) {
-        eprintln!("warning: Ctrl-C will not clean up the job: {e}");
-    }
-    // The TUI (or anyone) follows the job through this file.
-    let events = std::env::var_os(EVENTS_ENV)
-        .filter(|p| !p.is_empty())
-        .and_then(|p| match EventWriter::append(std::path::Path::new(&p)) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                eprintln!(
-                    "warning: cannot write the job's events to {} ({EVENTS_ENV}): {e}",
-                    std::path::Path::new(&p).display()
-                );
-                None
-            }
-        });
+    cfg
+}
 
-    let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
-        let b = ProgressBar::new(0);
-        b.enable_steady_tick(std::time::Duration::from_millis(120));
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {prefix:>7} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
+/// The TUI (or anyone) follows the job through the file `$DATALAB_MAPREDUCE_EVENTS` names.
+fn event_writer() -> Option<EventWriter> {
+    let p = std::env::var_os(EVENTS_ENV).filter(|p| !p.is_empty())?;
+    let path = std::path::Path::new(&p);
+    EventWriter::append(path)
+        .map_err(|e| {
+            eprintln!(
+                "warning: cannot write the job's events to {} ({EVENTS_ENV}): {e}",
+                path.display()
             )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        b
-    });
-    let map_tasks = AtomicUsize::new(0);
-    let done = [AtomicUsize::new(0), AtomicUsize::new(0)];
-    let reducers = cfg.reducers;
-    let on_event = |e: &Event| {
-        if let Some(w) = &events {
-            w.write(e);
+        })
+        .ok()
+}
+
+/// The job's progress on stderr: a bar on a terminal, retry warnings always
+/// (unless `--quiet`).
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    reducers: usize,
+    map_tasks: AtomicUsize,
+    /// Finished map and reduce tasks.
+    done: [AtomicUsize; 2],
+}
+
+impl Progress {
+    fn new(quiet: bool, reducers: usize) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::new(0);
+            b.enable_steady_tick(std::time::Duration::from_millis(120));
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {prefix:>7} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b
+        });
+        Progress {
+            bar,
+            quiet,
+            reducers,
+            map_tasks: AtomicUsize::new(0),
+            done: [AtomicUsize::new(0), AtomicUsize::new(0)],
         }
-        let say = |line: String| match &bar {
+    }
+
+    fn say(&self, line: String) {
+        match &self.bar {
             Some(b) => b.println(line),
-            None if !a.quiet => eprintln!("{line}"),
+            None if !self.quiet => eprintln!("{line}"),
             None => {}
-        };
+        }
+    }
+
+    fn on_event(&self, e: &Event) {
         match e {
-            Event::Planned { map_tasks: m, .. } => map_tasks.store(*m, Ordering::Relaxed),
+            Event::Planned { map_tasks: m, .. } => self.map_tasks.store(*m, Ordering::Relaxed),
             Event::TaskFailed {
                 kind,
                 task,
                 attempt,
                 will_retry: true,
                 message,
-            } => say(format!(
+            } => self.say(format!(
                 "warning: {} task {task}, attempt {attempt} failed, retrying: {}",
                 kind.name(),
                 message.lines().next().unwrap_or("")
             )),
             _ => {}
         }
-        let Some(b) = &bar else { return };
+        if let Some(b) = &self.bar {
+            self.draw(b, e);
+        }
+    }
+
+    fn draw(&self, b: &ProgressBar, e: &Event) {
         match e {
             Event::Planned { input_bytes, .. } => {
                 b.set_length(*input_bytes);
@@ -173,45 +228,34 @@ fn run_job(a: RunArgs) -> ExitCode {
             Event::TaskProgress { bytes, .. } => b.inc(*bytes),
             Event::TaskFinished { kind, .. } => {
                 let i = (*kind == TaskKind::Reduce) as usize;
-                let n = done[i].fetch_add(1, Ordering::Relaxed) + 1;
+                let n = self.done[i].fetch_add(1, Ordering::Relaxed) + 1;
                 let total = if i == 0 {
-                    map_tasks.load(Ordering::Relaxed)
+                    self.map_tasks.load(Ordering::Relaxed)
                 } else {
-                    reducers
+                    self.reducers
                 };
                 b.set_message(format!("{n}/{total} {} tasks", kind.name()));
             }
             _ => {}
         }
-    };
-    let result = datalab_mapreduce::run_job(&cfg, &on_event);
-    drop(events);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
     }
-    match result {
-        Ok(report) => {
-            if a.json {
-                match serde_json::to_string_pretty(&report) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => eprintln!("datalab mapreduce: cannot print the report: {e}"),
-                }
-            } else if !a.quiet {
-                print_report(&report);
-            }
-            if report.counters.malformed_records > 0 {
-                eprintln!(
-                    "warning: {} line(s) of mapper or combiner output had no tab and were skipped (--strict makes this an error); first: {}",
-                    report.counters.malformed_records,
-                    report.malformed_examples.join("; ")
-                );
-            }
-            ExitCode::SUCCESS
+}
+
+fn print_outcome(report: &JobReport, json: bool, quiet: bool) {
+    if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("datalab mapreduce: cannot print the report: {e}"),
         }
-        Err(e) => {
-            eprintln!("datalab mapreduce: {e}");
-            ExitCode::from(e.exit_code())
-        }
+    } else if !quiet {
+        print_report(report);
+    }
+    if report.counters.malformed_records > 0 {
+        eprintln!(
+            "warning: {} line(s) of mapper or combiner output had no tab and were skipped (--strict makes this an error); first: {}",
+            report.counters.malformed_records,
+            report.malformed_examples.join("; ")
+        );
     }
 }
 

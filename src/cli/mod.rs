@@ -8,10 +8,14 @@ pub mod kafka;
 mod labs;
 pub mod mapreduce;
 pub mod mongo;
+mod room;
+mod room_load;
 pub mod services;
 
 use clap::{Parser, Subcommand};
 use datalab_content::Content;
+use datalab_engine::progress::{Progress, ProgressError};
+use datalab_engine::room::RoomLink;
 use datalab_services::{Namespace, ProviderKind, Services, ServicesConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +75,12 @@ pub enum Command {
     Cql(cql::CqlArgs),
     /// Kafka console: topics, produce, consume, consumer groups (in your namespace)
     Kafka(kafka::KafkaArgs),
+    /// The instructor's room: `datalab room` shows it; serve, export, load; `room status` for learners
+    Room(room::RoomArgs),
+    /// Join an instructor's room: your progress is reported there from now on
+    Join(room::JoinArgs),
+    /// Leave the room: stop reporting
+    Leave,
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -148,12 +158,46 @@ pub fn main() -> ExitCode {
         Some(Command::Cql(a)) => rt.block_on(cql::run(a, &ctx)),
         Some(Command::Mapreduce(cmd)) => mapreduce::run(cmd, &ctx),
         Some(Command::Kafka(a)) => rt.block_on(kafka::run(a, &ctx)),
+        Some(Command::Room(a)) => room::run(a, &ctx, &rt),
+        Some(Command::Join(a)) => room::join(a, &ctx),
+        Some(Command::Leave) => room::leave(&ctx),
         None => open_tui(&ctx, &rt, None),
     }
 }
 
 /// Exit code for usage and content errors.
 pub const USAGE: u8 = 2;
+
+/// Print what a console command gave: its output (notes on stderr), or
+/// its failure after `prefix`; exit 0, `usage` for a bad request, else 1.
+pub(crate) fn print_output(
+    prefix: &str,
+    out: Result<datalab_clients::console::Output, datalab_clients::console::Failure>,
+    usage: u8,
+) -> ExitCode {
+    use datalab_clients::console::Failure;
+    match out {
+        Ok(out) => {
+            print!("{}", out.stdout());
+            for l in &out.notes {
+                eprintln!("{l}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Help(lines)) => {
+            println!("{}", lines.join("\n"));
+            ExitCode::SUCCESS
+        }
+        Err(e @ Failure::Usage(_)) => {
+            eprintln!("{prefix}{e}");
+            ExitCode::from(usage)
+        }
+        Err(e) => {
+            eprintln!("{prefix}{e}");
+            ExitCode::from(1)
+        }
+    }
+}
 
 impl Ctx {
     /// Load the course, or print every content error (`path:line:col:
@@ -169,6 +213,31 @@ impl Ctx {
         datalab_engine::progress::ProgressStore::new(&self.home)
     }
 
+    /// The learner's room link (inert when not joined; an unreadable room
+    /// file is reported once and ignored).
+    pub fn room_link(&self) -> RoomLink {
+        RoomLink::start(&self.home).unwrap_or_else(|e| {
+            eprintln!("datalab: {e}");
+            RoomLink::none()
+        })
+    }
+
+    /// Change progress through the store and report the units it finished.
+    pub fn save_progress<R>(
+        &self,
+        room: &RoomLink,
+        f: impl FnOnce(&mut Progress) -> R,
+    ) -> Result<R, ProgressError> {
+        self.store().update(|p| {
+            let before = room.joined().then(|| p.clone());
+            let r = f(p);
+            if let Some(before) = before {
+                room.units_done(&before, p);
+            }
+            r
+        })
+    }
+
     /// Load progress, reporting (not failing on) a corrupt or newer file.
     pub fn progress(&self) -> datalab_engine::progress::Progress {
         let (p, warn) = self.store().load();
@@ -176,6 +245,19 @@ impl Ctx {
             eprintln!("datalab: {w}");
         }
         p
+    }
+}
+
+/// Before a short command exits: deliver its room events, waiting at most
+/// a second; what is left stays in the outbox for the next run.
+pub fn flush_room(room: &RoomLink) {
+    if let Some(f) = room.flush(Duration::from_secs(1))
+        && !f.delivered
+    {
+        eprintln!(
+            "datalab: the room did not answer; {} event(s) wait to be sent (`datalab room status`)",
+            f.queued
+        );
     }
 }
 

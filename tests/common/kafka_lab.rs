@@ -95,6 +95,43 @@ impl Workspace {
     }
 }
 
+/// The Python venv's `bin/` (`tests/python-venv.sh`), checked to import
+/// confluent_kafka: a missing venv fails the test with what to run.
+pub fn venv_bin() -> PathBuf {
+    let venv = std::env::var_os("DATALAB_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::common::cache_dir().join("venv"));
+    let python = venv.join("bin/python3");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import confluent_kafka"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "no Python venv with confluent-kafka at {}: run `bash tests/python-venv.sh` first (tests/run-all.sh does)",
+        venv.display()
+    );
+    venv.join("bin")
+}
+
+/// The Python route over a workspace: `solution-python/` copied over it and
+/// the venv's `python3` first on PATH for the step commands.
+pub fn python_route(w: &Workspace) {
+    let bin = venv_bin();
+    datalab_content::Content::disk(env!("CARGO_MANIFEST_DIR"))
+        .extract_dir("labs/kafka/solution-python", &w.opts.workspace, true)
+        .unwrap();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if std::env::split_paths(&path).next().as_deref() == Some(bin.as_path()) {
+        return;
+    }
+    let mut parts = vec![bin];
+    parts.extend(std::env::split_paths(&path));
+    // SAFETY: set before the step commands that need it start; every test
+    // sets the same value.
+    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+}
+
 /// Every check's message, for assertion failures.
 pub fn explain(r: &StepResult) -> String {
     let mut s = format!("step {}:\n", r.step);

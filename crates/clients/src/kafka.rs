@@ -673,6 +673,59 @@ impl Kafka {
         .await
     }
 
+    /// Delete these topics in one request; returns the ones deleted. A topic
+    /// that refuses fails the whole call with its name and reason.
+    pub async fn delete_topics(&self, names: &[String]) -> Result<Vec<String>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = names.to_vec();
+        self.blocking(self.timeout * 3, move |k| {
+            let admin = k.admin()?;
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let res = futures::executor::block_on(admin.delete_topics(&refs, &k.admin_opts()))
+                .map_err(|e| k.map_admin_err(e))?;
+            res.into_iter()
+                .map(|r| {
+                    r.map_err(|(t, code)| {
+                        KafkaError::Failed(format!("could not delete topic {t}: {code}"))
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// The names of every consumer group the cluster knows.
+    pub async fn groups(&self) -> Result<Vec<String>> {
+        self.blocking(self.timeout * 2, |k| {
+            let admin = k.admin()?;
+            let list = admin
+                .inner()
+                .fetch_group_list(None, k.timeout)
+                .map_err(|_| k.unreachable())?;
+            Ok(list.groups().iter().map(|g| g.name().to_string()).collect())
+        })
+        .await
+    }
+
+    /// Delete these consumer groups, best effort: returns the ones deleted
+    /// (a group with members, or one that is gone, is left out).
+    pub async fn delete_groups(&self, names: &[String]) -> Vec<String> {
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let names = names.to_vec();
+        let deleted = self.blocking(self.timeout * 3, move |k| {
+            let admin = k.admin()?;
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            let res = futures::executor::block_on(admin.delete_groups(&refs, &k.admin_opts()))
+                .map_err(|e| k.map_admin_err(e))?;
+            Ok(res.into_iter().flatten().collect())
+        });
+        deleted.await.unwrap_or_default()
+    }
+
     /// Low and high watermarks of every partition of a topic.
     pub async fn watermarks(&self, topic: &str) -> Result<Vec<(i32, i64, i64)>> {
         let topic = topic.to_string();

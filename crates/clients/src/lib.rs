@@ -5,7 +5,6 @@
 pub mod console;
 pub mod cql;
 pub mod kafka;
-pub mod kafka_console;
 pub mod mongo;
 mod namespace;
 

@@ -1,7 +1,8 @@
 //! MongoDB for the MongoDB lab: read query files written in MongoDB Extended
 //! JSON (what mongosh users write), run them through the official driver with
-//! a timeout on every call, and say which server answered (a real `mongod` or
-//! the FerretDB stand-in, whose gaps the checks must know about).
+//! a timeout on every call, and say which server answered (a real `mongod`,
+//! datalab's mongo-java-server stand-in or FerretDB, whose gaps the checks
+//! must know about).
 //!
 //! File shapes:
 //! - find / explain: `{"filter": {…}, "projection": {…}, "sort": {…}, "limit": n, "skip": n}`
@@ -277,16 +278,38 @@ pub enum Flavor {
     /// FerretDB (MongoDB wire protocol on SQLite): no `$lookup`, no
     /// validators, an SQLite plan in `explain`.
     FerretDb(String),
+    /// mongo-java-server (datalab's native stand-in, H2 backend): no
+    /// `explain`, validators accepted but not kept.
+    JavaServer(String),
 }
 
 impl Flavor {
-    pub fn is_ferretdb(&self) -> bool {
-        matches!(self, Flavor::FerretDb(_))
+    /// Tell the server from its `buildInfo`: FerretDB names itself, a real
+    /// mongod always reports its `gitVersion`, mongo-java-server reports
+    /// little more than a version.
+    pub fn of_build_info(info: &Document) -> Flavor {
+        let version = info.get_str("version").unwrap_or("?").to_string();
+        if info.contains_key("ferretdbVersion") || info.contains_key("ferretdbFeatures") {
+            Flavor::FerretDb(version)
+        } else if info.contains_key("gitVersion") {
+            Flavor::MongoDb(version)
+        } else {
+            Flavor::JavaServer(version)
+        }
     }
+
+    /// Does `explain` show a MongoDB query plan (stages, documents examined)?
+    pub fn explains_plans(&self) -> bool {
+        matches!(self, Flavor::MongoDb(_))
+    }
+
     pub fn label(&self) -> String {
         match self {
             Flavor::MongoDb(v) => format!("MongoDB {v}"),
             Flavor::FerretDb(v) => format!("FerretDB (MongoDB {v} wire-compatible, SQLite)"),
+            Flavor::JavaServer(v) => {
+                format!("mongo-java-server (MongoDB {v} wire-compatible, H2), datalab's stand-in")
+            }
         }
     }
 }
@@ -447,14 +470,7 @@ impl Mongo {
 
     async fn detect_flavor(&self) -> Result<Flavor, MongoError> {
         let info = self.command("admin", doc! {"buildInfo": 1}).await?;
-        let version = info.get_str("version").unwrap_or("?").to_string();
-        Ok(
-            if info.contains_key("ferretdbVersion") || info.contains_key("ferretdbFeatures") {
-                Flavor::FerretDb(version)
-            } else {
-                Flavor::MongoDb(version)
-            },
-        )
+        Ok(Flavor::of_build_info(&info))
     }
 
     /// The server behind this connection.
@@ -539,8 +555,16 @@ impl Mongo {
         if let Some(h) = hint {
             find.insert("hint", h);
         }
-        self.command(db, doc! {"explain": find, "verbosity": "executionStats"})
-            .await
+        let explain = doc! {"explain": find, "verbosity": "executionStats"};
+        match self.command(db, explain).await {
+            Err(e) if e.code() == Some(59) => {
+                let server = self.flavor().await.map(|f| f.label()).unwrap_or_default();
+                Err(MongoError::Other(format!(
+                    "{server} has no `explain` command ({e}): a query plan needs a real mongod (the docker provider's mongo:8.0, or a mongod on PATH)"
+                )))
+            }
+            other => other,
+        }
     }
 
     pub async fn indexes(&self, db: &str, coll: &str) -> Result<Vec<Document>, MongoError> {
@@ -626,7 +650,13 @@ impl Mongo {
         self.within(self.timeout, c.count_documents(filter)).await
     }
 
+    /// Drop a collection; one that does not exist is already dropped
+    /// (mongo-java-server refuses that with a reply the driver cannot read,
+    /// "ns not found" without an error code, so it is not asked).
     pub async fn drop(&self, db: &str, coll: &str) -> Result<(), MongoError> {
+        if !self.collections(db).await?.iter().any(|c| c == coll) {
+            return Ok(());
+        }
         let c = self.client.database(db).collection::<Document>(coll);
         self.within(self.timeout, c.drop()).await
     }
@@ -644,6 +674,38 @@ impl Mongo {
             cmd.insert("validationAction", "error");
         }
         self.command(db, cmd).await.map(|_| ())
+    }
+
+    /// The server's `buildInfo` (version, and which server it is).
+    pub async fn build_info(&self) -> Result<Document, MongoError> {
+        self.command("admin", doc! {"buildInfo": 1}).await
+    }
+
+    /// The names of every database on the server.
+    pub async fn databases(&self) -> Result<Vec<String>, MongoError> {
+        self.within(self.timeout, self.client.list_database_names())
+            .await
+    }
+
+    /// Drop a whole database.
+    pub async fn drop_database(&self, db: &str) -> Result<(), MongoError> {
+        self.within(self.timeout, self.client.database(db).drop())
+            .await
+    }
+
+    /// A collection's options as `listCollections` reports them (where a
+    /// kept validator shows); `None` when there is no such collection.
+    pub async fn collection_options(
+        &self,
+        db: &str,
+        coll: &str,
+    ) -> Result<Option<Document>, MongoError> {
+        let cmd = doc! {"listCollections": 1, "filter": {"name": coll}};
+        let reply = self.command(db, cmd).await?;
+        Ok(cursor_batch(&reply)
+            .into_iter()
+            .next()
+            .map(|c| c.get_document("options").cloned().unwrap_or_default()))
     }
 
     /// Collection names of a database.

@@ -142,106 +142,18 @@ pub(crate) fn load_all(content: Content) -> (Option<Course>, Vec<Diagnostic>) {
         activities: BTreeMap::new(),
         labs: BTreeMap::new(),
     };
-    let mut seen_ids: HashSet<String> = HashSet::new();
-    let mut seen_sessions: HashSet<String> = HashSet::new();
+    let mut seen = Seen::default();
     if def.days.is_empty() {
         sink.file_error("course.yaml", "the agenda has no days");
     }
     for (di, day) in def.days.iter().enumerate() {
-        let mut sessions = Vec::new();
         check_id(&mut sink, "course.yaml", &day.id);
-        for (si, s) in day.sessions.iter().enumerate() {
-            check_id(&mut sink, "course.yaml", &s.id);
-            if !seen_sessions.insert(s.id.value.clone()) {
-                sink.error(
-                    "course.yaml",
-                    s.id.referenced,
-                    format!("session id `{}` is used twice", s.id.value),
-                );
-            }
-            if s.minutes == 0 {
-                sink.error(
-                    "course.yaml",
-                    s.id.referenced,
-                    format!("session `{}` has no planned minutes", s.id.value),
-                );
-            }
-            let mut unit_idx = Vec::new();
-            for u in &s.units {
-                let id = &u.id.value;
-                check_id(&mut sink, "course.yaml", &u.id);
-                if !seen_ids.insert(id.clone()) {
-                    sink.error(
-                        "course.yaml",
-                        u.id.referenced,
-                        format!("unit id `{id}` is used twice"),
-                    );
-                    continue;
-                }
-                let rel = u.kind.path(id);
-                if !content.exists(&rel) {
-                    sink.error(
-                        "course.yaml",
-                        u.id.referenced,
-                        format!("{} `{id}` has no file: expected {rel}", u.kind.name()),
-                    );
-                    continue;
-                }
-                let title = match u.kind {
-                    UnitKind::Lesson => load_lesson(&mut sink, &rel).map(|l| {
-                        let t = l.title.clone();
-                        course.lessons.insert(id.clone(), l);
-                        t
-                    }),
-                    UnitKind::Quiz => parse_into::<Quiz>(&mut sink, &rel).map(|q| {
-                        check_quiz(&mut sink, &rel, &q);
-                        let t = q.title.clone();
-                        course.quizzes.insert(id.clone(), q);
-                        t
-                    }),
-                    UnitKind::Comparison => parse_into::<Comparison>(&mut sink, &rel).map(|c| {
-                        check_comparison(&mut sink, &rel, &c);
-                        let t = c.title.clone();
-                        course.comparisons.insert(id.clone(), c);
-                        t
-                    }),
-                    UnitKind::Activity => parse_into::<Activity>(&mut sink, &rel).map(|a| {
-                        check_activity(&mut sink, &rel, &a);
-                        let t = a.title.clone();
-                        course.activities.insert(id.clone(), a);
-                        t
-                    }),
-                    UnitKind::Lab => parse_into::<LabDef>(&mut sink, &rel).map(|def| {
-                        check_lab(&mut sink, &content, id, &def);
-                        let t = def.title.clone();
-                        course.labs.insert(
-                            id.clone(),
-                            Lab {
-                                id: id.clone(),
-                                def,
-                                content: content.clone(),
-                            },
-                        );
-                        t
-                    }),
-                };
-                let Some(title) = title else { continue };
-                unit_idx.push(course.units.len());
-                course.units.push(Unit {
-                    id: id.clone(),
-                    kind: u.kind,
-                    title,
-                    day: di,
-                    session: si,
-                });
-            }
-            sessions.push(Session {
-                id: s.id.value.clone(),
-                title: s.title.clone(),
-                minutes: s.minutes,
-                units: unit_idx,
-            });
-        }
+        let sessions = day
+            .sessions
+            .iter()
+            .enumerate()
+            .map(|(si, s)| load_session(&mut sink, &mut course, &mut seen, s, (di, si)))
+            .collect();
         course.days.push(Day {
             id: day.id.value.clone(),
             title: day.title.clone(),
@@ -249,6 +161,111 @@ pub(crate) fn load_all(content: Content) -> (Option<Course>, Vec<Diagnostic>) {
         });
     }
     (Some(course), sink.diags)
+}
+
+/// Ids already used in the agenda.
+#[derive(Default)]
+struct Seen {
+    units: HashSet<String>,
+    sessions: HashSet<String>,
+}
+
+/// One session of the agenda: its own checks, then each of its units loaded.
+fn load_session(
+    sink: &mut Sink,
+    course: &mut Course,
+    seen: &mut Seen,
+    s: &SessionDef,
+    (day, session): (usize, usize),
+) -> Session {
+    check_id(sink, "course.yaml", &s.id);
+    if !seen.sessions.insert(s.id.value.clone()) {
+        let msg = format!("session id `{}` is used twice", s.id.value);
+        sink.error("course.yaml", s.id.referenced, msg);
+    }
+    if s.minutes == 0 {
+        let msg = format!("session `{}` has no planned minutes", s.id.value);
+        sink.error("course.yaml", s.id.referenced, msg);
+    }
+    let mut unit_idx = Vec::new();
+    for u in &s.units {
+        let Some(title) = load_unit(sink, course, seen, u) else {
+            continue;
+        };
+        unit_idx.push(course.units.len());
+        course.units.push(Unit {
+            id: u.id.value.clone(),
+            kind: u.kind,
+            title,
+            day,
+            session,
+        });
+    }
+    Session {
+        id: s.id.value.clone(),
+        title: s.title.clone(),
+        minutes: s.minutes,
+        units: unit_idx,
+    }
+}
+
+/// One unit: its id checked, its file parsed and checked, and the result
+/// stored in the course. Returns its title when it loaded.
+fn load_unit(sink: &mut Sink, course: &mut Course, seen: &mut Seen, u: &UnitRef) -> Option<String> {
+    let id = &u.id.value;
+    check_id(sink, "course.yaml", &u.id);
+    if !seen.units.insert(id.clone()) {
+        sink.error(
+            "course.yaml",
+            u.id.referenced,
+            format!("unit id `{id}` is used twice"),
+        );
+        return None;
+    }
+    let rel = u.kind.path(id);
+    let content = sink.content;
+    if !content.exists(&rel) {
+        let msg = format!("{} `{id}` has no file: expected {rel}", u.kind.name());
+        sink.error("course.yaml", u.id.referenced, msg);
+        return None;
+    }
+    let id = id.clone();
+    match u.kind {
+        UnitKind::Lesson => load_lesson(sink, &rel).map(|l| {
+            let t = l.title.clone();
+            course.lessons.insert(id, l);
+            t
+        }),
+        UnitKind::Quiz => parse_into::<Quiz>(sink, &rel).map(|q| {
+            check_quiz(sink, &rel, &q);
+            let t = q.title.clone();
+            course.quizzes.insert(id, q);
+            t
+        }),
+        UnitKind::Comparison => parse_into::<Comparison>(sink, &rel).map(|c| {
+            check_comparison(sink, &rel, &c);
+            let t = c.title.clone();
+            course.comparisons.insert(id, c);
+            t
+        }),
+        UnitKind::Activity => parse_into::<Activity>(sink, &rel).map(|a| {
+            check_activity(sink, &rel, &a);
+            let t = a.title.clone();
+            course.activities.insert(id, a);
+            t
+        }),
+        UnitKind::Lab => parse_into::<LabDef>(sink, &rel).map(|def| {
+            check_lab(sink, content, &id, &def);
+            let t = def.title.clone();
+            let lab = Lab {
+                id: id.clone(),
+                def,
+                content: content.clone(),
+            };
+            course.labs.insert(id, lab);
+            t
+        }),
+    }
 }
 
 /// Lint a content tree: everything [`load_all`] finds, plus files no unit

@@ -7,3 +7,4 @@ pub mod grade;
 pub mod lab;
 pub mod progress;
 pub mod quiz;
+pub mod room;

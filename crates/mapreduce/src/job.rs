@@ -107,20 +107,106 @@ impl Drop for WorkdirGuard<'_> {
 fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobError> {
     let job_start = Instant::now();
     validate(cfg)?;
-    let output = cfg.output.clone();
-    if output.exists() && !cfg.overwrite {
+    refuse_existing_output(cfg)?;
+    let mut counters = Counters::default();
+    let (splits, input_bytes) = timed(on_event, Phase::Split, &mut counters.time.split_ms, || {
+        plan(cfg)
+    })?;
+    on_event(&Event::Planned {
+        map_tasks: splits.len(),
+        reduce_tasks: cfg.reducers,
+        input_bytes,
+    });
+    let work = make_workdir(cfg)?;
+    cfg.cancel.add_workdir(work.path());
+    let _guard = WorkdirGuard(cfg, work.path().to_path_buf());
+    check_cancel(cfg)?;
+    let (spill_dir, out_dir) = make_work_subdirs(work.path())?;
+    let map_workers = cfg.parallelism.max(1).min(splits.len().max(1));
+    let shared = Shared {
+        cfg,
+        spill_dir,
+        on_event,
+        budget: ((cfg.memory / map_workers as u64) as usize).min(MAX_BUDGET),
+        failed_attempts: AtomicU64::new(0),
+    };
+    let reduce_workers = cfg.parallelism.max(1).min(cfg.reducers);
+    let warm = warm_reducers(cfg, reduce_workers);
+
+    let maps = timed(on_event, Phase::Map, &mut counters.time.map_ms, || {
+        Ok(run_maps(&shared, &splits, map_workers))
+    })??;
+    check_cancel(cfg)?;
+    let (partitions, malformed) = gather_maps(maps, cfg.reducers, &mut counters);
+    let spilled = &mut counters.spilled_records;
+    let partitions = timed(
+        on_event,
+        Phase::Shuffle,
+        &mut counters.time.shuffle_ms,
+        || shuffle(&shared, partitions, reduce_workers, spilled),
+    )?;
+    check_cancel(cfg)?;
+    let reduces = timed(
+        on_event,
+        Phase::Reduce,
+        &mut counters.time.reduce_ms,
+        || {
+            Ok(run_reduces(
+                &shared,
+                &partitions,
+                &warm,
+                &out_dir,
+                reduce_workers,
+            ))
+        },
+    )??;
+    for r in reduces {
+        counters.add(&r);
+    }
+    counters.failed_attempts = shared.failed_attempts.load(Ordering::Relaxed);
+    check_cancel(cfg)?;
+    commit_phase(&shared, &out_dir, work.path(), &mut counters, job_start)?;
+    drop(work);
+    Ok(JobReport {
+        output: cfg.output.clone(),
+        counters,
+        malformed_examples: malformed,
+    })
+}
+
+/// Run `f` as one phase between its started and finished events and store
+/// its time in `slot`. A phase whose `f` fails ends the job there, with no
+/// finished event (map and reduce return their tasks' errors inside `Ok`, so
+/// they are finished first and fail after).
+fn timed<T>(
+    on_event: OnEvent<'_>,
+    phase: Phase,
+    slot: &mut u64,
+    f: impl FnOnce() -> Result<T, JobError>,
+) -> Result<T, JobError> {
+    on_event(&Event::PhaseStarted { phase });
+    let t = Instant::now();
+    let r = f()?;
+    *slot = ms(t);
+    on_event(&Event::PhaseFinished {
+        phase,
+        elapsed: t.elapsed(),
+    });
+    Ok(r)
+}
+
+fn refuse_existing_output(cfg: &JobConfig) -> Result<(), JobError> {
+    if cfg.output.exists() && !cfg.overwrite {
         return Err(JobError::Usage(format!(
             "the output folder {} already exists; pass --overwrite to replace it, or choose another --output",
-            output.display()
+            cfg.output.display()
         )));
     }
-    let mut counters = Counters::default();
+    Ok(())
+}
 
-    // Split.
-    on_event(&Event::PhaseStarted {
-        phase: Phase::Split,
-    });
-    let t = Instant::now();
+/// The split phase: the inputs, cut into splits at line boundaries.
+fn plan(cfg: &JobConfig) -> Result<(Vec<InputSplit>, u64), JobError> {
     let files = list_inputs(&cfg.inputs)?;
     let input_bytes: u64 = files.iter().map(|f| f.1).sum();
     let split_size = cfg
@@ -128,20 +214,13 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
         .unwrap_or_else(|| super::auto_split_size(input_bytes, cfg.parallelism));
     let splits = plan_splits(&files, split_size)
         .map_err(|e| JobError::Usage(format!("cannot read the inputs: {}", reason(&e))))?;
-    counters.time.split_ms = ms(t);
-    on_event(&Event::PhaseFinished {
-        phase: Phase::Split,
-        elapsed: t.elapsed(),
-    });
-    on_event(&Event::Planned {
-        map_tasks: splits.len(),
-        reduce_tasks: cfg.reducers,
-        input_bytes,
-    });
+    Ok((splits, input_bytes))
+}
 
-    // The job's working folder sits beside the output, so the final rename
-    // stays on one file system.
-    let parent = match output.parent() {
+/// The job's working folder sits beside the output, so the final rename
+/// stays on one file system.
+fn make_workdir(cfg: &JobConfig) -> Result<tempfile::TempDir, JobError> {
+    let parent = match cfg.output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
@@ -152,11 +231,12 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
             reason(&e)
         ))
     })?;
-    let base = output
+    let base = cfg
+        .output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let work = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&format!(".{base}.datalab-"))
         .tempdir_in(&parent)
         .map_err(|e| {
@@ -165,32 +245,26 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
                 parent.display(),
                 reason(&e)
             ))
-        })?;
-    cfg.cancel.add_workdir(work.path());
-    let _guard = WorkdirGuard(cfg, work.path().to_path_buf());
-    check_cancel(cfg)?;
-    let spill_dir = work.path().join("spill");
-    let out_dir = work.path().join("out");
+        })
+}
+
+/// `spill/` and `out/` inside the working folder.
+fn make_work_subdirs(work: &Path) -> Result<(PathBuf, PathBuf), JobError> {
+    let spill_dir = work.join("spill");
+    let out_dir = work.join("out");
     for d in [&spill_dir, &out_dir] {
         std::fs::create_dir_all(d).map_err(|e| {
             JobError::Failed(format!("cannot create {}: {}", d.display(), reason(&e)))
         })?;
     }
+    Ok((spill_dir, out_dir))
+}
 
-    let map_workers = cfg.parallelism.max(1).min(splits.len().max(1));
-    let shared = Shared {
-        cfg,
-        spill_dir,
-        on_event,
-        budget: ((cfg.memory / map_workers as u64) as usize).min(MAX_BUDGET),
-        failed_attempts: AtomicU64::new(0),
-    };
-
-    // The first wave of reducers starts now and waits on its stdin, so the
-    // start-up of an interpreter (Python needs tens of milliseconds)
-    // overlaps with the map phase, like Hadoop's reducer slow start.
-    let reduce_workers = cfg.parallelism.max(1).min(cfg.reducers);
-    let warm = WarmReducers(
+/// The first wave of reducers starts now and waits on its stdin, so the
+/// start-up of an interpreter (Python needs tens of milliseconds) overlaps
+/// with the map phase, like Hadoop's reducer slow start.
+fn warm_reducers(cfg: &JobConfig, reduce_workers: usize) -> WarmReducers<'_> {
+    WarmReducers(
         cfg,
         (0..cfg.reducers)
             .map(|p| {
@@ -201,35 +275,37 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
                 )
             })
             .collect(),
-    );
+    )
+}
 
-    // Map (and combine).
-    on_event(&Event::PhaseStarted { phase: Phase::Map });
-    let t = Instant::now();
-    let maps = run_pool(splits.len(), map_workers, |task| {
-        with_retries(
-            &shared,
-            TaskKind::Map,
-            task,
-            splits[task].len(),
-            |attempt| map_attempt(&shared, task, &splits[task], attempt),
-        )
+/// The map phase (with the combiner inside each map task).
+fn run_maps(
+    shared: &Shared<'_>,
+    splits: &[InputSplit],
+    map_workers: usize,
+) -> Result<Vec<MapOutput>, JobError> {
+    run_pool(splits.len(), map_workers, |task| {
+        with_retries(shared, TaskKind::Map, task, splits[task].len(), |attempt| {
+            map_attempt(shared, task, &splits[task], attempt)
+        })
         .map_err(|m| {
             JobError::Failed(format!(
                 "map task {task} on split {} failed{m}",
                 splits[task].describe()
             ))
         })
-    });
-    counters.time.map_ms = ms(t);
-    on_event(&Event::PhaseFinished {
-        phase: Phase::Map,
-        elapsed: t.elapsed(),
-    });
-    let maps = maps?;
-    check_cancel(cfg)?;
+    })
+}
+
+/// Every map task's counters added up, a few malformed-line examples kept,
+/// and the segments grouped by partition.
+fn gather_maps(
+    maps: Vec<MapOutput>,
+    reducers: usize,
+    counters: &mut Counters,
+) -> (Vec<Vec<Segment>>, Vec<String>) {
     let mut malformed = Vec::new();
-    let mut partitions: Vec<Vec<Segment>> = vec![Vec::new(); cfg.reducers];
+    let mut partitions: Vec<Vec<Segment>> = vec![Vec::new(); reducers];
     for m in maps {
         counters.add(&m.counters);
         for ex in m.malformed {
@@ -241,71 +317,74 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
             partitions[p].extend(segs);
         }
     }
+    (partitions, malformed)
+}
 
-    // Shuffle: extra merge passes where a partition has too many segments.
-    on_event(&Event::PhaseStarted {
-        phase: Phase::Shuffle,
-    });
-    let t = Instant::now();
-    let needs: Vec<usize> = (0..cfg.reducers)
+/// The shuffle: extra merge passes where a partition has too many segments.
+fn shuffle(
+    shared: &Shared<'_>,
+    partitions: Vec<Vec<Segment>>,
+    reduce_workers: usize,
+    spilled_records: &mut u64,
+) -> Result<Vec<Vec<Segment>>, JobError> {
+    let needs: Vec<usize> = (0..partitions.len())
         .filter(|&p| partitions[p].len() > MERGE_FACTOR)
         .collect();
-    if !needs.is_empty() {
-        let slots: Vec<Mutex<Vec<Segment>>> = partitions.into_iter().map(Mutex::new).collect();
-        let spilled = run_pool(needs.len(), reduce_workers, |i| {
-            let p = needs[i];
-            let segs = std::mem::take(&mut *slots[p].lock().unwrap_or_else(|e| e.into_inner()));
-            let (segs, n) = merge_passes(segs, &shared.spill_dir, &format!("r{p:05}"))
-                .map_err(|e| JobError::Failed(format!("merging partition {p}: {e}")))?;
-            *slots[p].lock().unwrap_or_else(|e| e.into_inner()) = segs;
-            Ok(n)
-        })?;
-        counters.spilled_records += spilled.iter().sum::<u64>();
-        partitions = slots
-            .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .collect();
+    if needs.is_empty() {
+        return Ok(partitions);
     }
-    counters.time.shuffle_ms = ms(t);
-    on_event(&Event::PhaseFinished {
-        phase: Phase::Shuffle,
-        elapsed: t.elapsed(),
-    });
+    let slots: Vec<Mutex<Vec<Segment>>> = partitions.into_iter().map(Mutex::new).collect();
+    let spilled = run_pool(needs.len(), reduce_workers, |i| {
+        let p = needs[i];
+        let segs = std::mem::take(&mut *slots[p].lock().unwrap_or_else(|e| e.into_inner()));
+        let (segs, n) = merge_passes(segs, &shared.spill_dir, &format!("r{p:05}"))
+            .map_err(|e| JobError::Failed(format!("merging partition {p}: {e}")))?;
+        *slots[p].lock().unwrap_or_else(|e| e.into_inner()) = segs;
+        Ok(n)
+    })?;
+    *spilled_records += spilled.iter().sum::<u64>();
+    Ok(slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect())
+}
 
-    check_cancel(cfg)?;
-
-    // Sort-merge and reduce.
-    on_event(&Event::PhaseStarted {
-        phase: Phase::Reduce,
-    });
-    let t = Instant::now();
-    let reduces = run_pool(cfg.reducers, reduce_workers, |p| {
+/// Sort-merge and reduce: one task per partition, the first attempt on the
+/// reducer warmed up during the map phase.
+fn run_reduces(
+    shared: &Shared<'_>,
+    partitions: &[Vec<Segment>],
+    warm: &WarmReducers<'_>,
+    out_dir: &Path,
+    reduce_workers: usize,
+) -> Result<Vec<Counters>, JobError> {
+    run_pool(partitions.len(), reduce_workers, |p| {
         let segs = &partitions[p];
         let bytes: u64 = segs.iter().map(|s| s.len).sum();
         let records: u64 = segs.iter().map(|s| s.records).sum();
         let part = out_dir.join(format!("part-{p:05}"));
-        with_retries(&shared, TaskKind::Reduce, p, bytes, |attempt| {
+        with_retries(shared, TaskKind::Reduce, p, bytes, |attempt| {
             let child = if attempt == 1 { warm.take(p) } else { None };
-            reduce_attempt(&shared, p, segs, attempt, &part, child)
+            reduce_attempt(shared, p, segs, attempt, &part, child)
         })
         .map_err(|m| {
             JobError::Failed(format!(
                 "reduce task {p} (partition {p}: {records} records, {bytes} bytes) failed{m}"
             ))
         })
-    });
-    counters.time.reduce_ms = ms(t);
-    on_event(&Event::PhaseFinished {
-        phase: Phase::Reduce,
-        elapsed: t.elapsed(),
-    });
-    for r in reduces? {
-        counters.add(&r);
-    }
-    counters.failed_attempts = shared.failed_attempts.load(Ordering::Relaxed);
-    check_cancel(cfg)?;
+    })
+}
 
-    // Commit.
+/// Commit: the output folder appears whole, with `_COUNTERS.json` and then
+/// `_SUCCESS`.
+fn commit_phase(
+    shared: &Shared<'_>,
+    out_dir: &Path,
+    work: &Path,
+    counters: &mut Counters,
+    job_start: Instant,
+) -> Result<(), JobError> {
+    let on_event = shared.on_event;
     on_event(&Event::PhaseStarted {
         phase: Phase::Commit,
     });
@@ -316,7 +395,7 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
     // follow take microseconds).
     counters.time.commit_ms = ms(t);
     counters.time.total_ms = ms(job_start);
-    commit(&out_dir, &output, work.path(), &counters)?;
+    commit(out_dir, &shared.cfg.output, work, counters)?;
     on_event(&Event::PhaseFinished {
         phase: Phase::Commit,
         elapsed: t.elapsed(),
@@ -324,12 +403,7 @@ fn run_phases(cfg: &JobConfig, on_event: OnEvent<'_>) -> Result<JobReport, JobEr
     on_event(&Event::Finished {
         counters: Box::new(counters.clone()),
     });
-    drop(work);
-    Ok(JobReport {
-        output,
-        counters,
-        malformed_examples: malformed,
-    })
+    Ok(())
 }
 
 fn validate(cfg: &JobConfig) -> Result<(), JobError> {
@@ -734,54 +808,8 @@ fn map_attempt(
     if let Some(combiner) = &cfg.combiner
         && !runs.is_empty()
     {
-        let parts = cfg.reducers;
-        let by_part: Vec<Vec<Segment>> = (0..parts)
-            .map(|p| runs.iter().map(|r| r[p].clone()).collect())
-            .collect();
-        let buf_size = (shared.budget / (runs.len() + 1)).clamp(16 << 10, 1 << 20);
-        let result = run_collecting(
-            shared,
-            "combiner",
-            combiner,
-            &env,
-            format!("c{task:05}-a{attempt}"),
-            |stdin| {
-                let mut w = BufWriter::with_capacity(CHUNK, stdin);
-                let mut n = 0u64;
-                let mut b = 0u64;
-                let res = (|| {
-                    for segs in &by_part {
-                        merge_segments(segs, buf_size, |line, _| {
-                            n += 1;
-                            b += line.len() as u64;
-                            w.write_all(line)
-                        })?;
-                    }
-                    w.flush()
-                })();
-                match res {
-                    Err(e) if is_broken_pipe(&e) => Ok((n, b)),
-                    Err(e) => Err(e),
-                    Ok(()) => Ok((n, b)),
-                }
-            },
-        );
-        remove_runs(&runs);
-        let (ccol, (cin, _)) = result?;
-        counters.combine_input_records = cin;
-        counters.combine_output_records = ccol.records;
-        counters.malformed_records += ccol.malformed;
-        malformed.extend(
-            ccol.examples
-                .iter()
-                .map(|e| format!("{e:?} (combiner of map task {task})")),
-        );
-        let (cruns, cspilled) = ccol
-            .buf
-            .finish()
-            .map_err(|e| TaskFailure::io("spilling combiner output", e))?;
-        counters.spilled_records += cspilled;
-        runs = cruns;
+        let spill = (&mut counters, &mut malformed);
+        runs = combine(shared, combiner, (task, attempt), &env, runs, spill)?;
     }
     let parts = (0..cfg.reducers)
         .map(|p| runs.iter().map(|r| r[p].clone()).collect())
@@ -791,6 +819,74 @@ fn map_attempt(
         counters,
         malformed,
     })
+}
+
+/// The combiner of one map task: the task's sorted runs, merged per
+/// partition, go through the combiner, whose output is sorted into new runs.
+fn combine(
+    shared: &Shared,
+    combiner: &str,
+    (task, attempt): (usize, u32),
+    env: &[(&str, String)],
+    runs: Vec<Run>,
+    (counters, malformed): (&mut Counters, &mut Vec<String>),
+) -> Result<Vec<Run>, TaskFailure> {
+    let by_part: Vec<Vec<Segment>> = (0..shared.cfg.reducers)
+        .map(|p| runs.iter().map(|r| r[p].clone()).collect())
+        .collect();
+    let buf_size = (shared.budget / (runs.len() + 1)).clamp(16 << 10, 1 << 20);
+    let result = run_collecting(
+        shared,
+        "combiner",
+        combiner,
+        env,
+        format!("c{task:05}-a{attempt}"),
+        |stdin| feed_partitions(&by_part, buf_size, stdin),
+    );
+    remove_runs(&runs);
+    let (ccol, (cin, _)) = result?;
+    counters.combine_input_records = cin;
+    counters.combine_output_records = ccol.records;
+    counters.malformed_records += ccol.malformed;
+    malformed.extend(
+        ccol.examples
+            .iter()
+            .map(|e| format!("{e:?} (combiner of map task {task})")),
+    );
+    let (cruns, cspilled) = ccol
+        .buf
+        .finish()
+        .map_err(|e| TaskFailure::io("spilling combiner output", e))?;
+    counters.spilled_records += cspilled;
+    Ok(cruns)
+}
+
+/// Write every partition's merged records to a combiner's stdin; records
+/// and bytes written. A combiner that stops reading early is not an error
+/// here (its exit status tells).
+fn feed_partitions(
+    by_part: &[Vec<Segment>],
+    buf_size: usize,
+    stdin: ChildStdin,
+) -> io::Result<(u64, u64)> {
+    let mut w = BufWriter::with_capacity(CHUNK, stdin);
+    let mut n = 0u64;
+    let mut b = 0u64;
+    let res = (|| {
+        for segs in by_part {
+            merge_segments(segs, buf_size, |line, _| {
+                n += 1;
+                b += line.len() as u64;
+                w.write_all(line)
+            })?;
+        }
+        w.flush()
+    })();
+    match res {
+        Err(e) if is_broken_pipe(&e) => Ok((n, b)),
+        Err(e) => Err(e),
+        Ok(()) => Ok((n, b)),
+    }
 }
 
 fn reduce_attempt(

@@ -14,6 +14,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -218,15 +219,21 @@ impl RoomServer {
 /// Run a room until Ctrl-C (or SIGTERM), printing the join line first.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let server = RoomServer::start(config).await?;
-    println!("room listening on {}", server.url());
+    // Written, not println!: a closed stdout (`| head`) must not end the room.
+    let mut out = format!("room listening on {}\n", server.url());
     if let Some(fp) = server.fingerprint() {
-        println!("certificate sha256 {fp}");
+        out += &format!("certificate sha256 {fp}\n");
     }
-    println!("learners join with:\n  {}", server.join_line());
-    println!(
-        "instructor token in {}",
+    out += &format!("learners join with:\n  {}\n", server.join_line());
+    out += &format!(
+        "instructor token in {}\n",
         instructor_token_path(server.dir()).display()
     );
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     wait_for_signal().await;
     server.shutdown().await;
     Ok(())

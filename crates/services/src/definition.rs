@@ -1,7 +1,7 @@
 //! One definition per service in `containers/<kind>.yaml`, read by every
 //! provider: the docker provider takes image, port, env and readiness from
-//! it; the native provider its recipe (Maven coordinates, Go module, main
-//! class, JVM options). Extend the structs as providers need, keeping
+//! it; the native provider its recipe (Maven coordinates, main class, JVM
+//! options). Extend the structs as providers need, keeping
 //! `deny_unknown_fields` so typos in a definition are reported.
 
 use super::ServiceKind;
@@ -58,24 +58,19 @@ pub(crate) struct Native {
     pub(crate) main_class: Option<String>,
     #[serde(default)]
     pub(crate) jvm_opts: Vec<String>,
-    /// A Go module `path@version` built with `go install` into the cache.
-    #[serde(default)]
-    pub(crate) go: Option<String>,
     /// A binary on PATH preferred when present (e.g. `mongod`).
     #[serde(default)]
     pub(crate) prefer_binary: Option<String>,
 }
 
 impl Native {
-    /// `native.go` split into module path and version (without its `v`).
-    pub(crate) fn go_module(&self, kind: ServiceKind) -> Result<(&str, &str), String> {
-        let spec = self.go.as_deref().ok_or_else(|| {
-            format!("containers/{kind}.yaml: native.go (the Go module@version) is missing")
-        })?;
-        let (module, version) = spec.split_once('@').ok_or_else(|| {
-            format!("containers/{kind}.yaml: native.go `{spec}` is not module@version")
-        })?;
-        Ok((module, version.trim_start_matches('v')))
+    /// The version of `artifact` among the Maven coordinates.
+    pub(crate) fn maven_version(&self, artifact: &str) -> Option<&str> {
+        self.maven.iter().find_map(|c| {
+            let mut parts = c.split(':');
+            let (_, a, v) = (parts.next()?, parts.next()?, parts.next()?);
+            (a == artifact).then_some(v)
+        })
     }
 }
 

@@ -14,6 +14,7 @@
 //! `stop` does nothing.
 
 use super::definition::ServiceDef;
+use super::kinds::{self, Kind};
 use super::probe;
 use super::provider::{NodeHandle, ProgressFn, Provider, Running, ServiceDirs};
 use super::{Endpoint, ProviderKind, ServiceError, ServiceKind, UpOptions};
@@ -22,18 +23,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// `<home>/services.yaml`.
+/// `<home>/services.yaml`: an optional `provider:` and one endpoint per kind
+/// name.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct ServicesFile {
     #[serde(default)]
     pub(crate) provider: Option<ProviderKind>,
-    #[serde(default)]
-    pub(crate) kafka: Option<String>,
-    #[serde(default)]
-    pub(crate) mongodb: Option<String>,
-    #[serde(default)]
-    pub(crate) cassandra: Option<String>,
+    #[serde(flatten)]
+    endpoints: BTreeMap<String, String>,
 }
 
 impl ServicesFile {
@@ -48,28 +45,35 @@ impl ServicesFile {
         if text.trim().is_empty() {
             return Ok(Self::default());
         }
-        serde_saphyr::from_str(&text).map_err(|e| {
+        let file: ServicesFile = serde_saphyr::from_str(&text).map_err(|e| {
             ServiceError::Other(match e.location() {
                 Some(l) => format!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
                 None => format!("{}: {e}", path.display()),
             })
-        })
+        })?;
+        file.check_keys(path, &text)?;
+        Ok(file)
+    }
+
+    /// Every key names a kind (a typo is reported where it is).
+    fn check_keys(&self, path: &Path, text: &str) -> Result<(), ServiceError> {
+        let Some(bad) = (self.endpoints.keys()).find(|k| k.parse::<ServiceKind>().is_err()) else {
+            return Ok(());
+        };
+        let line = (text
+            .lines()
+            .position(|l| l.trim_start().starts_with(bad.as_str())))
+        .map_or(1, |i| i + 1);
+        let names: Vec<&str> = kinds::ALL.iter().map(|k| k.kind().name()).collect();
+        Err(ServiceError::Other(format!(
+            "{}:{line}:1: unknown field `{bad}`, expected `provider` or one of: {}",
+            path.display(),
+            names.join(", ")
+        )))
     }
 
     fn get(&self, kind: ServiceKind) -> Option<&str> {
-        match kind {
-            ServiceKind::Kafka => self.kafka.as_deref(),
-            ServiceKind::Mongodb => self.mongodb.as_deref(),
-            ServiceKind::Cassandra => self.cassandra.as_deref(),
-        }
-    }
-}
-
-pub fn env_var(kind: ServiceKind) -> &'static str {
-    match kind {
-        ServiceKind::Kafka => "DATALAB_KAFKA_BOOTSTRAP",
-        ServiceKind::Mongodb => "DATALAB_MONGODB_URI",
-        ServiceKind::Cassandra => "DATALAB_CASSANDRA_CONTACT",
+        self.endpoints.get(kind.name()).map(String::as_str)
     }
 }
 
@@ -81,7 +85,7 @@ pub(crate) struct ExternalProvider {
 impl ExternalProvider {
     /// The configured address of `kind`, env first, then the config file.
     pub(crate) fn address(&self, kind: ServiceKind) -> Result<Option<String>, ServiceError> {
-        if let Ok(v) = std::env::var(env_var(kind))
+        if let Ok(v) = std::env::var(kinds::of(kind).env_var())
             && !v.trim().is_empty()
         {
             return Ok(Some(v.trim().to_string()));
@@ -90,30 +94,24 @@ impl ExternalProvider {
         Ok(file.get(kind).map(|s| s.trim().to_string()))
     }
 
-    /// Validate the shape of an address before any network call, so a typo
-    /// gets a clear message instead of a driver error.
-    fn validate(kind: ServiceKind, address: &str) -> Result<(), String> {
-        match kind {
-            ServiceKind::Mongodb => {
-                if !(address.starts_with("mongodb://") || address.starts_with("mongodb+srv://")) {
-                    return Err(format!(
-                        "`{address}` is not a MongoDB URI (it must start with mongodb:// or mongodb+srv://)"
-                    ));
-                }
-            }
-            ServiceKind::Kafka | ServiceKind::Cassandra => {
-                for part in address.split(',') {
-                    let part = part.trim();
-                    let Some((host, port)) = part.rsplit_once(':') else {
-                        return Err(format!("`{part}` is not host:port"));
-                    };
-                    if host.is_empty() || port.parse::<u16>().is_err() {
-                        return Err(format!("`{part}` is not host:port"));
-                    }
-                }
-            }
-        }
-        Ok(())
+    /// The configured, well-formed address of `kind`, or what to do.
+    fn configured(&self, k: &dyn Kind) -> Result<String, ServiceError> {
+        let (kind, var, file) = (k.kind(), k.env_var(), self.config_file.display());
+        let address = self.address(kind)?.ok_or_else(|| ServiceError::Unavailable {
+            kind,
+            reason: format!(
+                "the external provider has no {kind} endpoint (neither {var} nor `{kind}:` in {file})"
+            ),
+            fix: format!("export {var}=… (or add `{kind}: …` to {file}), or use --provider native"),
+        })?;
+        // The shape first, so a typo gets a clear message, not a driver error.
+        k.validate(&address)
+            .map_err(|reason| ServiceError::Unavailable {
+                kind,
+                reason: format!("{var} is malformed: {reason}"),
+                fix: k.env_example().into(),
+            })?;
+        Ok(address)
     }
 }
 
@@ -134,53 +132,31 @@ impl Provider for ExternalProvider {
         _dirs: &ServiceDirs,
         progress: &ProgressFn,
     ) -> Result<Running, ServiceError> {
-        let kind = def.kind;
-        let address = self
-            .address(kind)?
-            .ok_or_else(|| ServiceError::Unavailable {
-                kind,
-                reason: format!(
-                    "the external provider has no {kind} endpoint (neither {} nor `{kind}:` in {})",
-                    env_var(kind),
-                    self.config_file.display()
-                ),
-                fix: format!(
-                    "export {}=… (or add `{kind}: …` to {}), or use --provider native",
-                    env_var(kind),
-                    self.config_file.display()
-                ),
-            })?;
-        Self::validate(kind, &address).map_err(|reason| ServiceError::Unavailable {
-            kind,
-            reason: format!("{} is malformed: {reason}", env_var(kind)),
-            fix: match kind {
-                ServiceKind::Kafka => "export DATALAB_KAFKA_BOOTSTRAP=host:9092[,host:9092…]",
-                ServiceKind::Mongodb => "export DATALAB_MONGODB_URI=mongodb://host:27017",
-                ServiceKind::Cassandra => "export DATALAB_CASSANDRA_CONTACT=host:9042[,host:9042…]",
-            }
-            .into(),
-        })?;
+        let (kind, k) = (def.kind, kinds::of(def.kind));
+        let address = self.configured(k)?;
         progress(&format!("checking external {kind} at {address}"));
         let info = probe::ping(kind, &address, self.timeout).await?;
-        let nodes = if kind == ServiceKind::Kafka {
-            info.nodes.max(1)
-        } else {
-            1
-        };
-        if kind == ServiceKind::Kafka && nodes < opts.brokers {
+        let nodes = info.nodes.max(1);
+        let wanted = k.nodes(opts);
+        if nodes < wanted {
             return Err(ServiceError::Unavailable {
                 kind,
                 reason: format!(
-                    "the external Kafka cluster at {address} has {nodes} broker(s); {} wanted",
-                    opts.brokers
+                    "the external {} at {address} has {nodes} {}(s); {wanted} wanted",
+                    k.title(),
+                    k.node_noun()
                 ),
-                fix: "point DATALAB_KAFKA_BOOTSTRAP at a cluster with enough brokers, or use --provider native".into(),
+                fix: format!(
+                    "point {} at a cluster with enough {}s, or use --provider native",
+                    k.env_var(),
+                    k.node_noun()
+                ),
             });
         }
-        let node_addresses: Vec<String> = match kind {
-            ServiceKind::Mongodb => vec![address.clone()],
-            _ => address.split(',').map(|s| s.trim().to_string()).collect(),
-        };
+        let mut node_addresses = k.host_ports(&address);
+        if node_addresses.is_empty() {
+            node_addresses.push(address.clone());
+        }
         Ok(Running {
             kind,
             provider: ProviderKind::External,

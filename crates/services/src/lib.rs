@@ -4,7 +4,8 @@
 //! [`Endpoint`]; they never learn which provider started it. Providers:
 //! `docker` (testcontainers), `native` (processes from published jars and local
 //! installs) and `external` (endpoints an instructor hands out). `auto` tries
-//! docker, then native.
+//! docker, then native. What is particular to Kafka, MongoDB or Cassandra
+//! lives in one file per kind under `kinds/`; the providers are generic.
 //!
 //! Dependency direction: `tui`/`cli` → `lab`/`check` → `services`. Nothing in
 //! here knows about labs, quizzes or the UI.
@@ -12,7 +13,7 @@
 pub mod definition;
 pub mod docker;
 pub(crate) mod external;
-mod ferretdb;
+mod kinds;
 mod manager;
 mod native;
 pub(crate) mod probe;
@@ -68,7 +69,7 @@ pub struct Endpoint {
     /// Server version as reported by the server, when known.
     #[serde(default)]
     pub version: Option<String>,
-    /// Free text about the server flavour, e.g. "FerretDB 1.24 (MongoDB wire-compatible)".
+    /// Free text about the server flavour, e.g. "mongo-java-server 1.47.0 (MongoDB wire-compatible, H2 backend)".
     #[serde(default)]
     pub flavor: Option<String>,
     /// Unix seconds when the service was started, when known.
@@ -98,11 +99,7 @@ impl Endpoint {
     }
     /// The environment variable a learner's script reads for this endpoint.
     pub fn env_var(&self) -> (&'static str, String) {
-        match self.kind {
-            ServiceKind::Kafka => ("DATALAB_KAFKA_BOOTSTRAP", self.address.clone()),
-            ServiceKind::Mongodb => ("DATALAB_MONGODB_URI", self.address.clone()),
-            ServiceKind::Cassandra => ("DATALAB_CASSANDRA_CONTACT", self.address.clone()),
-        }
+        (kinds::of(self.kind).env_var(), self.address.clone())
     }
 }
 

@@ -8,7 +8,8 @@
 //! replacing the service).
 
 use super::definition::{self, ServiceDef};
-use super::external::{self, ExternalProvider, ServicesFile};
+use super::external::{ExternalProvider, ServicesFile};
+use super::kinds;
 use super::native::{self, NativeProvider};
 use super::provider::{ProgressFn, Provider, Running, ServiceDirs};
 use super::{
@@ -62,24 +63,6 @@ pub async fn docker_answers() -> bool {
             text.starts_with("HTTP/1.") && text.contains(" 200 ")
         }
         _ => false,
-    }
-}
-
-fn connect_hint(e: &Endpoint) -> String {
-    match e.kind {
-        ServiceKind::Kafka => format!("kcat -b {} -L", e.address),
-        ServiceKind::Mongodb => format!("mongosh \"{}\"", e.address),
-        ServiceKind::Cassandra => {
-            let first = e
-                .cassandra_contact_points()
-                .into_iter()
-                .next()
-                .unwrap_or_default();
-            match first.rsplit_once(':') {
-                Some((h, p)) => format!("cqlsh {h} {p}"),
-                None => format!("cqlsh {first}"),
-            }
-        }
     }
 }
 
@@ -183,7 +166,7 @@ impl Services {
 
     fn satisfies(running: &Running, want: ProviderKind, opts: &UpOptions) -> bool {
         (want == ProviderKind::Auto || running.provider == want)
-            && (running.kind != ServiceKind::Kafka || running.nodes.len() as u32 >= opts.brokers)
+            && running.nodes.len() as u32 >= kinds::of(running.kind).nodes(opts)
     }
 
     async fn lock(
@@ -312,7 +295,7 @@ impl Services {
                 return Err(ServiceError::Unavailable {
                     kind,
                     reason: format!("no external {kind} is configured"),
-                    fix: format!("export {}=…", external::env_var(kind)),
+                    fix: format!("export {}=…", kinds::of(kind).env_var()),
                 });
             };
             let info = probe::ping(kind, &address, self.config.timeout).await?;
@@ -374,8 +357,9 @@ impl Services {
                         if e.nodes == 0 {
                             e.nodes = info.nodes;
                         }
-                        let health = if kind == ServiceKind::Kafka && info.nodes < e.nodes {
-                            format!("up ({} of {} brokers answering)", info.nodes, e.nodes)
+                        let health = if info.nodes < e.nodes {
+                            let noun = kinds::of(kind).node_noun();
+                            format!("up ({} of {} {noun}s answering)", info.nodes, e.nodes)
                         } else {
                             "up".to_string()
                         };
@@ -391,7 +375,7 @@ impl Services {
             };
             out.push(ServiceStatus {
                 kind,
-                connect_hint: endpoint.as_ref().map(connect_hint),
+                connect_hint: (endpoint.as_ref()).map(|e| kinds::of(kind).connect_hint(&e.address)),
                 endpoint,
                 health,
             });
@@ -527,25 +511,25 @@ impl Services {
             .unwrap_or_default()
     }
 
-    fn kafka_state(&self) -> Result<Running, ServiceError> {
-        self.read_state(ServiceKind::Kafka)
-            .ok_or_else(|| ServiceError::Unavailable {
-                kind: ServiceKind::Kafka,
-                reason: "Kafka is not running".into(),
-                fix: "datalab services up kafka --brokers 3".into(),
-            })
-    }
-
     /// Stop one Kafka broker (by index 0..n) of a multi-broker cluster, for
     /// the replication lab's failure step; `start_kafka_broker` brings it
     /// back with its data.
     pub async fn stop_kafka_broker(&self, index: u32) -> Result<(), ServiceError> {
-        let r = self.kafka_state()?;
+        let r = self.state_of(ServiceKind::Kafka)?;
         self.provider(r.provider)?.stop_node(&r, index).await
     }
 
     pub async fn start_kafka_broker(&self, index: u32) -> Result<(), ServiceError> {
-        let r = self.kafka_state()?;
+        let r = self.state_of(ServiceKind::Kafka)?;
         self.provider(r.provider)?.start_node(&r, index).await
+    }
+
+    fn state_of(&self, kind: ServiceKind) -> Result<Running, ServiceError> {
+        self.read_state(kind)
+            .ok_or_else(|| ServiceError::Unavailable {
+                kind,
+                reason: format!("{} is not running", kinds::of(kind).title()),
+                fix: format!("datalab services up {kind}"),
+            })
     }
 }

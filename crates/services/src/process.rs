@@ -130,35 +130,69 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
     Some(kb * 1024)
 }
 
-fn signal_group(pid: u32, sig: nix::sys::signal::Signal) {
-    use nix::unistd::Pid;
-    let p = Pid::from_raw(pid as i32);
-    // The server leads its own session and process group: signal the group
-    // (children such as JVM helpers go too), then the process itself.
-    let _ = nix::sys::signal::killpg(p, sig);
-    let _ = nix::sys::signal::kill(p, sig);
+/// Does process group `pgid` still have a member (zombies included)?
+pub fn group_alive(pgid: u32) -> bool {
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid as i32), None).is_ok()
 }
 
-/// Stop a server: SIGTERM to its process group, wait up to `grace`, then
-/// SIGKILL. Returns once it is gone (or was not ours / not running).
+/// The one way datalab ends a process group (a native server, a lab step's
+/// command and what it left in the background): SIGTERM to the group, wait up
+/// to `grace` while `running()` says it still runs, then SIGKILL and wait up to
+/// `settle` for `running()` to turn false. Returns at once when SIGTERM finds
+/// no group and `running()` is already false. Blocks this thread (a `Drop`
+/// can call it); [`end_group`] is the async form.
+pub fn end_group_blocking(
+    pgid: u32,
+    grace: Duration,
+    settle: Duration,
+    running: impl Fn() -> bool,
+) {
+    use nix::sys::signal::{Signal, killpg};
+    let pg = nix::unistd::Pid::from_raw(pgid as i32);
+    if killpg(pg, Signal::SIGTERM).is_err() && !running() {
+        return;
+    }
+    let wait_while_running = |limit: Duration| {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if !running() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        !running()
+    };
+    if wait_while_running(grace) {
+        return;
+    }
+    let _ = killpg(pg, Signal::SIGKILL);
+    wait_while_running(settle);
+}
+
+/// [`end_group_blocking`] on a blocking thread.
+pub async fn end_group(
+    pgid: u32,
+    grace: Duration,
+    settle: Duration,
+    running: impl Fn() -> bool + Send + 'static,
+) {
+    let _ =
+        tokio::task::spawn_blocking(move || end_group_blocking(pgid, grace, settle, running)).await;
+}
+
+/// Stop a server we started: it leads its own process group (see
+/// [`spawn_detached`]), so the whole group ends (children such as JVM helpers
+/// go too); `marker` makes sure the pid is still ours. Returns once it is
+/// gone (or was not ours / not running).
 pub(crate) async fn stop(pid: u32, marker: &str, grace: Duration) {
-    use nix::sys::signal::Signal;
     if !alive(pid, marker) {
         return;
     }
-    signal_group(pid, Signal::SIGTERM);
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if !alive(pid, marker) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    signal_group(pid, Signal::SIGKILL);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline && alive(pid, marker) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let marker = marker.to_string();
+    end_group(pid, grace, Duration::from_secs(5), move || {
+        alive(pid, &marker)
+    })
+    .await;
 }
 
 /// All `*.pid` files under `dir` (one level of subdirectories deep:
@@ -217,9 +251,9 @@ pub fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// 16 random bytes from the kernel, URL-safe base64 without padding: the
-/// form Kafka wants for a cluster id.
-pub(crate) fn random_kafka_uuid() -> std::io::Result<String> {
+/// 16 random bytes from the kernel, URL-safe base64 without padding: a
+/// cluster id the nodes of one start share (the form Kafka wants).
+pub(crate) fn random_cluster_id() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
     use std::io::Read;
     fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
@@ -246,8 +280,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kafka_uuid_is_22_url_safe_chars() {
-        let id = random_kafka_uuid().unwrap();
+    fn cluster_id_is_22_url_safe_chars() {
+        let id = random_cluster_id().unwrap();
         assert_eq!(id.len(), 22);
         assert!(
             id.chars()

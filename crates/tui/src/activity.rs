@@ -4,9 +4,12 @@
 
 use super::app::{App, Ctx, Nav};
 use super::markdown::wrap_spans;
+use super::theme::Theme;
+use datalab_content::Activity;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, LineGauge, Paragraph};
 use std::time::{Duration, Instant};
@@ -188,6 +191,7 @@ pub(crate) fn tick(s: &mut ActivityState, ctx: &mut Ctx, now: Instant) {
 pub(crate) fn flush_notes(s: &mut ActivityState, ctx: &mut Ctx) {
     if s.notes_dirty.take().is_some() {
         let notes = s.notes.clone();
+        ctx.room.note_saved(&s.id, s.phase, &notes);
         ctx.save_unit(&s.id, |u| u.notes = Some(notes));
     }
 }
@@ -216,12 +220,16 @@ pub(crate) fn render(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(summary), top);
-
     let [left, right] =
         Layout::horizontal([Constraint::Min(30), Constraint::Length(28)]).areas(mid);
     let [right, _] = Layout::vertical([Constraint::Length(7), Constraint::Min(0)]).areas(right);
+    frame.render_widget(Paragraph::new(phase_lines(t, a, s, left.width)), left);
+    render_timer(app, s, frame, right);
+    render_notes(t, a, s, frame, notes_area);
+}
 
-    // Phases and the current phase's instructions.
+/// The phases, the current one marked, and its instructions.
+fn phase_lines<'a>(t: &Theme, a: &'a Activity, s: &ActivityState, width: u16) -> Vec<Line<'a>> {
     let mut lines: Vec<Line> = Vec::new();
     let total: u32 = a.phases.iter().map(|p| p.minutes.value).sum();
     lines.push(Line::styled(format!(" Phases ({total} min)"), t.heading(2)));
@@ -246,14 +254,23 @@ pub(crate) fn render(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect
     if let Some(p) = a.phases.get(s.phase) {
         lines.extend(wrap_spans(
             &[Span::raw(p.instructions.trim().to_string())],
-            left.width.saturating_sub(1) as usize,
+            width.saturating_sub(1) as usize,
             vec![Span::raw(" ")],
             vec![Span::raw(" ")],
         ));
     }
-    frame.render_widget(Paragraph::new(lines), left);
+    lines
+}
 
-    // The timer.
+/// The timer box: phase number, time left, a gauge and the timer's state.
+fn render_timer(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect) {
+    let t = app.theme();
+    let phases = app
+        .ctx
+        .course
+        .activities
+        .get(&s.id)
+        .map_or(0, |a| a.phases.len());
     let len = phase_len(&app.ctx, s);
     let elapsed = s.timer.elapsed(s.now).min(len);
     let remaining = len.saturating_sub(elapsed);
@@ -262,8 +279,8 @@ pub(crate) fn render(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect
         .border_type(BorderType::Rounded)
         .border_style(if flashing { t.flash() } else { t.border() })
         .title(Line::styled(" Timer ", t.title()));
-    let inner = block.inner(right);
-    frame.render_widget(block, right);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     let state = if s.phase_over {
         "time is up"
     } else if s.timer.running() {
@@ -275,13 +292,8 @@ pub(crate) fn render(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect
     };
     let clock_style = if flashing { t.flash() } else { t.title() };
     let [l1, _, l3, l4, l5] = Layout::vertical([Constraint::Length(1); 5]).areas(inner);
-    frame.render_widget(
-        Line::styled(
-            format!(" Phase {} of {}", s.phase + 1, a.phases.len()),
-            t.dim(),
-        ),
-        l1,
-    );
+    let phase = format!(" Phase {} of {phases}", s.phase + 1);
+    frame.render_widget(Line::styled(phase, t.dim()), l1);
     frame.render_widget(
         Line::styled(format!("  {}  ", mmss(remaining)), clock_style).centered(),
         l3,
@@ -305,56 +317,48 @@ pub(crate) fn render(app: &App, s: &ActivityState, frame: &mut Frame, area: Rect
     );
     let state_style = if flashing { t.flash() } else { t.dim() };
     frame.render_widget(Line::styled(state, state_style).centered(), l5);
+}
 
-    // Notes.
+/// The notes box: the group's notes (their end when long), or the prompt.
+fn render_notes(t: &Theme, a: &Activity, s: &ActivityState, frame: &mut Frame, area: Rect) {
     let focus = s.notes_focus;
+    let hint = if focus {
+        " saved as you type · Tab or Esc to stop "
+    } else {
+        " Tab to write "
+    };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(if focus { t.accent() } else { t.border() })
         .title(Line::styled(" Notes ", t.title()))
-        .title_bottom(
-            Line::styled(
-                if focus {
-                    " saved as you type · Tab or Esc to stop "
-                } else {
-                    " Tab to write "
-                },
-                t.dim(),
-            )
-            .right_aligned(),
-        );
-    let inner = notes_area.inner(ratatui::layout::Margin::new(0, 0));
-    let text_area = block.inner(inner);
-    frame.render_widget(block, inner);
+        .title_bottom(Line::styled(hint, t.dim()).right_aligned());
+    let text_area = block.inner(area);
+    frame.render_widget(block, area);
     let tw = text_area.width.saturating_sub(2) as usize;
+    let wrap = |text: String, style| {
+        wrap_spans(
+            &[Span::styled(text, style)],
+            tw,
+            vec![Span::raw(" ")],
+            vec![Span::raw(" ")],
+        )
+    };
     let mut note_lines: Vec<Line> = Vec::new();
     if s.notes.is_empty() && !focus {
         let prompt = a
             .notes_prompt
             .clone()
             .unwrap_or_else(|| "Your group's notes.".into());
-        note_lines.extend(wrap_spans(
-            &[Span::styled(prompt, t.dim())],
-            tw,
-            vec![Span::raw(" ")],
-            vec![Span::raw(" ")],
-        ));
+        note_lines.extend(wrap(prompt, t.dim()));
     } else {
         for para in s.notes.split('\n') {
-            note_lines.extend(wrap_spans(
-                &[Span::raw(para.to_string())],
-                tw,
-                vec![Span::raw(" ")],
-                vec![Span::raw(" ")],
-            ));
+            note_lines.extend(wrap(para.to_string(), Style::default()));
         }
         if focus && let Some(last) = note_lines.last_mut() {
             last.spans.push(Span::styled("▏", t.accent()));
         }
     }
-    // Show the end of long notes.
-    let h = text_area.height as usize;
-    let skip = note_lines.len().saturating_sub(h);
+    let skip = note_lines.len().saturating_sub(text_area.height as usize);
     frame.render_widget(
         Paragraph::new(note_lines.into_iter().skip(skip).collect::<Vec<_>>()),
         text_area,

@@ -12,6 +12,7 @@ use super::{TuiOptions, ui};
 use datalab_content::{Course, UnitKind};
 use datalab_engine::lab::StepResult;
 use datalab_engine::progress::{Progress, ProgressStore, UnitProgress};
+use datalab_engine::room::RoomLink;
 use datalab_services::{Namespace, Services};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::cell::Cell;
@@ -73,6 +74,9 @@ pub struct Ctx {
     pub(crate) tx: Sender<AppEvent>,
     /// Ring the terminal bell on the next frame.
     pub(crate) bell: bool,
+    /// The learner's room (inert when not joined): what they do is
+    /// reported in the background.
+    pub(crate) room: RoomLink,
 }
 
 impl Ctx {
@@ -87,7 +91,10 @@ impl Ctx {
             }
             p.clone()
         }) {
-            Ok(p) => self.progress = p,
+            Ok(p) => {
+                self.room.units_done(&self.progress, &p);
+                self.progress = p;
+            }
             Err(e) => {
                 if let Some(f) = f.take() {
                     f(&mut self.progress);
@@ -303,9 +310,14 @@ impl App {
             message: None,
             tx,
             bell: false,
+            room: RoomLink::none(),
         };
         if let Some(w) = warning {
             ctx.error(w.to_string());
+        }
+        match RoomLink::start(&ctx.home) {
+            Ok(link) => ctx.room = link,
+            Err(e) => ctx.error(e),
         }
         let cursor = ctx
             .progress
@@ -483,6 +495,7 @@ impl App {
         self.leave();
         self.cursor = index;
         self.pending_resume = None;
+        self.ctx.room.unit_opened(&unit.id);
         if save && self.ctx.progress.last_unit.as_deref() != Some(unit.id.as_str()) {
             let id = unit.id.clone();
             self.ctx.save(|p| p.last_unit = Some(id));

@@ -1,13 +1,14 @@
 //! Key help: the footer hints and the `?` overlay, per screen.
 
 use super::app::{App, Screen};
+use super::theme::Theme;
 use super::ui::centered;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
-type Keys = Vec<(&'static str, &'static str)>;
+pub(crate) type Keys = Vec<(&'static str, &'static str)>;
 
 /// Every key of the current screen, for the `?` overlay.
 pub(crate) fn keys(app: &App) -> Keys {
@@ -149,8 +150,11 @@ pub(crate) fn hints(app: &App) -> Keys {
 
 /// The `?` overlay: a box with the keys of the current screen.
 pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let t = app.theme();
-    let keys = keys(app);
+    render_keys(app.theme(), app.screen.name(), &keys(app), frame, area);
+}
+
+/// A box listing `keys` over `area`, titled `Keys: <screen>`.
+pub(crate) fn render_keys(t: &Theme, screen: &str, keys: &Keys, frame: &mut Frame, area: Rect) {
     let kw = keys
         .iter()
         .map(|(k, _)| k.chars().count())
@@ -172,10 +176,7 @@ pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(t.border())
-        .title(Line::styled(
-            format!(" Keys: {} ", app.screen.name()),
-            t.title(),
-        ))
+        .title(Line::styled(format!(" Keys: {screen} "), t.title()))
         .title_bottom(Line::styled(" ? or Esc to close ", t.dim()).right_aligned());
     let inner = block.inner(r);
     frame.render_widget(block, r);

@@ -58,7 +58,6 @@ pub(crate) fn unit_status(ctx: &Ctx, index: usize) -> String {
 pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
     let t = app.theme();
     let ctx = &app.ctx;
-    let course = &ctx.course;
     let [head, _, tree, detail] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(1),
@@ -66,20 +65,43 @@ pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
         Constraint::Length(1),
     ])
     .areas(area);
+    frame.render_widget(Paragraph::new(header(app, area.width as usize)), head);
+    let (rows, cursor_row) = agenda_rows(app, area.width as usize);
+    let h = tree.height as usize;
+    let offset = scroll_to(app, cursor_row, rows.len(), h);
+    let visible: Vec<Line> = rows.into_iter().skip(offset).take(h).collect();
+    frame.render_widget(Paragraph::new(visible), tree);
+    if !ctx.course.units.is_empty() {
+        let status = unit_status(ctx, app.cursor);
+        frame.render_widget(
+            Line::from(vec![
+                Span::styled(" ▸ ", t.accent()),
+                Span::styled(status, t.dim()),
+                Span::styled("   Enter to open", t.dim()),
+            ]),
+            detail,
+        );
+    } else {
+        frame.render_widget(Line::styled(" The course has no units.", t.warn()), detail);
+    }
+}
 
-    // Header: subtitle and overall progress.
-    let (done, total) = ctx.done_count();
+/// The subtitle, the overall progress bar and where to resume.
+fn header(app: &App, width: usize) -> Vec<Line<'static>> {
+    let t = app.theme();
+    let course = &app.ctx.course;
+    let (done, total) = app.ctx.done_count();
     let bar_w = 24usize;
     let filled = (done * bar_w).checked_div(total).unwrap_or(0);
-    let resume = ctx
+    let resume = app
+        .ctx
         .progress
         .last_unit
         .as_deref()
         .and_then(|id| course.unit(id))
         .map(|u| format!("   resume: {} (r)", u.title))
         .unwrap_or_default();
-    let width = area.width as usize;
-    let header = vec![
+    vec![
         Line::styled(
             format!(" {}", course.subtitle.as_deref().unwrap_or(&course.title)),
             t.emphasis(),
@@ -91,10 +113,15 @@ pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
             Span::raw(format!(" {done}/{total} units")),
             Span::styled(truncate(&resume, width.saturating_sub(bar_w + 16)), t.dim()),
         ]),
-    ];
-    frame.render_widget(Paragraph::new(header), head);
+    ]
+}
 
-    // The tree, one row per day, session and unit.
+/// The agenda tree, one row per day, session and unit, and the row of the
+/// unit under the cursor.
+fn agenda_rows(app: &App, width: usize) -> (Vec<Line<'static>>, usize) {
+    let t = app.theme();
+    let ctx = &app.ctx;
+    let course = &ctx.course;
     let mut rows: Vec<Line> = Vec::new();
     let mut cursor_row = 0;
     for (di, day) in course.days.iter().enumerate() {
@@ -116,58 +143,52 @@ pub(crate) fn render(app: &App, frame: &mut Frame, area: Rect) {
                 ),
             ]));
             for &ui in &s.units {
-                let u = &course.units[ui];
-                let is_done = ctx.is_done(&u.id);
-                let mark = if is_done {
-                    Span::styled("✓", t.ok())
-                } else {
-                    Span::styled("•", t.dim())
-                };
-                let title_w = width.saturating_sub(18);
-                let here = ui == app.cursor;
-                let mut line = Line::from(vec![
-                    Span::styled(if here { "   ▸ " } else { "     " }, t.accent()),
-                    mark,
-                    Span::raw(" "),
-                    Span::styled(kind_label(u.kind), t.accent()),
-                    Span::raw("  "),
-                    Span::raw(truncate(&u.title, title_w)),
-                ]);
-                if here {
+                if ui == app.cursor {
                     cursor_row = rows.len();
-                    line = line.style(t.selected());
-                    // Fill the row so the highlight spans the width.
-                    let pad = width.saturating_sub(line.width());
-                    line.spans.push(Span::raw(" ".repeat(pad)));
                 }
-                rows.push(line);
+                rows.push(unit_row(app, ui, width));
             }
         }
     }
-    let h = tree.height as usize;
+    (rows, cursor_row)
+}
+
+fn unit_row(app: &App, ui: usize, width: usize) -> Line<'static> {
+    let t = app.theme();
+    let u = &app.ctx.course.units[ui];
+    let mark = if app.ctx.is_done(&u.id) {
+        Span::styled("✓", t.ok())
+    } else {
+        Span::styled("•", t.dim())
+    };
+    let here = ui == app.cursor;
+    let mut line = Line::from(vec![
+        Span::styled(if here { "   ▸ " } else { "     " }, t.accent()),
+        mark,
+        Span::raw(" "),
+        Span::styled(kind_label(u.kind), t.accent()),
+        Span::raw("  "),
+        Span::raw(truncate(&u.title, width.saturating_sub(18))),
+    ]);
+    if here {
+        line = line.style(t.selected());
+        // Fill the row so the highlight spans the width.
+        let pad = width.saturating_sub(line.width());
+        line.spans.push(Span::raw(" ".repeat(pad)));
+    }
+    line
+}
+
+/// The first visible row: the cursor stays in view, with the row above it
+/// (its session) when it moves up.
+fn scroll_to(app: &App, cursor_row: usize, rows: usize, h: usize) -> usize {
     let mut offset = app.home_offset.get();
     if cursor_row < offset + 1 {
-        // Keep the row above the cursor (its session) visible.
         offset = cursor_row.saturating_sub(2);
     } else if cursor_row >= offset + h {
         offset = cursor_row + 1 - h;
     }
-    offset = offset.min(rows.len().saturating_sub(h));
+    offset = offset.min(rows.saturating_sub(h));
     app.home_offset.set(offset);
-    let visible: Vec<Line> = rows.into_iter().skip(offset).take(h).collect();
-    frame.render_widget(Paragraph::new(visible), tree);
-
-    if !course.units.is_empty() {
-        let status = unit_status(ctx, app.cursor);
-        frame.render_widget(
-            Line::from(vec![
-                Span::styled(" ▸ ", t.accent()),
-                Span::styled(status, t.dim()),
-                Span::styled("   Enter to open", t.dim()),
-            ]),
-            detail,
-        );
-    } else {
-        frame.render_widget(Line::styled(" The course has no units.", t.warn()), detail);
-    }
+    offset
 }

@@ -260,6 +260,7 @@ pub(crate) fn handle_key(s: &mut LabState, ctx: &mut Ctx, key: &KeyEvent) -> Nav
             let step = &lab.def.steps[s.step];
             let shown = hints_shown(ctx, &s.id, &step.id);
             if shown < step.hints.len() {
+                ctx.room.hint_revealed(&s.id, &step.id, &step.hints[shown]);
                 let sid = step.id.clone();
                 ctx.save_unit(&s.id, |u| {
                     u.hints.insert(sid, shown as u32 + 1);
@@ -346,6 +347,9 @@ pub(crate) fn apply_event(screen: &mut Screen, ctx: &mut Ctx, ev: AppEvent) {
     match ev {
         AppEvent::StepChecked { lab, step, result } => {
             let lab_def = ctx.course.labs.get(&lab).cloned();
+            if let Ok(r) = &result {
+                ctx.room.step_checked(&lab, r);
+            }
             if let (Ok(r), Some(l)) = (&result, &lab_def)
                 && r.passed()
             {

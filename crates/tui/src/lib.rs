@@ -18,10 +18,12 @@ pub(crate) mod markdown;
 pub mod panel;
 pub mod panels;
 pub(crate) mod quiz;
+pub mod room;
 pub mod theme;
 pub(crate) mod ui;
 
 pub use app::{App, Screen};
+pub use room::{RoomScreen, run_room};
 
 use datalab_content::Course;
 use datalab_engine::progress::ProgressStore;

@@ -184,6 +184,8 @@ fn submit(s: &mut QuizState, ctx: &mut Ctx, quiz: &Quiz, input: &str) {
             s.answered = true;
             s.error = None;
             let qid = &quiz.questions[s.run.current].id.value;
+            ctx.room
+                .quiz_answer(&s.id, qid, input.trim(), given.feedback.correct);
             ctx.save_unit(&s.id, |u| quiz::record_answer(u, qid, &given));
         }
         Err(e) => s.error = Some(e),

@@ -3,6 +3,7 @@
 
 use super::app::{App, MessageKind, Screen};
 use super::help;
+use super::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -80,19 +81,23 @@ fn top_bar(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn footer_hints(app: &App, frame: &mut Frame, area: Rect) {
-    let t = app.theme();
+    frame.render_widget(hint_line(app.theme(), &help::hints(app)), area);
+}
+
+/// Key hints as one footer line: `key what  key what`.
+pub(crate) fn hint_line(t: &Theme, hints: &help::Keys) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
-    for (i, (k, what)) in help::hints(app).into_iter().enumerate() {
+    for (i, (k, what)) in hints.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled("  ", t.dim()));
         }
-        spans.push(Span::styled(k, t.accent()));
+        spans.push(Span::styled(*k, t.accent()));
         spans.push(Span::styled(format!(" {what}"), t.dim()));
     }
-    frame.render_widget(Line::from(spans), area);
+    Line::from(spans)
 }
 
-fn too_small(frame: &mut Frame, area: Rect) {
+pub(crate) fn too_small(frame: &mut Frame, area: Rect) {
     let msg = format!(
         "datalab needs at least {MIN_WIDTH}×{MIN_HEIGHT} (this terminal is {}×{})",
         area.width, area.height

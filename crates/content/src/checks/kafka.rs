@@ -146,6 +146,32 @@ pub(crate) fn sixty() -> u64 {
     60
 }
 
+/// `kafka_exactly_once_pipeline: { input: orders, output: alerts, group:
+/// fraud, model: fraud_model.json, program: sh 11_score.sh }`: runs the
+/// learner's consume-transform-produce program, kills its process group
+/// (SIGKILL) at a random point while it writes `output`, runs it again, and
+/// waits until `group` has committed the end of `input`. Then, reading
+/// `output` with read_committed, every record of `input` whose score by the
+/// lab's `model` reaches the threshold has exactly one alert with that score,
+/// and no other record is there.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExactlyOncePipeline {
+    pub input: String,
+    pub output: String,
+    pub group: String,
+    /// The model file in the lab's data (trusted, not the learner's copy).
+    pub model: String,
+    /// The command that runs the learner's program from the workspace.
+    pub program: String,
+    /// Seconds each run of the program may take to reach its kill point or
+    /// the end of the input.
+    #[serde(default = "sixty")]
+    pub within: u64,
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
 /// `kafka_lag_answer: { path: monitoring.yaml, key: total_lag, group:
 /// analytics, topic: orders, explain_key: meaning }`: the learner's number
 /// equals the group's live total lag, and the explanation is a sentence or

@@ -45,6 +45,7 @@ pub enum CheckSpec {
     KafkaIsolation(kafka::Isolation),
     KafkaFailover(kafka::Failover),
     KafkaLagAnswer(kafka::LagAnswer),
+    KafkaExactlyOncePipeline(kafka::ExactlyOncePipeline),
 }
 
 impl CheckSpec {

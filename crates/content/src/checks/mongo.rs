@@ -75,8 +75,9 @@ pub struct MongoDocument {
 
 /// `mongo_index`: the learner's index serves the given query. On MongoDB:
 /// `explain` shows `IXSCAN` and fewer documents examined than a collection
-/// scan (`hint: {$natural: 1}`). On FerretDB, which reports only its SQLite
-/// plan, the index definition and the plan it gives are what is graded.
+/// scan (`hint: {$natural: 1}`). On a server without MongoDB's query plans
+/// (datalab's native stand-in has no `explain`), the index definition and
+/// the query's answer (against `data`) are what is graded.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MongoIndex {
@@ -89,6 +90,10 @@ pub struct MongoIndex {
     pub query: Value,
     /// The fields the index must start with, in order.
     pub prefix: Vec<String>,
+    /// The lab data file the collection was loaded from: the query's
+    /// expected answer where no plan can be read.
+    #[serde(default)]
+    pub data: Option<String>,
 }
 
 /// `mongo_top_values`: a pipeline that counts an array field's values among
@@ -109,9 +114,10 @@ pub struct MongoTopValues {
 
 /// `mongo_lookup`: a pipeline joining to another collection with `$lookup`.
 /// On MongoDB the whole pipeline runs and each result must carry the joined
-/// user's name. FerretDB does not implement `$lookup`: there the stages
-/// before it run on the server, the `$lookup` stage is checked for the right
-/// collection and fields, and the message says so.
+/// user's name (datalab's native stand-in runs `$lookup` too). FerretDB does
+/// not implement `$lookup`: there the stages before it run on the server, the
+/// `$lookup` stage is checked for the right collection and fields, and the
+/// message says so.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MongoLookup {
@@ -133,8 +139,10 @@ pub struct MongoLookup {
 
 /// `mongo_validator`: the learner's `$jsonSchema` validator accepts the good
 /// documents and rejects the bad one. The check creates the collection with
-/// the validator and tries the inserts. FerretDB does not implement
-/// validators: there datalab evaluates the `$jsonSchema` itself and says so.
+/// the validator and tries the inserts. Where the server does not keep it
+/// (datalab's native stand-in accepts and drops it, as `listCollections`
+/// shows; FerretDB refuses it), datalab evaluates the `$jsonSchema` itself
+/// and says so.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MongoValidator {

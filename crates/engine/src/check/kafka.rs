@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// The broker of this run.
-async fn client(ctx: &CheckContext) -> Result<Kafka, Outcome> {
+pub(super) async fn client(ctx: &CheckContext) -> Result<Kafka, Outcome> {
     let ep = ctx
         .endpoint(ServiceKind::Kafka)
         .await
@@ -25,7 +25,7 @@ async fn client(ctx: &CheckContext) -> Result<Kafka, Outcome> {
 }
 
 /// Attach the learner's file to a failure.
-fn blame(o: Outcome, file: &Option<String>) -> Outcome {
+pub(super) fn blame(o: Outcome, file: &Option<String>) -> Outcome {
     match file {
         Some(f) if o.status == super::Status::Fail => o.in_file(f),
         _ => o,
@@ -34,7 +34,7 @@ fn blame(o: Outcome, file: &Option<String>) -> Outcome {
 
 /// A client error as an outcome: a missing topic is the learner's (fail),
 /// anything else is the service's (error).
-fn kafka_err(ctx: &CheckContext, e: KafkaError, short: &str) -> Outcome {
+pub(super) fn kafka_err(ctx: &CheckContext, e: KafkaError, short: &str) -> Outcome {
     match e {
         KafkaError::NoTopic(_) => Outcome::fail(format!("topic {short} does not exist")),
         other => {
@@ -49,7 +49,11 @@ fn kafka_err(ctx: &CheckContext, e: KafkaError, short: &str) -> Outcome {
     }
 }
 
-async fn topic_info(ctx: &CheckContext, k: &Kafka, short: &str) -> Result<TopicInfo, Outcome> {
+pub(super) async fn topic_info(
+    ctx: &CheckContext,
+    k: &Kafka,
+    short: &str,
+) -> Result<TopicInfo, Outcome> {
     match k.describe_topic(&ctx.namespace.topic(short), true).await {
         Ok(Some(t)) => Ok(t),
         Ok(None) => Err(Outcome::fail(format!("topic {short} does not exist"))),
@@ -57,7 +61,7 @@ async fn topic_info(ctx: &CheckContext, k: &Kafka, short: &str) -> Result<TopicI
     }
 }
 
-async fn records(
+pub(super) async fn records(
     ctx: &CheckContext,
     k: &Kafka,
     short: &str,
@@ -104,7 +108,7 @@ fn field_str(v: &serde_json::Value, field: &str) -> Option<String> {
     }
 }
 
-fn plural(n: usize, one: &str) -> String {
+pub(super) fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("{n} {one}")
     } else {

@@ -172,6 +172,8 @@ fn show(values: &[String]) -> String {
 trait Blame {
     fn blame(&self) -> String;
     fn outcome(&self, msg: String) -> Outcome;
+    fn step_failed(&self, ctx: &CheckContext) -> Option<Outcome>;
+    fn empty_output(&self, dir: &Path, want: &Table) -> Outcome;
 }
 
 impl Blame for MapreduceOutput {
@@ -189,6 +191,37 @@ impl Blame for MapreduceOutput {
             None => o,
         }
     }
+
+    /// A failed job leaves no new output (an old one may still be there):
+    /// say the job failed instead of judging stale files.
+    fn step_failed(&self, ctx: &CheckContext) -> Option<Outcome> {
+        let out = ctx.step_output.as_ref()?;
+        if out.timed_out {
+            return Some(self.outcome(format!("`{}` did not finish in time", out.command)));
+        }
+        (out.status != Some(0)).then(|| {
+            let tail = tail_lines(&out.stderr, 15);
+            self.outcome(format!(
+                "the job failed, so {} was not written:\n{tail}",
+                self.output
+            ))
+        })
+    }
+
+    fn empty_output(&self, dir: &Path, want: &Table) -> Outcome {
+        let example = want
+            .iter()
+            .next()
+            .map(|(k, v)| format!(", e.g. {k:?} → {}", show(v)))
+            .unwrap_or_default();
+        self.outcome(format!(
+            "{} is empty: the job ran but wrote no records{}; expected {} keys{example}{}",
+            self.output,
+            why_empty(dir),
+            want.len(),
+            self.blame()
+        ))
+    }
 }
 
 #[async_trait]
@@ -204,18 +237,8 @@ impl Check for MapreduceOutput {
     }
 
     async fn run(&self, ctx: &CheckContext) -> Outcome {
-        // A failed job leaves no new output; an old one may still be there.
-        if let Some(out) = &ctx.step_output {
-            if out.timed_out {
-                return self.outcome(format!("`{}` did not finish in time", out.command));
-            }
-            if out.status != Some(0) {
-                let tail = tail_lines(&out.stderr, 15);
-                return self.outcome(format!(
-                    "the job failed, so {} was not written:\n{tail}",
-                    self.output
-                ));
-            }
+        if let Some(o) = self.step_failed(ctx) {
+            return o;
         }
         let dir = ctx.ws(&self.output);
         if !dir.join("_SUCCESS").exists() {
@@ -224,9 +247,8 @@ impl Check for MapreduceOutput {
                 self.output
             ));
         }
-        let n = self.n.unwrap_or(3);
         let input = ctx.lab_data.join(&self.input);
-        let want = match expected(self.expect, &input, n) {
+        let want = match expected(self.expect, &input, self.n.unwrap_or(3)) {
             Ok(w) => w,
             Err(e) => {
                 return Outcome::error(format!(
@@ -240,40 +262,7 @@ impl Check for MapreduceOutput {
             Err(e) => return self.outcome(format!("cannot read {}: {e}", self.output)),
         };
         if lines == 0 {
-            let example = want
-                .iter()
-                .next()
-                .map(|(k, v)| format!(", e.g. {k:?} → {}", show(v)))
-                .unwrap_or_default();
-            // The counters tell which side lost the records.
-            let why = std::fs::read_to_string(dir.join(COUNTERS_FILE))
-                .ok()
-                .and_then(|t| serde_json::from_str::<Counters>(&t).ok())
-                .map(|c| {
-                    if c.map_output_records == 0 && c.malformed_records > 0 {
-                        format!(
-                            "; the mappers wrote {} lines without a tab: a record is key<TAB>value",
-                            c.malformed_records
-                        )
-                    } else if c.map_output_records == 0 {
-                        format!(
-                            "; the mappers read {} records and wrote none",
-                            c.map_input_records
-                        )
-                    } else {
-                        format!(
-                            "; the reducers got {} records and wrote none",
-                            c.reduce_input_records
-                        )
-                    }
-                })
-                .unwrap_or_default();
-            return self.outcome(format!(
-                "{} is empty: the job ran but wrote no records{why}; expected {} keys{example}{}",
-                self.output,
-                want.len(),
-                self.blame()
-            ));
+            return self.empty_output(&dir, &want);
         }
         // Every key must come from one reducer: the same key in two part
         // files means the records were not grouped by key.
@@ -286,70 +275,115 @@ impl Check for MapreduceOutput {
                 self.blame()
             ));
         }
-        let mut wrong = 0usize;
-        let mut missing = 0usize;
-        let mut extra = 0usize;
-        let mut first: Option<String> = None;
-        for (k, w) in &want {
-            match got.get(k) {
-                None => {
-                    missing += 1;
-                    first.get_or_insert_with(|| {
-                        format!("key {k:?} is missing (expected {})", show(w))
-                    });
-                }
-                Some(g) if g != w => {
-                    wrong += 1;
-                    first.get_or_insert_with(|| {
-                        if g.len() > 1 && w.len() == 1 {
-                            format!(
-                                "key {k:?} appears {} times (saw {}), expected once: {}",
-                                g.len(),
-                                show(g),
-                                show(w)
-                            )
-                        } else {
-                            format!("key {k:?}: saw {}, expected {}", show(g), show(w))
-                        }
-                    });
-                }
-                Some(_) => {}
-            }
-        }
-        for (k, g) in &got {
-            if !want.contains_key(k) {
-                extra += 1;
-                first.get_or_insert_with(|| {
-                    format!("key {k:?} should not be there (saw {})", show(g))
-                });
-            }
-        }
-        match first {
+        match compare(&want, &got) {
             None => Outcome::pass(format!(
                 "{}: all {} keys are right",
                 self.output,
                 want.len()
             )),
-            Some(f) => {
-                let mut counts = Vec::new();
-                if wrong > 0 {
-                    counts.push(format!("{wrong} wrong"));
-                }
-                if missing > 0 {
-                    counts.push(format!("{missing} missing"));
-                }
-                if extra > 0 {
-                    counts.push(format!("{extra} unexpected"));
-                }
-                self.outcome(format!(
-                    "{}: {f}. Of {} expected keys: {}{}",
-                    self.output,
-                    want.len(),
-                    counts.join(", "),
-                    self.blame()
-                ))
+            Some(diff) => self.outcome(format!(
+                "{}: {}. Of {} expected keys: {}{}",
+                self.output,
+                diff.first,
+                want.len(),
+                diff.counts(),
+                self.blame()
+            )),
+        }
+    }
+}
+
+/// How the output differs from what was expected: the first difference
+/// in key order, and how many keys are wrong, missing or unexpected.
+struct Diff {
+    first: String,
+    wrong: usize,
+    missing: usize,
+    extra: usize,
+}
+
+impl Diff {
+    fn counts(&self) -> String {
+        let mut counts = Vec::new();
+        for (n, what) in [
+            (self.wrong, "wrong"),
+            (self.missing, "missing"),
+            (self.extra, "unexpected"),
+        ] {
+            if n > 0 {
+                counts.push(format!("{n} {what}"));
             }
         }
+        counts.join(", ")
+    }
+}
+
+fn compare(want: &Table, got: &Table) -> Option<Diff> {
+    let mut d = Diff {
+        first: String::new(),
+        wrong: 0,
+        missing: 0,
+        extra: 0,
+    };
+    let mut first: Option<String> = None;
+    for (k, w) in want {
+        match got.get(k) {
+            None => {
+                d.missing += 1;
+                first.get_or_insert_with(|| format!("key {k:?} is missing (expected {})", show(w)));
+            }
+            Some(g) if g != w => {
+                d.wrong += 1;
+                first.get_or_insert_with(|| wrong_key(k, g, w));
+            }
+            Some(_) => {}
+        }
+    }
+    for (k, g) in got {
+        if !want.contains_key(k) {
+            d.extra += 1;
+            first.get_or_insert_with(|| format!("key {k:?} should not be there (saw {})", show(g)));
+        }
+    }
+    first.map(|f| Diff { first: f, ..d })
+}
+
+fn wrong_key(k: &str, got: &[String], want: &[String]) -> String {
+    if got.len() > 1 && want.len() == 1 {
+        format!(
+            "key {k:?} appears {} times (saw {}), expected once: {}",
+            got.len(),
+            show(got),
+            show(want)
+        )
+    } else {
+        format!("key {k:?}: saw {}, expected {}", show(got), show(want))
+    }
+}
+
+/// Why the job wrote no records, as the counters tell it.
+fn why_empty(dir: &Path) -> String {
+    let Some(c) = std::fs::read_to_string(dir.join(COUNTERS_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Counters>(&t).ok())
+    else {
+        return String::new();
+    };
+    if c.map_output_records == 0 && c.malformed_records > 0 {
+        format!(
+            "; the mappers wrote {} lines without a tab: a record is key<TAB>value",
+            c.malformed_records
+        )
+    } else if c.map_output_records == 0 {
+        format!(
+            "; the mappers read {} records and wrote none",
+            c.map_input_records
+        )
+    } else {
+        format!(
+            "; the reducers got {} records and wrote none",
+            c.reduce_input_records
+        )
     }
 }
 

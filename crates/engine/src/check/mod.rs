@@ -18,6 +18,7 @@
 pub(crate) mod cql;
 pub mod generic;
 pub(crate) mod kafka;
+pub mod kafka_pipeline;
 pub(crate) mod mapreduce;
 pub(crate) mod mongo;
 
@@ -114,6 +115,10 @@ pub struct CheckContext {
     pub timeout: Duration,
     /// Kafka brokers the step needs (from the step's `brokers`).
     pub brokers: u32,
+    /// Extra environment of the run (see `RunOptions::env`), also given to
+    /// the commands a check runs itself; a lab panel may name files there
+    /// that a check reports its progress to.
+    pub env: Vec<(String, String)>,
 }
 
 impl CheckContext {
@@ -177,5 +182,6 @@ pub fn check_of(spec: &CheckSpec) -> &dyn Check {
         CheckSpec::KafkaIsolation(c) => c,
         CheckSpec::KafkaFailover(c) => c,
         CheckSpec::KafkaLagAnswer(c) => c,
+        CheckSpec::KafkaExactlyOncePipeline(c) => c,
     }
 }

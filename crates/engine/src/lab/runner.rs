@@ -2,7 +2,7 @@
 
 use crate::check::{CheckContext, CommandOutput, Outcome, Status};
 use datalab_content::{Lab, Step};
-use datalab_services::{Namespace, Services, UpOptions};
+use datalab_services::{Namespace, Services, UpOptions, process};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -143,30 +143,9 @@ pub async fn run_command_in_group(
     env: &[(String, String)],
     timeout: Duration,
 ) -> (CommandOutput, Option<ProcessGroup>) {
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(cwd)
-        .kill_on_drop(true);
-    cmd.stdin(std::process::Stdio::null());
+    let mut cmd = shell(command, cwd, env);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-    {
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let mut parts = vec![dir];
-        parts.extend(std::env::split_paths(&path));
-        if let Ok(joined) = std::env::join_paths(parts) {
-            cmd.env("PATH", joined);
-        }
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    #[cfg(unix)]
-    cmd.process_group(0);
     let mut out = CommandOutput {
         command: command.to_string(),
         ..Default::default()
@@ -201,34 +180,65 @@ pub async fn run_command_in_group(
     (out, group)
 }
 
+/// `sh -c command` from `cwd` with `env`, the datalab binary first on PATH,
+/// stdin closed, in a process group of its own (its pid is the group's id).
+fn shell(command: &str, cwd: &Path, env: &[(String, String)]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .kill_on_drop(true);
+    cmd.stdin(std::process::Stdio::null());
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut parts = vec![dir];
+        parts.extend(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(parts) {
+            cmd.env("PATH", joined);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    #[cfg(unix)]
+    cmd.process_group(0);
+    cmd
+}
+
+/// Start `command` like a step's command but without waiting for it: its
+/// stdout and stderr go to `log`. The caller owns the child and its process
+/// group (the child's pid), e.g. to kill it mid-run.
+pub(crate) fn spawn_in_group(
+    command: &str,
+    cwd: &Path,
+    env: &[(String, String)],
+    log: &Path,
+) -> std::io::Result<tokio::process::Child> {
+    let out = std::fs::File::create(log)?;
+    let err = out.try_clone()?;
+    let mut cmd = shell(command, cwd, env);
+    cmd.stdout(out).stderr(err);
+    cmd.spawn()
+}
+
 /// End what is left of a step command's process group: SIGTERM first (a
 /// `datalab kafka consume --stay` or a Python consumer then leaves its group
 /// properly), SIGKILL for whatever still runs after `grace`. Returns at once
-/// when the group is already empty.
+/// when the group is already empty. The services layer's group stop, the
+/// same one that stops native servers.
 pub async fn end_group(pgid: u32, grace: Duration) {
-    let _ = tokio::task::spawn_blocking(move || end_group_blocking(pgid, grace)).await;
+    process::end_group(pgid, grace, Duration::ZERO, move || {
+        process::group_alive(pgid)
+    })
+    .await;
 }
 
-/// [`end_group`], waiting on this thread (also what a `Drop` uses).
+/// [`end_group`], waiting on this thread (what a `Drop` uses).
 fn end_group_blocking(pgid: u32, grace: Duration) {
-    #[cfg(unix)]
-    {
-        use nix::sys::signal::{Signal, killpg};
-        let pg = nix::unistd::Pid::from_raw(pgid as i32);
-        if killpg(pg, Signal::SIGTERM).is_err() {
-            return;
-        }
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-            if killpg(pg, None).is_err() {
-                return;
-            }
-        }
-        let _ = killpg(pg, Signal::SIGKILL);
-    }
-    #[cfg(not(unix))]
-    let _ = (pgid, grace);
+    process::end_group_blocking(pgid, grace, Duration::ZERO, || process::group_alive(pgid));
 }
 
 /// The `DATALAB_*` environment every command a step runs sees (its `run`
@@ -305,6 +315,7 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
         step_output: command.clone(),
         timeout: opts.check_timeout,
         brokers,
+        env: opts.env.clone(),
     };
     let mut checks = Vec::with_capacity(step.checks.len());
     for spec in &step.checks {

@@ -1,11 +1,14 @@
 //! The CQL panel: a prompt running a statement in the learner's keyspaces
 //! (`iot` is `<ns>_iot`, `USE`, `CONSISTENCY` and `COPY` as `datalab cql` has
-//! them), in the background with a timeout, the rows as a table.
+//! them) through [`datalab_clients::console::cql`] (the CLI's own code), in
+//! the background with a timeout, the rows as a table.
 
 use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::panel::{LabPanel, PanelCtx};
 use crate::theme::Theme;
-use datalab_clients::console::{self, Table};
+use datalab_clients::console::cql::{Source, execute, parse};
+use datalab_clients::console::line::panel_text;
+use datalab_clients::console::{Failure, Output};
 use datalab_clients::cql::{self, Runner};
 use datalab_services::{ServiceKind, Services};
 use ratatui::Frame;
@@ -21,8 +24,14 @@ pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 const HINT: &str =
     "SELECT * FROM iot.readings_by_sensor_day LIMIT 5 · USE iot · CONSISTENCY QUORUM · ↑↓ history";
 
-/// (result, time taken, the keyspace in use afterwards)
-type Done = (Result<Table, String>, Duration, Option<String>);
+/// (result, time taken, the keyspace in use afterwards, the line to put
+/// back when it was a bad request)
+type Done = (
+    Result<Output, String>,
+    Duration,
+    Option<String>,
+    Option<String>,
+);
 
 pub struct CqlPanel {
     pub prompt: Prompt,
@@ -60,18 +69,27 @@ impl CqlPanel {
         }
     }
 
-    /// Start a line in the background.
-    pub(crate) fn submit(&mut self, line: &str, ctx: &PanelCtx) {
-        self.prompt.shown = Shown::Running(first_word(line));
+    /// Start a line in the background; a line that cannot split (a string
+    /// never closed) is shown at once and stays in the prompt.
+    pub(crate) fn submit(&mut self, text: &str, ctx: &PanelCtx) {
+        if self
+            .prompt
+            .accept(text, false, parse(text, Source::Line))
+            .is_none()
+        {
+            return;
+        }
+        self.prompt.shown = Shown::Running(first_word(text));
         let tx = self.tx.clone();
         let services = ctx.services.clone();
         let ns = ctx.namespace.clone();
         let base = ctx.workspace.to_path_buf();
         let runner = self.runner.clone();
-        let line = line.to_string();
+        let line = text.to_string();
         ctx.runtime.spawn(async move {
             let started = Instant::now();
             let mut keyspace = None;
+            let mut back = None;
             let r = tokio::time::timeout(TIMEOUT + Duration::from_secs(3), async {
                 let mut guard = runner.lock().await;
                 if guard.is_none() {
@@ -82,7 +100,11 @@ impl CqlPanel {
                     *guard = Some(Runner::new(session, ns.clone(), &base, TIMEOUT));
                 }
                 let r = guard.as_mut().expect("set above");
-                let out = console::run_cql_line(r, &line).await;
+                let out = execute(r, &line, Source::Line, false).await;
+                if matches!(out, Err(Failure::Usage(_))) {
+                    back = Some(line.clone());
+                }
+                let out = out.map_err(|f| panel_text(&f, &line, false));
                 keyspace = r
                     .session
                     .get_keyspace()
@@ -102,7 +124,7 @@ impl CqlPanel {
                     TIMEOUT.as_secs() + 3
                 ))
             });
-            let _ = tx.send((r, started.elapsed(), keyspace));
+            let _ = tx.send((r, started.elapsed(), keyspace, back));
         });
     }
 }
@@ -159,9 +181,12 @@ impl LabPanel for CqlPanel {
     }
 
     fn tick(&mut self, _ctx: &PanelCtx) {
-        while let Ok((r, took, ks)) = self.rx.try_recv() {
+        while let Ok((r, took, ks, back)) = self.rx.try_recv() {
             self.prompt.show(r, took);
             self.keyspace = ks;
+            if let Some(line) = back {
+                self.prompt.restore_if_empty(&line);
+            }
         }
     }
 }

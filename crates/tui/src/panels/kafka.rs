@@ -1,20 +1,25 @@
-//! The Kafka panel of the lab screen: a console taking the same words as
-//! `datalab kafka …` (run by [`datalab_clients::kafka_console`], the CLI's
-//! own code) and, while the shown step needs several brokers, a live view of
+//! The Kafka panel of the lab screen: a console on the shared prompt
+//! ([`super::prompt`]) taking the same words as `datalab kafka …` (parsed and
+//! run by [`datalab_clients::console::kafka`], the CLI's own code) and, while the shown step needs several brokers, a live view of
 //! the partitions of the learner's topics: leader, replicas, ISR, and which
-//! brokers are up.
+//! brokers are up; on the exactly-once pipeline step, the check's run of the
+//! learner's scorer ([`super::kafka_pipeline`]).
 //!
 //! Everything that talks to Kafka runs on the runtime in the background with
 //! a timeout and sends its result back over a channel, drained in `tick`:
 //! the screen never waits for a broker.
 
+use super::kafka_pipeline::{self, PipelineFeed, PipelineView};
+use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::panel::{LabPanel, PanelCtx};
 use crate::theme::Theme;
+use datalab_clients::console::kafka::{KafkaArgs, execute, parse_line, time_limit};
+use datalab_clients::console::line::panel_text;
+use datalab_clients::console::{Failure, Io, Output};
 use datalab_clients::kafka::{Kafka, PartitionInfo};
-use datalab_clients::kafka_console::{self, Failure, Io};
 use datalab_services::{Namespace, ServiceKind, Services};
 use ratatui::Frame;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -28,8 +33,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// The live view's refresh period and the timeout of one refresh.
 const REFRESH_EVERY: Duration = Duration::from_secs(1);
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(3);
-/// History entries kept.
-const HISTORY: usize = 100;
+
+const HINT: &str = "topics describe orders · produce orders hello · consume orders --from-beginning · groups describe G · --help · ↑↓ history";
 
 /// One topic of the live replication view.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +116,10 @@ impl ReplicationView {
 /// What a background task sends back.
 enum Msg {
     Console {
-        result: Result<kafka_console::Output, Failure>,
+        result: Result<Output, String>,
+        took: Duration,
+        /// The line to put back when it was a bad request.
+        back: Option<String>,
     },
     Replication {
         generation: u64,
@@ -122,24 +130,15 @@ enum Msg {
 /// The Kafka panel. Its fields are the state it draws from (tests fill them
 /// directly to snapshot the panel).
 pub struct KafkaPanel {
-    /// The line being typed.
-    pub input: String,
-    /// Commands entered, oldest first; Up/Down walk through them.
-    pub history: Vec<String>,
-    history_pos: Option<usize>,
-    /// The last command and its output lines (stdout then notes).
-    pub last: Option<String>,
-    pub output: Vec<String>,
-    /// A clear error line: bad words, an unreachable broker, a refusal.
-    pub error: Option<String>,
-    /// First output line shown (PageUp/PageDown).
-    pub scroll: usize,
-    /// A command is running (its line).
-    pub running: Option<String>,
+    /// The console: line, history, the last output or error.
+    pub prompt: Prompt,
     /// The live replication view, while the shown step needs brokers > 1.
     pub replication: Option<ReplicationView>,
     /// Refresh results received (successful or not) since the panel began.
     pub refreshes: u64,
+    /// The pipeline check's live view, while the shown step has one.
+    pub pipeline: Option<PipelineView>,
+    feed: PipelineFeed,
     /// The step the live view follows (None: not refreshing).
     live_step: Option<usize>,
     generation: u64,
@@ -167,16 +166,11 @@ impl KafkaPanel {
     pub fn new() -> KafkaPanel {
         let (tx, rx) = channel();
         KafkaPanel {
-            input: String::new(),
-            history: Vec::new(),
-            history_pos: None,
-            last: None,
-            output: Vec::new(),
-            error: None,
-            scroll: 0,
-            running: None,
+            prompt: Prompt::new(HINT),
             replication: None,
             refreshes: 0,
+            pipeline: None,
+            feed: PipelineFeed::new(),
             live_step: None,
             generation: 0,
             refreshing: false,
@@ -192,49 +186,13 @@ impl KafkaPanel {
         self.live_step.is_some()
     }
 
-    /// Run `line` (the words after `datalab kafka`) in the background.
-    pub(crate) fn submit(&mut self, line: &str, ctx: &PanelCtx) {
-        let line = line.trim().to_string();
-        if line.is_empty() {
+    /// Run `text` (the words after `datalab kafka`) in the background; a
+    /// bad line is shown at once (`1:col: message`) and stays in the prompt.
+    pub(crate) fn submit(&mut self, text: &str, ctx: &PanelCtx) {
+        let Some(args) = self.prompt.accept(text, false, parse_line(text)) else {
             return;
-        }
-        if let Some(r) = &self.running {
-            self.error = Some(format!("still running `{r}`: wait for it to finish"));
-            return;
-        }
-        if self.history.last() != Some(&line) {
-            self.history.push(line.clone());
-            if self.history.len() > HISTORY {
-                self.history.remove(0);
-            }
-        }
-        self.history_pos = None;
-        self.last = Some(line.clone());
-        self.scroll = 0;
-        let args = match kafka_console::parse_line(&line) {
-            Ok(a) => a,
-            Err(e) => {
-                // clap's message: the first line says what is wrong, the
-                // usage follows.
-                self.output = e.lines().skip(1).map(str::to_string).collect();
-                self.error = Some(
-                    e.lines()
-                        .next()
-                        .unwrap_or("bad command")
-                        .trim_start_matches("error: ")
-                        .to_string(),
-                );
-                if e.starts_with("Usage") || !e.starts_with("error") {
-                    // --help: all of it is output, nothing is wrong.
-                    self.output = e.lines().map(str::to_string).collect();
-                    self.error = None;
-                }
-                return;
-            }
         };
-        self.output.clear();
-        self.error = None;
-        self.running = Some(line);
+        self.prompt.shown = Shown::Running(text.to_string());
         let services = ctx.services.clone();
         let ns = ctx.namespace.clone();
         let io = Io {
@@ -243,27 +201,26 @@ impl KafkaPanel {
             stop: Some(self.stop.clone()),
         };
         let tx = self.tx.clone();
+        let text = text.to_string();
         ctx.runtime.spawn(async move {
+            let started = Instant::now();
             let result = run_command(&services, &ns, args, &io).await;
-            let _ = tx.send(Msg::Console { result });
+            // A bad request found while running (nothing to produce, a
+            // --config without `=`) comes back to be fixed.
+            let back = matches!(result, Err(Failure::Usage(_))).then(|| text.clone());
+            let result = result.map_err(|f| panel_text(&f, &text, false));
+            let took = started.elapsed();
+            let _ = tx.send(Msg::Console { result, took, back });
         });
     }
 
     fn drain(&mut self) {
         while let Ok(m) = self.rx.try_recv() {
             match m {
-                Msg::Console { result } => {
-                    self.running = None;
-                    match result {
-                        Ok(out) => {
-                            self.output = out.lines;
-                            self.output.extend(out.notes);
-                            if self.output.is_empty() {
-                                self.output.push("(no output)".into());
-                            }
-                            self.error = None;
-                        }
-                        Err(e) => self.error = Some(e.to_string()),
+                Msg::Console { result, took, back } => {
+                    self.prompt.show(result, took);
+                    if let Some(line) = back {
+                        self.prompt.restore_if_empty(&line);
                     }
                 }
                 Msg::Replication { generation, result } => {
@@ -312,21 +269,68 @@ impl KafkaPanel {
             let _ = tx.send(Msg::Replication { generation, result });
         });
     }
+}
 
-    fn history_step(&mut self, up: bool) {
-        if self.history.is_empty() {
+impl PromptPanel for KafkaPanel {
+    fn prompt(&self) -> &Prompt {
+        &self.prompt
+    }
+}
+
+impl KafkaPanel {
+    /// The right side: the replication view or the pipeline view, styled.
+    fn side_lines(&self, t: &Theme) -> Option<Vec<Line<'static>>> {
+        if let Some(v) = &self.replication {
+            let lines = v.lines().into_iter().enumerate().map(|(i, l)| {
+                let style = if i == 0 {
+                    if v.up.len() < v.brokers().len() {
+                        t.warn()
+                    } else {
+                        t.ok()
+                    }
+                } else if l.ends_with("under-replicated") || l.starts_with("refresh failed") {
+                    t.bad()
+                } else if l.contains("leader") || l.starts_with("topic ") {
+                    t.strong()
+                } else {
+                    t.plain()
+                };
+                Line::from(Span::styled(l, style))
+            });
+            return Some(lines.collect());
+        }
+        let v = self.pipeline.as_ref()?;
+        let lines = v.lines().into_iter().map(|l| {
+            let style = if l.starts_with("KILLED") || l.starts_with('✗') {
+                t.bad()
+            } else if l.starts_with('✓') || l.starts_with("restarted") {
+                t.ok()
+            } else if l.starts_with("scorer") {
+                t.strong()
+            } else {
+                t.plain()
+            };
+            Line::from(Span::styled(l, style))
+        });
+        Some(lines.collect())
+    }
+
+    /// Follow the pipeline check's events while the shown step has one.
+    fn follow_pipeline(&mut self, ctx: &PanelCtx) {
+        if !ctx
+            .lab
+            .def
+            .steps
+            .get(ctx.step)
+            .is_some_and(kafka_pipeline::fits)
+        {
+            self.pipeline = None;
             return;
         }
-        let pos = match (self.history_pos, up) {
-            (None, true) => Some(self.history.len() - 1),
-            (None, false) => None,
-            (Some(0), true) => Some(0),
-            (Some(i), true) => Some(i - 1),
-            (Some(i), false) if i + 1 < self.history.len() => Some(i + 1),
-            (Some(_), false) => None,
-        };
-        self.history_pos = pos;
-        self.input = pos.map(|i| self.history[i].clone()).unwrap_or_default();
+        let view = self.pipeline.get_or_insert_with(PipelineView::default);
+        for e in self.feed.read_new() {
+            view.apply(&e);
+        }
     }
 }
 
@@ -345,20 +349,15 @@ async fn connect(services: &Services, timeout: Duration) -> Result<Kafka, String
 pub(crate) async fn run_command(
     services: &Services,
     ns: &Namespace,
-    args: kafka_console::KafkaArgs,
+    args: KafkaArgs,
     io: &Io,
-) -> Result<kafka_console::Output, Failure> {
+) -> Result<Output, Failure> {
     let timeout = Duration::from_secs(args.timeout.max(1)).min(REQUEST_TIMEOUT * 6);
-    let k = connect(services, timeout).await.map_err(Failure::Kafka)?;
-    let limit = kafka_console::time_limit(&args.command, timeout);
-    match tokio::time::timeout(
-        limit,
-        kafka_console::execute(args.command, &k, ns, args.json, io),
-    )
-    .await
-    {
+    let k = connect(services, timeout).await.map_err(Failure::Service)?;
+    let limit = time_limit(&args.command, timeout);
+    match tokio::time::timeout(limit, execute(args.command, &k, ns, args.json, io)).await {
         Ok(r) => r,
-        Err(_) => Err(Failure::Kafka(format!(
+        Err(_) => Err(Failure::Service(format!(
             "no answer within {} s: is Kafka running? `datalab services up kafka`",
             limit.as_secs()
         ))),
@@ -407,14 +406,19 @@ impl LabPanel for KafkaPanel {
     }
 
     fn height(&self) -> u16 {
-        if self.replication.is_some() { 14 } else { 10 }
+        if self.replication.is_some() || self.pipeline.is_some() {
+            14
+        } else {
+            10
+        }
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, t: &Theme, focused: bool) {
-        let title = match (&self.running, self.is_live()) {
-            (Some(r), _) => format!(" Kafka console: running `{r}` "),
-            (None, true) => " Kafka console · live partitions ".to_string(),
-            (None, false) => " Kafka console ".to_string(),
+        let title = match (&self.prompt.shown, self.is_live()) {
+            (Shown::Running(r), _) => format!(" Kafka console: running `{r}` "),
+            (_, true) => " Kafka console · live partitions ".to_string(),
+            (_, false) if self.pipeline.is_some() => " Kafka console · live scoring ".to_string(),
+            (_, false) => " Kafka console ".to_string(),
         };
         let block = Block::default()
             .borders(Borders::ALL)
@@ -422,7 +426,8 @@ impl LabPanel for KafkaPanel {
             .title(Span::styled(title, t.title()));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let (console, live) = match &self.replication {
+        let side = self.side_lines(t);
+        let (console, live) = match &side {
             Some(_) if inner.width >= 70 => {
                 let [a, b] =
                     Layout::horizontal([Constraint::Min(30), Constraint::Length(52)]).areas(inner);
@@ -435,118 +440,37 @@ impl LabPanel for KafkaPanel {
             }
             None => (inner, None),
         };
-        if console.height == 0 {
-            return;
-        }
-        let mut lines: Vec<Line> = Vec::new();
-        let prompt = if focused {
-            Line::from(vec![
-                Span::styled("kafka> ", t.accent()),
-                Span::raw(self.input.clone()),
-                Span::styled("▏", t.accent()),
-            ])
-        } else if self.input.is_empty() {
-            Line::from(Span::styled(
-                "Tab: type a command, e.g. topics describe orders",
-                t.dim(),
-            ))
-        } else {
-            Line::from(vec![
-                Span::styled("kafka> ", t.dim()),
-                Span::raw(self.input.clone()),
-            ])
-        };
-        lines.push(prompt);
-        if let Some(e) = &self.error {
-            // Wrapped: the message is what the learner needs to read whole.
-            let chars: Vec<char> = format!("✗ {e}").chars().collect();
-            for chunk in chars.chunks((console.width as usize).max(1)).take(3) {
-                lines.push(Line::from(Span::styled(
-                    chunk.iter().collect::<String>(),
-                    t.bad(),
-                )));
-            }
-        }
-        let room = (console.height as usize).saturating_sub(lines.len());
-        let start = self.scroll.min(self.output.len().saturating_sub(1));
-        for (i, l) in self.output.iter().enumerate().skip(start).take(room) {
-            let style = if i == 0 && (l.starts_with("  ") || l.contains("partition")) {
-                t.strong()
-            } else {
-                t.plain()
-            };
-            lines.push(Line::from(Span::styled(l.clone(), style)));
-        }
-        let more = self.output.len().saturating_sub(start + room);
-        if more > 0
-            && let Some(last) = lines.last_mut()
-        {
-            *last = Line::from(Span::styled(
-                format!("… {more} more line(s): PgDn"),
-                t.dim(),
-            ));
-        }
-        frame.render_widget(Paragraph::new(lines), console);
-        if let (Some(v), Some(area)) = (&self.replication, live) {
-            let mut lines: Vec<Line> = Vec::new();
-            for (i, l) in v.lines().into_iter().enumerate() {
-                let style = if i == 0 {
-                    if v.up.len() < v.brokers().len() {
-                        t.warn()
-                    } else {
-                        t.ok()
-                    }
-                } else if l.ends_with("under-replicated") || l.starts_with("refresh failed") {
-                    t.bad()
-                } else if l.contains("leader") || l.starts_with("topic ") {
-                    t.strong()
-                } else {
-                    t.plain()
-                };
-                lines.push(Line::from(Span::styled(l, style)));
-            }
+        self.prompt.render_body(frame, console, t, focused);
+        if let (Some(lines), Some(area)) = (side, live) {
             let block = Block::default()
                 .borders(Borders::LEFT)
                 .border_style(t.border());
-            frame.render_widget(Paragraph::new(lines).block(block), area);
+            let mut p = Paragraph::new(lines).block(block);
+            if self.replication.is_none() {
+                // The pipeline's verdict is a sentence: wrap it.
+                p = p.wrap(ratatui::widgets::Wrap { trim: false });
+            }
+            frame.render_widget(p, area);
         }
     }
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &PanelCtx) -> bool {
-        match key.code {
-            KeyCode::Enter => {
-                let line = std::mem::take(&mut self.input);
-                self.submit(&line, ctx);
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.input.clear();
-            }
-            KeyCode::Char('l') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.output.clear();
-                self.error = None;
-                self.last = None;
-            }
-            KeyCode::Char(c) => self.input.push(c),
-            KeyCode::Backspace => {
-                self.input.pop();
-            }
-            KeyCode::Up => self.history_step(true),
-            KeyCode::Down => self.history_step(false),
-            KeyCode::PageDown => {
-                self.scroll = (self.scroll + 5).min(self.output.len().saturating_sub(1));
-            }
-            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(5),
-            KeyCode::Home => self.scroll = 0,
-            // Keep the lab screen's arrows from moving the step under the
-            // learner's fingers while typing.
-            KeyCode::Left | KeyCode::Right => {}
-            _ => return false,
+        self.prompt
+            .handle_key(key)
+            .used(|line| self.submit(&line, ctx))
+    }
+
+    fn run_env(&self) -> Vec<(String, String)> {
+        if self.pipeline.is_some() {
+            self.feed.run_env()
+        } else {
+            Vec::new()
         }
-        true
     }
 
     fn tick(&mut self, ctx: &PanelCtx) {
         self.drain();
+        self.follow_pipeline(ctx);
         let brokers = ctx
             .lab
             .def

@@ -2,6 +2,7 @@
 
 pub mod cql;
 pub mod kafka;
+pub mod kafka_pipeline;
 pub mod mapreduce;
 pub mod mongo;
 pub mod prompt;

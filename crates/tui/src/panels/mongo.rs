@@ -1,12 +1,16 @@
 //! The MongoDB query panel: one line as after `datalab mongo` (`find tweets
 //! {"lang": "en"} --limit 5`, `aggregate tweets [{"$group": …}]`,
-//! `explain …`, `indexes tweets`), run in the background against the
-//! learner's database with a timeout, the result as a table.
+//! `explain …`, `indexes tweets`), parsed and run by
+//! [`datalab_clients::console::mongo`] (the CLI's own code) in the
+//! background against the learner's database with a timeout, the result as
+//! a table.
 
 use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::panel::{LabPanel, PanelCtx};
 use crate::theme::Theme;
-use datalab_clients::console::{self, MongoRequest, Table};
+use datalab_clients::console::line::panel_text;
+use datalab_clients::console::mongo::{Db, MongoArgs, execute, parse_line};
+use datalab_clients::console::{Failure, Io, Output};
 use datalab_clients::mongo;
 use datalab_services::{ServiceKind, Services};
 use ratatui::Frame;
@@ -21,7 +25,8 @@ pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 
 const HINT: &str = r#"find tweets {"lang": "en"} --limit 5 · aggregate COLL [stages] · explain COLL {filter} · indexes COLL · ↑↓ history"#;
 
-type Done = (Result<Table, String>, Duration);
+/// (result, time taken, the line to put back when it was a bad request)
+type Done = (Result<Output, String>, Duration, Option<String>);
 
 pub struct MongoPanel {
     pub prompt: Prompt,
@@ -52,48 +57,56 @@ impl MongoPanel {
     }
 
     /// Parse a line and start it in the background; a bad line is shown at
-    /// once and stays in the prompt.
-    pub(crate) fn submit(&mut self, line: &str, ctx: &PanelCtx) {
-        let parsed = match console::parse_mongo_line(line, ctx.workspace) {
-            Ok(p) => p,
-            Err(e) => {
-                // Nothing ran: the line stays to be fixed.
-                self.prompt.restore(line);
-                self.prompt.show(Err(e), Duration::ZERO);
-                return;
-            }
+    /// once (`1:col: message`) and stays in the prompt.
+    pub(crate) fn submit(&mut self, text: &str, ctx: &PanelCtx) {
+        let parsed = parse_line(text).and_then(|a| a.cmd.read_only().map(|()| a));
+        let Some(args) = self.prompt.accept(text, true, parsed) else {
+            return;
         };
-        let what = match &parsed.request {
-            MongoRequest::Find { .. } => "find",
-            MongoRequest::Aggregate { .. } => "aggregate",
-            MongoRequest::Explain { .. } => "explain",
-            MongoRequest::Indexes { .. } => "indexes",
-        };
-        self.prompt.shown = Shown::Running(what.into());
+        self.prompt.shown = Shown::Running(args.cmd.verb().into());
         let tx = self.tx.clone();
         let services = ctx.services.clone();
-        let db = ctx.namespace.database(&parsed.db);
+        let db = Db {
+            full: ctx.namespace.database(&args.db),
+            shown: args.db.clone(),
+        };
+        let io = Io {
+            cwd: ctx.workspace.to_path_buf(),
+            ..Io::default()
+        };
+        let text = text.to_string();
         ctx.runtime.spawn(async move {
             let started = Instant::now();
-            let r = tokio::time::timeout(TIMEOUT + Duration::from_secs(2), async {
-                let uri = uri(&services).await?;
-                let m = mongo::connect(&uri, TIMEOUT)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                console::run_mongo(&m, &db, &parsed.request)
-                    .await
-                    .map_err(|e| e.to_string())
-            })
-            .await
-            .unwrap_or_else(|_| {
-                Err(format!(
-                    "MongoDB did not answer within {}s; is it still running? (`datalab services status`)",
-                    TIMEOUT.as_secs() + 2
-                ))
-            });
-            let _ = tx.send((r, started.elapsed()));
+            let limit = TIMEOUT + Duration::from_secs(2);
+            let r = tokio::time::timeout(limit, run(&services, args, &db, &io))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Failure::Service(format!(
+                        "MongoDB did not answer within {}s; is it still running? (`datalab services status`)",
+                        limit.as_secs()
+                    )))
+                });
+            // A bad request found while running (a query file, Extended
+            // JSON the driver refuses) comes back to be fixed.
+            let back = matches!(r, Err(Failure::Usage(_))).then(|| text.clone());
+            let r = r.map_err(|f| panel_text(&f, &text, true));
+            let _ = tx.send((r, started.elapsed(), back));
         });
     }
+}
+
+/// Run a parsed request against the running server.
+async fn run(
+    services: &Arc<Services>,
+    args: MongoArgs,
+    db: &Db,
+    io: &Io,
+) -> Result<Output, Failure> {
+    let uri = uri(services).await.map_err(Failure::Service)?;
+    let m = mongo::connect(&uri, TIMEOUT)
+        .await
+        .map_err(|e| Failure::Service(e.to_string()))?;
+    execute(args.cmd, &m, db, args.json, io).await
 }
 
 /// The server's URI: `DATALAB_MONGODB_URI` as the console has it, else the
@@ -134,8 +147,11 @@ impl LabPanel for MongoPanel {
     }
 
     fn tick(&mut self, _ctx: &PanelCtx) {
-        while let Ok((r, took)) = self.rx.try_recv() {
+        while let Ok((r, took, back)) = self.rx.try_recv() {
             self.prompt.show(r, took);
+            if let Some(line) = back {
+                self.prompt.restore_if_empty(&line);
+            }
         }
     }
 }

@@ -1,10 +1,13 @@
-//! A one-line prompt over a result table: what the MongoDB and CQL panels
-//! share. It edits the line, keeps a history (Up/Down), scrolls the rows
-//! (PgUp/PgDn) and draws from its own state alone; the panels decide what a
-//! submitted line does and hand back a [`Table`] or an error line.
+//! A one-line prompt over a command's output: what every console panel
+//! (Kafka, MongoDB, CQL) shares. It edits the line (Left/Right/Home/End,
+//! Ctrl-A/E/U), keeps a history (Up/Down), scrolls the result (PgUp/PgDn),
+//! clears it (Ctrl-L) and draws from its own state alone; the panels decide
+//! what a submitted line does and hand back an [`Output`] (a table, or
+//! lines of text) or an error line.
 
 use crate::theme::Theme;
-use datalab_clients::console::{Table, truncate};
+use datalab_clients::console::line::panel_text;
+use datalab_clients::console::{Failure, Output, Table, truncate};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
@@ -20,7 +23,7 @@ pub(crate) enum Shown {
     /// A line is running in the background.
     Running(String),
     /// A result, and how long it took.
-    Table(Table, Duration),
+    Output(Output, Duration),
     /// What went wrong, in one message.
     Error(String),
 }
@@ -54,6 +57,8 @@ impl Edit {
 const PAGE: usize = 5;
 /// The widest a column gets before the others are considered.
 const MAX_COL: usize = 40;
+/// History entries kept.
+const HISTORY: usize = 100;
 
 #[derive(Clone, Debug)]
 pub struct Prompt {
@@ -66,20 +71,33 @@ pub struct Prompt {
     /// The line being typed when browsing started.
     draft: String,
     pub(crate) shown: Shown,
-    /// First table row shown.
+    /// First table row (or text line) shown.
     pub(crate) scroll: usize,
+    hint: String,
 }
 
 /// A panel built on a [`Prompt`]: what tests and the lab screen ask of it.
 pub trait PromptPanel {
     fn prompt(&self) -> &Prompt;
 
-    /// The last result, when it was a table.
-    fn table(&self) -> Option<&Table> {
+    /// The last result.
+    fn output(&self) -> Option<&Output> {
         match &self.prompt().shown {
-            Shown::Table(t, _) => Some(t),
+            Shown::Output(o, _) => Some(o),
             _ => None,
         }
+    }
+
+    /// The last result's table (its last one), when it has one.
+    fn table(&self) -> Option<&Table> {
+        self.output()?.tables.last()
+    }
+
+    /// The last result's text: its lines, then its notes.
+    fn lines(&self) -> Vec<String> {
+        self.output()
+            .map(|o| o.lines.iter().chain(&o.notes).cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The last error line, if the last line failed.
@@ -106,6 +124,7 @@ impl Prompt {
             draft: String::new(),
             shown: Shown::Hint(hint.into()),
             scroll: 0,
+            hint: hint.into(),
         }
     }
 
@@ -114,17 +133,63 @@ impl Prompt {
     }
 
     /// Show a finished result (or error) and go back to the top of it.
-    pub fn show(&mut self, result: Result<Table, String>, took: Duration) {
+    pub fn show(&mut self, result: Result<Output, String>, took: Duration) {
         self.scroll = 0;
         self.shown = match result {
-            Ok(t) => Shown::Table(t, took),
+            Ok(o) => Shown::Output(o, took),
             Err(e) => Shown::Error(e),
         };
+    }
+
+    /// Rows (of the table shown) or lines (of text shown) to scroll.
+    fn shown_len(&self) -> usize {
+        match &self.shown {
+            Shown::Output(o, _) => match o.tables.last() {
+                Some(t) => t.rows.len(),
+                None => o.lines.len() + o.notes.len(),
+            },
+            _ => 0,
+        }
     }
 
     /// Put a submitted line back to be fixed (it did not run).
     pub(crate) fn restore(&mut self, line: &str) {
         self.set_input(line.to_string());
+    }
+
+    /// A parsed line to run; else nothing runs: `--help`'s text is shown,
+    /// or the fault as `1:col: message` with the line kept to be fixed
+    /// (`json`: how the line was split into words).
+    pub(crate) fn accept<A>(
+        &mut self,
+        text: &str,
+        json: bool,
+        parsed: Result<A, Failure>,
+    ) -> Option<A> {
+        match parsed {
+            Ok(a) => Some(a),
+            Err(Failure::Help(lines)) => {
+                let out = Output {
+                    lines,
+                    ..Output::default()
+                };
+                self.show(Ok(out), Duration::ZERO);
+                None
+            }
+            Err(f) => {
+                self.restore(text);
+                self.show(Err(panel_text(&f, text, json)), Duration::ZERO);
+                None
+            }
+        }
+    }
+
+    /// Put a line that failed while running back, unless a new one is
+    /// being typed.
+    pub(crate) fn restore_if_empty(&mut self, line: &str) {
+        if self.input.is_empty() {
+            self.restore(line);
+        }
     }
 
     fn byte_at(&self, chars: usize) -> usize {
@@ -146,6 +211,10 @@ impl Prompt {
             KeyCode::Char('u') if ctrl => {
                 self.set_input(String::new());
                 self.browsing = None;
+            }
+            KeyCode::Char('l') if ctrl && !self.running() => {
+                self.shown = Shown::Hint(self.hint.clone());
+                self.scroll = 0;
             }
             KeyCode::Char('a') if ctrl => self.cursor = 0,
             KeyCode::Char('e') if ctrl => self.cursor = self.input.chars().count(),
@@ -194,11 +263,7 @@ impl Prompt {
             },
             KeyCode::Up => {}
             KeyCode::PageDown => {
-                let n = match &self.shown {
-                    Shown::Table(t, _) => t.rows.len(),
-                    _ => 0,
-                };
-                self.scroll = (self.scroll + PAGE).min(n.saturating_sub(1));
+                self.scroll = (self.scroll + PAGE).min(self.shown_len().saturating_sub(1));
             }
             KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(PAGE),
             KeyCode::Enter => {
@@ -208,6 +273,9 @@ impl Prompt {
                 }
                 if self.history.last() != Some(&line) {
                     self.history.push(line.clone());
+                    if self.history.len() > HISTORY {
+                        self.history.remove(0);
+                    }
                 }
                 self.browsing = None;
                 self.draft.clear();
@@ -238,6 +306,12 @@ impl Prompt {
             .title(Span::styled(format!(" {title} "), theme.title()));
         let inner = block.inner(area);
         frame.render_widget(block, area);
+        self.render_body(frame, inner, theme, focused);
+    }
+
+    /// Draw the prompt line and its result into `inner` (no border): a
+    /// panel with more to show beside it (Kafka's live view) draws its own.
+    pub(crate) fn render_body(&self, frame: &mut Frame, inner: Rect, theme: &Theme, focused: bool) {
         if inner.height == 0 || inner.width == 0 {
             return;
         }
@@ -281,7 +355,12 @@ impl Prompt {
                 frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
                 return;
             }
-            Shown::Table(t, took) => {
+            Shown::Output(o, _) if o.tables.is_empty() => {
+                let room = (inner.height as usize).saturating_sub(1);
+                text_lines(&mut lines, o, self.scroll, room, theme);
+            }
+            Shown::Output(o, took) => {
+                let t = o.tables.last().expect("a table");
                 let visible = (inner.height as usize).saturating_sub(3);
                 let mut status = format!("{} · {} ms", t.summary, took.as_millis());
                 if t.rows.len() > visible && visible > 0 {
@@ -303,6 +382,27 @@ impl Prompt {
             }
         }
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// An output's text (lines, then notes) from line `scroll`, in `room`
+/// lines; the last says how many more there are.
+fn text_lines(lines: &mut Vec<Line>, o: &Output, scroll: usize, room: usize, theme: &Theme) {
+    let all: Vec<&String> = o.lines.iter().chain(&o.notes).collect();
+    if all.is_empty() {
+        lines.push(Line::styled("(no output)", theme.dim()));
+        return;
+    }
+    let start = scroll.min(all.len() - 1);
+    let shown = all.len().saturating_sub(start).min(room);
+    for l in &all[start..start + shown] {
+        lines.push(Line::raw(l.to_string()));
+    }
+    let more = all.len() - start - shown;
+    if more > 0
+        && let Some(last) = lines.last_mut()
+    {
+        *last = Line::styled(format!("… {more} more line(s): PgDn"), theme.dim());
     }
 }
 

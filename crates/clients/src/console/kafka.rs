@@ -1,5 +1,5 @@
-//! The Kafka console's core, shared by `datalab kafka …` (the CLI) and the
-//! Kafka panel of the TUI: the command words (clap), and running a command
+//! The Kafka console, shared by `datalab kafka …` (the CLI) and the Kafka
+//! panel of the TUI: the command words (clap), and running a command
 //! against a broker into lines of output. Nothing here prints or reads
 //! stdin: the CLI prints the [`Output`] and hands stdin in, the TUI shows it
 //! in a panel.
@@ -7,14 +7,13 @@
 //! Topic and group names live in the learner's namespace: `orders` is
 //! `<ns>_orders` on the broker, and output shows the short name again.
 
-use super::kafka::{
+use super::{Bad, Failure, Io, Output};
+use crate::Namespace;
+use crate::kafka::{
     ConsumeOptions, GroupInfo, Kafka, KafkaError, NewRecord, ProduceOptions, TopicInfo,
 };
-use crate::Namespace;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// `println!` into an [`Output`].
@@ -164,55 +163,17 @@ pub enum GroupsCommand {
     },
 }
 
-/// Split a console line into words (shell quoting: `'a b'`, `"x y"`) and
-/// parse them as the words after `datalab kafka`. The error is clap's
-/// message (usage included), ready to show.
-pub fn parse_line(line: &str) -> Result<KafkaArgs, String> {
-    let words = shlex::split(line).ok_or_else(|| format!("unbalanced quotes in {line:?}"))?;
-    if words.is_empty() {
-        return Err("type a command, e.g. `topics describe orders`".into());
-    }
-    KafkaArgs::try_parse_from(std::iter::once("kafka".to_string()).chain(words))
-        .map_err(|e| e.render().to_string().trim_end().to_string())
+/// Parse a typed line as the words after `datalab kafka` (shell quoting:
+/// `'a b'`, `"x y"`).
+pub fn parse_line(line: &str) -> Result<KafkaArgs, Failure> {
+    super::line::parse("kafka", line, false, HINT)
 }
 
-/// What a command printed: `lines` for stdout, `notes` for stderr (counts,
-/// what was committed).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Output {
-    pub lines: Vec<String>,
-    pub notes: Vec<String>,
-}
-
-impl Output {
-    fn line(&mut self, s: impl Into<String>) {
-        self.lines.push(s.into());
-    }
-    fn json(&mut self, v: &impl serde::Serialize) {
-        let text = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
-        self.lines.extend(text.lines().map(str::to_string));
-    }
-}
-
-/// Why a command failed, with the namespace prefix taken out of the message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// Bad words or input (exit code 2 in the CLI).
-    Usage(String),
-    /// The broker refused or did not answer.
-    Kafka(String),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Usage(m) | Failure::Kafka(m) => f.write_str(m),
-        }
-    }
-}
+/// What to type, for an empty line.
+const HINT: &str = "type a command, e.g. `topics describe orders`";
 
 enum Fail {
-    Usage(String),
+    Usage(Bad),
     Kafka(KafkaError),
 }
 
@@ -220,16 +181,6 @@ impl From<KafkaError> for Fail {
     fn from(e: KafkaError) -> Self {
         Fail::Kafka(e)
     }
-}
-
-/// Where a command runs: relative `--file` paths are taken from `cwd`;
-/// `stdin` is the text a `produce` without values or `--file` reads (the
-/// CLI reads its stdin; the TUI has none); `stop` ends a consumer early.
-#[derive(Clone, Debug, Default)]
-pub struct Io {
-    pub cwd: PathBuf,
-    pub stdin: Option<String>,
-    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl KafkaCommand {
@@ -266,12 +217,12 @@ pub async fn execute(
     };
     match res {
         Ok(()) => Ok(out),
-        Err(Fail::Usage(m)) => Err(Failure::Usage(m)),
-        Err(Fail::Kafka(e)) => Err(Failure::Kafka(unprefix(ns, &e.to_string()))),
+        Err(Fail::Usage(b)) => Err(Failure::Usage(b)),
+        Err(Fail::Kafka(e)) => Err(Failure::Service(unprefix(ns, &e.to_string()))),
     }
 }
 
-fn parse_configs(items: &[String]) -> Result<Vec<(String, String)>, String> {
+fn parse_configs(items: &[String]) -> Result<Vec<(String, String)>, Bad> {
     items
         .iter()
         .map(|s| {
@@ -279,7 +230,10 @@ fn parse_configs(items: &[String]) -> Result<Vec<(String, String)>, String> {
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                 .filter(|(k, _)| !k.is_empty())
                 .ok_or_else(|| {
-                    format!("--config {s:?}: expected KEY=VALUE, e.g. retention.ms=3600000")
+                    Bad::in_word(
+                        s,
+                        format!("--config {s:?}: expected KEY=VALUE, e.g. retention.ms=3600000"),
+                    )
                 })
         })
         .collect()
@@ -313,53 +267,18 @@ async fn topics(
             configs,
             if_not_exists,
         } => {
-            let configs = parse_configs(&configs).map_err(Fail::Usage)?;
-            if partitions < 1 {
-                return Err(Fail::Usage("--partitions must be at least 1".into()));
-            }
-            let full = ns.topic(&name);
-            if if_not_exists && k.describe_topic(&full, false).await?.is_some() {
-                report(out, json, &name, "exists");
-                return Ok(());
-            }
-            k.create_topic(&full, partitions, replication_factor, &configs)
-                .await?;
-            report(out, json, &name, "created");
-        }
-        TopicsCommand::Describe { name: None } => {
-            let (brokers, all) = k.cluster().await?;
-            let mine: Vec<&str> = all
-                .iter()
-                .filter(|t| !t.starts_with("__"))
-                .filter_map(|t| ns.strip(t))
-                .collect();
-            if json {
-                out.json(&serde_json::json!({"brokers": brokers, "topics": mine}));
-            } else {
-                outln!(out, "{} broker(s) at {}", brokers.len(), k.bootstrap());
-                for t in mine {
-                    outln!(out, "{t}");
-                }
-            }
-        }
-        TopicsCommand::Describe { name: Some(name) } => {
-            let full = ns.topic(&name);
-            let mut found = k.describe_topic(&full, true).await?;
-            if found.is_none() {
-                // On a cluster, a broker may not know a topic created a
-                // moment ago through another one: ask once more.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                found = k.describe_topic(&full, true).await?;
-            }
-            let Some(mut info) = found else {
-                return Err(KafkaError::NoTopic(full).into());
+            let new = NewTopic {
+                name: &name,
+                partitions,
+                replication_factor,
+                configs: &configs,
+                if_not_exists,
             };
-            info.name = name;
-            if json {
-                out.json(&info);
-            } else {
-                print_topic(out, &info);
-            }
+            create_topic(new, k, ns, json, out).await?;
+        }
+        TopicsCommand::Describe { name: None } => list_topics(k, ns, json, out).await?,
+        TopicsCommand::Describe { name: Some(name) } => {
+            describe_topic(&name, k, ns, json, out).await?
         }
         TopicsCommand::Alter {
             name,
@@ -368,9 +287,9 @@ async fn topics(
         } => {
             let configs = parse_configs(&configs).map_err(Fail::Usage)?;
             if partitions.is_none() && configs.is_empty() {
-                return Err(Fail::Usage(
-                    "nothing to change: give --partitions N and/or --config KEY=VALUE".into(),
-                ));
+                return Err(Fail::Usage(Bad::new(
+                    "nothing to change: give --partitions N and/or --config KEY=VALUE",
+                )));
             }
             k.alter_topic(&ns.topic(&name), partitions, &configs)
                 .await?;
@@ -387,6 +306,93 @@ async fn topics(
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+    Ok(())
+}
+
+/// `topics create`'s words.
+struct NewTopic<'a> {
+    name: &'a str,
+    partitions: i32,
+    replication_factor: Option<i32>,
+    configs: &'a [String],
+    if_not_exists: bool,
+}
+
+async fn create_topic(
+    t: NewTopic<'_>,
+    k: &Kafka,
+    ns: &Namespace,
+    json: bool,
+    out: &mut Output,
+) -> Result<(), Fail> {
+    let NewTopic {
+        name,
+        partitions,
+        replication_factor,
+        configs,
+        if_not_exists,
+    } = t;
+    let configs = parse_configs(configs).map_err(Fail::Usage)?;
+    if partitions < 1 {
+        return Err(Fail::Usage(Bad::in_word(
+            "--partitions",
+            "--partitions must be at least 1",
+        )));
+    }
+    let full = ns.topic(name);
+    if if_not_exists && k.describe_topic(&full, false).await?.is_some() {
+        report(out, json, name, "exists");
+        return Ok(());
+    }
+    k.create_topic(&full, partitions, replication_factor, &configs)
+        .await?;
+    report(out, json, name, "created");
+    Ok(())
+}
+
+/// `topics describe` without a name: the brokers and the namespace's topics.
+async fn list_topics(k: &Kafka, ns: &Namespace, json: bool, out: &mut Output) -> Result<(), Fail> {
+    let (brokers, all) = k.cluster().await?;
+    let mine: Vec<&str> = all
+        .iter()
+        .filter(|t| !t.starts_with("__"))
+        .filter_map(|t| ns.strip(t))
+        .collect();
+    if json {
+        out.json(&serde_json::json!({"brokers": brokers, "topics": mine}));
+    } else {
+        outln!(out, "{} broker(s) at {}", brokers.len(), k.bootstrap());
+        for t in mine {
+            outln!(out, "{t}");
+        }
+    }
+    Ok(())
+}
+
+async fn describe_topic(
+    name: &str,
+    k: &Kafka,
+    ns: &Namespace,
+    json: bool,
+    out: &mut Output,
+) -> Result<(), Fail> {
+    let full = ns.topic(name);
+    let mut found = k.describe_topic(&full, true).await?;
+    if found.is_none() {
+        // On a cluster, a broker may not know a topic created a
+        // moment ago through another one: ask once more.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        found = k.describe_topic(&full, true).await?;
+    }
+    let Some(mut info) = found else {
+        return Err(KafkaError::NoTopic(full).into());
+    };
+    info.name = name.to_string();
+    if json {
+        out.json(&info);
+    } else {
+        print_topic(out, &info);
     }
     Ok(())
 }
@@ -465,15 +471,19 @@ async fn produce(
     out: &mut Output,
 ) -> Result<(), Fail> {
     let text = match (&p.file, &io.stdin) {
-        (Some(f), _) => std::fs::read_to_string(io.cwd.join(f))
-            .map_err(|e| Fail::Usage(format!("cannot read {}: {e}", f.display())))?,
+        (Some(f), _) => std::fs::read_to_string(io.cwd.join(f)).map_err(|e| {
+            Fail::Usage(Bad::in_word(
+                &f.to_string_lossy(),
+                format!("cannot read {}: {e}", f.display()),
+            ))
+        })?,
         (None, _) if !p.values.is_empty() => p.values.join("\n"),
         (None, Some(s)) => s.clone(),
         (None, None) => {
-            return Err(Fail::Usage(format!(
+            return Err(Fail::Usage(Bad::new(format!(
                 "nothing to produce: give the records after the topic (`produce {} hello`) or --file PATH",
                 p.topic
-            )));
+            ))));
         }
     };
     let records: Vec<NewRecord> = text
@@ -702,4 +712,53 @@ fn print_group(out: &mut Output, g: &GroupInfo) {
         );
     }
     outln!(out, "  total lag: {}", g.total_lag());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A typed line and the same words as a shell hands them to the CLI
+    /// parse to the same command; a bad one says where.
+    #[test]
+    fn a_line_parses_as_the_cli_words() {
+        let cases: [(&str, &[&str]); 3] = [
+            (
+                "produce seen --key c1 hello 'two words'",
+                &["produce", "seen", "--key", "c1", "hello", "two words"],
+            ),
+            (
+                "--json topics create t --partitions 3 --config retention.ms=1",
+                &[
+                    "--json",
+                    "topics",
+                    "create",
+                    "t",
+                    "--partitions",
+                    "3",
+                    "--config",
+                    "retention.ms=1",
+                ],
+            ),
+            (
+                "consume t --group g --stay 5",
+                &["consume", "t", "--group", "g", "--stay", "5"],
+            ),
+        ];
+        for (line, argv) in cases {
+            let typed = parse_line(line).unwrap();
+            let cli =
+                KafkaArgs::try_parse_from(std::iter::once("kafka").chain(argv.iter().copied()))
+                    .unwrap();
+            assert_eq!(format!("{typed:?}"), format!("{cli:?}"), "{line}");
+        }
+        let e = |l: &str| super::super::line::panel_text(&parse_line(l).unwrap_err(), l, false);
+        assert_eq!(
+            e("topics frobnicate"),
+            "1:8: unrecognized subcommand 'frobnicate'"
+        );
+        assert!(e("consume t --max x").starts_with("1:17: invalid value 'x'"));
+        assert!(e("consume t --nope").starts_with("1:11: unexpected argument '--nope'"));
+        assert!(matches!(parse_line("topics --help"), Err(Failure::Help(_))));
+    }
 }
