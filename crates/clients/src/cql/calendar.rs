@@ -32,7 +32,8 @@ pub fn parse_date(s: &str) -> Option<i64> {
     let y: i64 = it.next()?.parse().ok()?;
     let m: u32 = it.next()?.parse().ok()?;
     let d: u32 = it.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    // Years a CQL `date` can hold (±5.8 million); more would overflow.
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y.unsigned_abs() > 5_000_000 {
         return None;
     }
     Some(days_from_civil(y, m, d))
@@ -62,6 +63,11 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         }
         None => (sec.parse::<i64>().ok()?, 0),
     };
+    // A clock time, not any number: out of range it is not a timestamp (and
+    // large ones overflowed the sum below).
+    if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..=60).contains(&sec) || ms < 0 {
+        return None;
+    }
     Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms)
 }
 
@@ -100,5 +106,14 @@ mod tests {
         let t = parse_timestamp("2024-03-01T06:15:00Z").unwrap();
         assert_eq!(fmt_timestamp(t), "2024-03-01 06:15:00.000Z");
         assert_eq!(parse_timestamp("1970-01-01 00:00:01.5"), Some(1500));
+        // Found by fuzz/cql_line: huge hours overflowed instead of failing.
+        assert_eq!(parse_timestamp("24-01-2 666666666666665"), None);
+        assert_eq!(parse_timestamp("2024-01-01 25:00"), None);
+        assert_eq!(parse_timestamp("2024-01-01 00:00:01.-5"), None);
+        assert_eq!(parse_date("99999999999999-01-01"), None);
+        assert_eq!(
+            parse_timestamp("2024-01-01 23:59:60.999"),
+            Some(1_704_153_600_999)
+        );
     }
 }

@@ -1,0 +1,6 @@
+//! `course.yaml` of a course: loaded and linted, never a panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    datalab_fuzz::load_with("course.yaml", data);
+});

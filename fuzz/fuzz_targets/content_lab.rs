@@ -1,0 +1,6 @@
+//! `labs/x/lab.yaml` of a course: loaded and linted, never a panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    datalab_fuzz::load_with("labs/x/lab.yaml", data);
+});
