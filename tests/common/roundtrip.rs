@@ -50,28 +50,48 @@ pub async fn kafka_topic(e: &Endpoint, prefix: &str, replicas: i32) -> String {
         .await
         .expect("create_topics");
     assert!(res[0].is_ok(), "{res:?}");
-    let (b, tp) = (e.kafka_bootstrap().to_string(), topic.clone());
-    let shape: Vec<usize> = tokio::task::spawn_blocking(move || {
-        let md = admin(&b)
-            .inner()
-            .fetch_metadata(Some(&tp), T)
-            .expect("metadata");
-        let t = md
-            .topics()
-            .iter()
-            .find(|t| t.name() == tp)
-            .expect("the topic in the metadata");
-        assert!(t.error().is_none(), "{:?}", t.error());
-        t.partitions().iter().map(|p| p.replicas().len()).collect()
-    })
-    .await
-    .unwrap();
+    let shape = topic_shape_when_known(e.kafka_bootstrap(), &topic, replicas).await;
     assert_eq!(shape.len(), 3, "partitions of {topic}");
     assert!(
         shape.iter().all(|&r| r == replicas as usize),
         "replicas per partition of {topic}: {shape:?}"
     );
     topic
+}
+
+/// Replicas per partition of `topic`, once the broker the metadata request
+/// lands on knows the topic: on a fresh 3-broker cluster the controller
+/// acknowledges the creation before every broker has the topic, so an
+/// UNKNOWN_TOPIC_OR_PART answer is retried (for up to 30 s), not failed.
+async fn topic_shape_when_known(bootstrap: &str, topic: &str, replicas: i32) -> Vec<usize> {
+    let mut last = String::new();
+    for _ in 0..150 {
+        let (b, tp) = (bootstrap.to_string(), topic.to_string());
+        let seen = tokio::task::spawn_blocking(move || {
+            let md = admin(&b).inner().fetch_metadata(Some(&tp), T);
+            let md = md.map_err(|e| e.to_string())?;
+            let t = md.topics().iter().find(|t| t.name() == tp);
+            let t = t.ok_or_else(|| "not in the metadata".to_string())?;
+            if let Some(err) = t.error() {
+                return Err(format!("{err:?}"));
+            }
+            Ok(t.partitions()
+                .iter()
+                .map(|p| p.replicas().len())
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+        match seen {
+            Ok(shape) if shape.len() == 3 && shape.iter().all(|&r| r == replicas as usize) => {
+                return shape;
+            }
+            Ok(shape) => last = format!("partitions with replicas {shape:?}"),
+            Err(e) => last = e,
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("topic {topic} never showed 3 partitions of {replicas} replicas: {last}");
 }
 
 pub async fn kafka_delete_topic(e: &Endpoint, topic: &str) {
