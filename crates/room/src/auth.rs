@@ -40,7 +40,13 @@ impl Auth {
     /// The caller named by the `Authorization: Bearer` header, if any.
     pub fn check(&self, headers: &HeaderMap) -> Option<Principal> {
         let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let presented = value.strip_prefix("Bearer ")?.trim();
+        self.check_token(value.strip_prefix("Bearer ")?)
+    }
+
+    /// Who a presented token names (the live stream also takes it in the
+    /// query string: a browser's EventSource cannot set headers).
+    pub fn check_token(&self, presented: &str) -> Option<Principal> {
+        let presented = presented.trim();
         if presented.is_empty() {
             return None;
         }

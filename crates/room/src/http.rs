@@ -208,6 +208,39 @@ impl HttpClient {
         Ok((status, bytes))
     }
 
+    /// Open a fresh connection, send a GET and return the answer's body
+    /// as it streams in (the live feed); non-2xx answers are errors.
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> Result<hyper::body::Incoming, ClientError> {
+        let net = |e: &dyn std::fmt::Display| ClientError::Network(e.to_string());
+        let req = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header(header::HOST, self.endpoint.authority())
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::ACCEPT, "text/event-stream")
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| net(&e))?;
+        let limit = self.timeout;
+        let opened = async {
+            let mut sender = self.connect().await?;
+            sender.send_request(req).await.map_err(|e| net(&e))
+        };
+        let resp = tokio::time::timeout(limit, opened)
+            .await
+            .unwrap_or(Err(ClientError::Timeout(limit)))?;
+        if !resp.status().is_success() {
+            return Err(ClientError::Http {
+                status: resp.status().as_u16(),
+                message: "the live stream was refused".into(),
+            });
+        }
+        Ok(resp.into_body())
+    }
+
     /// The open connection, or a new one.
     async fn connection(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, ClientError> {
         let reusable = match self.conn.as_mut() {

@@ -15,8 +15,11 @@ mod fsutil;
 mod http;
 mod hub;
 mod listen;
+mod live_client;
+mod live_http;
 mod model;
 mod outbox;
+mod projector;
 mod sanitize;
 mod sender;
 mod server;
@@ -24,6 +27,7 @@ mod token;
 mod writer;
 
 pub mod export;
+pub mod live;
 pub mod load;
 pub mod protocol;
 pub mod store;
@@ -35,8 +39,10 @@ pub use export::{ExportFormat, GradeRow};
 pub use http::{ClientError, Endpoint};
 pub use hub::{Hub, HubEvent};
 pub use listen::{
-    RoomServer, ServeConfig, ServeError, TlsMode, instructor_token_path, serve, view_token_path,
+    RoomServer, ServeConfig, ServeError, TlsMode, instructor_token_path, serve, url_path,
+    view_token_path,
 };
+pub use live_client::{Feed, LiveFeed, answer_poll, notes, send_command};
 pub use model::RoomModel;
 pub use protocol::Event;
 pub use sanitize::sanitize_name;

@@ -98,6 +98,12 @@ pub fn view_token_path(dir: &Path) -> PathBuf {
     dir.join("view.token")
 }
 
+/// `<dir>/url`: where the running room serves (its join URL), for the
+/// instructor's own commands on this machine.
+pub fn url_path(dir: &Path) -> PathBuf {
+    dir.join("url")
+}
+
 /// Read a token file, making it (0600) on first use.
 fn token_file(path: &Path) -> std::io::Result<String> {
     let bytes = fsutil::create_private_once(path, token::new_token().as_bytes())?;
@@ -123,12 +129,17 @@ impl RoomServer {
             auth.add_learner(l.token_hash, l.id);
         }
         let hub = Hub::new();
+        let live_tx = crate::live_http::channel(store.live()?);
+        let (stop, stop_rx) = watch::channel(false);
         let (writer_tx, writer) = writer::spawn(store, hub.clone());
         let state = Arc::new(AppState {
             writer: writer_tx,
             auth,
             reader: Mutex::new((reader, RoomModel::new())),
             hub,
+            live_tx,
+            live_lock: tokio::sync::Mutex::new(()),
+            stopping: stop_rx.clone(),
         });
         let listener = TcpListener::bind(config.bind)
             .await
@@ -141,7 +152,11 @@ impl RoomServer {
         let (acceptor, fingerprint) = tls_setup(&config, &dir, &host)?;
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{}", host_port(&host, local_addr.port()));
-        let (stop, stop_rx) = watch::channel(false);
+        let join_url = match &fingerprint {
+            Some(fp) => format!("{url}#sha256={fp}"),
+            None => url.clone(),
+        };
+        fsutil::write_private_atomic(&url_path(&dir), join_url.as_bytes()).map_err(dir_err)?;
         let task = tokio::spawn(accept_loop(listener, acceptor, router(state), stop_rx));
         Ok(RoomServer {
             local_addr,
@@ -201,6 +216,12 @@ impl RoomServer {
         &self.view_token
     }
 
+    /// The projector page's address, view token in its fragment (which a
+    /// browser does not send to the server).
+    pub fn projector_url(&self) -> String {
+        format!("{}/projector#token={}", self.url, self.view_token)
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -228,6 +249,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     out += &format!(
         "instructor token in {}\n",
         instructor_token_path(server.dir()).display()
+    );
+    out += &format!(
+        "projector page (view token included):\n  {}\n",
+        server.projector_url()
     );
     let mut stdout = std::io::stdout().lock();
     let _ = stdout

@@ -10,6 +10,8 @@
 //! | `GET /view` | instructor | the full room view (`?filter=`, `?stuck_after_secs=`) |
 //! | `GET /learners/{id}` | instructor | one learner's detail |
 //! | `GET /export?format=csv\|json` | instructor | the grade book |
+//! | `/live…` | see `live_http` | the room's live activity, poll and note |
+//! | `GET /projector` (outside `/api`) | anyone | the projector page (it carries no data; its script reads the view token from the URL's `#token=`) |
 //!
 //! Missing or unknown token: 401, nothing written. A valid token of the
 //! wrong role: 403. Bodies over `MAX_BODY_BYTES`: 413. Malformed or invalid
@@ -18,6 +20,7 @@
 use crate::auth::{Auth, Principal};
 use crate::export::{ExportFormat, render};
 use crate::hub::Hub;
+use crate::live_http;
 use crate::model::RoomModel;
 use crate::protocol::{self, BatchAck, ErrorBody, JoinResponse, MeResponse};
 use crate::store::{Store, StoreError};
@@ -40,14 +43,20 @@ pub(crate) struct AppState {
     pub auth: Auth,
     /// A read connection and the model folded from it (refreshed per read).
     pub reader: Mutex<(Store, RoomModel)>,
-    #[allow(dead_code)] // for the live features of #13
+    #[allow(dead_code)] // publish-only today
     pub hub: Hub,
+    /// The live state (activity, poll, note), pushed to every stream.
+    pub live_tx: tokio::sync::watch::Sender<Arc<crate::live::LiveState>>,
+    /// Live changes are made one at a time (read, save, publish).
+    pub live_lock: tokio::sync::Mutex<()>,
+    /// Turns true when the server stops: live streams end then.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 pub(crate) type Shared = Arc<AppState>;
 
 /// An error answer: status and a JSON `{"error": ...}` body.
-pub(crate) struct ApiError(StatusCode, String);
+pub(crate) struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -55,7 +64,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
+pub(crate) fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
     ApiError(status, msg.into())
 }
 
@@ -72,9 +81,14 @@ pub(crate) fn router(state: Shared) -> Router {
         .route("/summary", get(summary))
         .route("/view", get(view))
         .route("/learners/{id}", get(learner_detail))
-        .route("/export", get(export));
+        .route("/export", get(export))
+        .route("/live", get(live_http::current).post(live_http::command))
+        .route("/live/stream", get(live_http::stream))
+        .route("/live/answer", post(live_http::answer))
+        .route("/live/notes", get(live_http::notes));
     Router::new()
         .nest("/api/v1", api)
+        .route("/projector", get(crate::projector::page))
         .fallback(|| async { err(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(protocol::MAX_BODY_BYTES))
         .with_state(state)
@@ -161,7 +175,11 @@ async fn events(
 }
 
 /// Hand a job to the writer thread and wait for its answer.
-async fn submit<T>(state: &AppState, job: Job, rx: oneshot::Receiver<T>) -> Result<T, ApiError> {
+pub(crate) async fn submit<T>(
+    state: &AppState,
+    job: Job,
+    rx: oneshot::Receiver<T>,
+) -> Result<T, ApiError> {
     let gone = || err(StatusCode::SERVICE_UNAVAILABLE, "the room is shutting down");
     state.writer.send(job).await.map_err(|_| gone())?;
     rx.await.map_err(|_| gone())
@@ -169,7 +187,7 @@ async fn submit<T>(state: &AppState, job: Job, rx: oneshot::Receiver<T>) -> Resu
 
 /// Run `f` on the read connection with the model brought up to date, off
 /// the async threads.
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     state: &Shared,
     f: impl FnOnce(&Store, &RoomModel) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -213,11 +231,16 @@ async fn me(State(state): State<Shared>, headers: HeaderMap) -> Result<Json<MeRe
 
 async fn summary(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     require(&state, &headers, &[Role::Instructor, Role::Viewer])?;
-    let units = read(&state, |_, model| {
-        (model.learner_count(), model.unit_counts())
+    let (learners, units, steps) = read(&state, |_, model| {
+        (
+            model.learner_count(),
+            model.unit_counts(),
+            model.step_counts(),
+        )
     })
     .await?;
-    Ok(Json(serde_json::json!({"learners": units.0, "units": units.1})).into_response())
+    let body = serde_json::json!({"learners": learners, "units": units, "steps": steps});
+    Ok(Json(body).into_response())
 }
 
 #[derive(Deserialize)]

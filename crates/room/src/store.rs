@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL,
     UNIQUE (learner, seq)
 );
+CREATE TABLE IF NOT EXISTS live (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    body TEXT NOT NULL
+);
 ";
 
 /// `<dir>/room.db`.
@@ -258,5 +262,54 @@ impl Store {
             Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The room's live state as last saved (empty when never saved).
+    pub fn live(&self) -> Result<crate::live::LiveState, StoreError> {
+        let q = "SELECT body FROM live WHERE id = 1";
+        let body: Option<String> = self.conn.query_row(q, [], |r| r.get(0)).optional()?;
+        match body {
+            None => Ok(Default::default()),
+            Some(b) => serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(e.to_string())),
+        }
+    }
+
+    /// Replace the saved live state (one row, one commit).
+    pub fn save_live(&self, state: &crate::live::LiveState) -> Result<(), StoreError> {
+        let body = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = "INSERT INTO live (id, body) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET body = excluded.body";
+        self.conn.execute(sql, [body])?;
+        Ok(())
+    }
+
+    /// The notes saved in an activity (all activities when `activity` is
+    /// empty), oldest first, with their authors.
+    pub fn notes(&self, activity: &str) -> Result<Vec<crate::live::PickedNote>, StoreError> {
+        let sql = "SELECT e.id, e.body, l.name FROM events e JOIN learners l ON l.id = e.learner \
+                   WHERE e.body LIKE '{\"type\":\"note_saved\"%' ORDER BY e.id";
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let body: String = r.get(1)?;
+            let event =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Event::NoteSaved {
+                activity: a,
+                phase,
+                text,
+            } = event
+                && (activity.is_empty() || a == activity)
+            {
+                out.push(crate::live::PickedNote {
+                    id: r.get(0)?,
+                    activity: a,
+                    phase,
+                    text,
+                    author: r.get(2)?,
+                });
+            }
+        }
+        Ok(out)
     }
 }

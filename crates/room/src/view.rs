@@ -56,6 +56,13 @@ pub struct Row {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepCount {
+    pub lab: String,
+    pub step: String,
+    pub passed: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitCount {
     pub unit: String,
     pub finished: usize,
@@ -155,6 +162,24 @@ impl RoomModel {
             .map(|(unit, finished)| UnitCount {
                 unit: sanitize_name(unit),
                 finished,
+            })
+            .collect()
+    }
+
+    /// Per lab step, how many learners passed it (lab, then step order).
+    pub fn step_counts(&self) -> Vec<StepCount> {
+        let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+        for l in self.learners.values() {
+            for (lab, step) in &l.steps_passed {
+                *counts.entry((lab, step)).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|((lab, step), passed)| StepCount {
+                lab: sanitize_name(lab),
+                step: sanitize_name(step),
+                passed,
             })
             .collect()
     }

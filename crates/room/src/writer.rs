@@ -18,6 +18,11 @@ pub enum Job {
         events: Vec<Envelope>,
         reply: oneshot::Sender<Result<usize, String>>,
     },
+    /// Save the room's live state.
+    Live {
+        state: std::sync::Arc<crate::live::LiveState>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     Join {
         name: String,
         token_hash: [u8; 32],
@@ -63,6 +68,9 @@ fn run(mut store: Store, hub: Hub, mut rx: mpsc::Receiver<Job>) {
                     events,
                     reply,
                 } => event_jobs.push((learner, events, reply)),
+                Job::Live { state, reply } => {
+                    let _ = reply.send(store.save_live(&state).map_err(|e| e.to_string()));
+                }
             }
         }
         commit_events(&mut store, &hub, event_jobs);
