@@ -1094,3 +1094,88 @@ fn snapshot_lab_panel_hidden_gives_the_instructions_room() {
     assert!(s.panel_shown() && s.panel_focus);
     drop(h.rt);
 }
+
+// ------------------------------------------------------------ the room live
+
+/// What a learner's feed holds mid-workshop: phase 2 of a brainstorm with
+/// 2:05 left, and a revealed poll question they answered.
+fn live_view(revealed: bool) -> datalab_room::live::LiveView {
+    use datalab_room::live::{ActivityView, LivePhase, LiveView, PollView, QuestionView};
+    let phase = |t: &str, secs| LivePhase {
+        title: t.into(),
+        secs,
+    };
+    LiveView {
+        version: 7,
+        activity: Some(ActivityView {
+            id: "brainstorm".into(),
+            title: "Brainstorm: a data platform for a retailer".into(),
+            phases: vec![phase("Think alone", 180), phase("Share in pairs", 120)],
+            phase: 1,
+            running: true,
+            remaining_ms: 125_000,
+        }),
+        poll: Some(PollView {
+            quiz: "opening".into(),
+            title: "Opening statements".into(),
+            current: 0,
+            total: 3,
+            question: QuestionView {
+                id: "laptop".into(),
+                prompt: "A terabyte on a laptop is big data.".into(),
+                options: vec!["True".into(), "False".into()],
+                answered: 14,
+                counts: revealed.then(|| vec![3, 11]),
+                revealed,
+                right: revealed.then(|| vec![1]),
+                explanation: revealed.then(|| "Size alone does not make data big.".into()),
+                mine: Some(vec![1]),
+            },
+        }),
+        note: None,
+    }
+}
+
+#[test]
+fn snapshot_room_live_timer_and_revealed_poll() {
+    let mut h = harness(None);
+    h.app.show_live(live_view(true), Instant::now());
+    h.key(KeyCode::Char('L'));
+    assert!(matches!(h.app.screen, Screen::Live(_)));
+    insta::assert_snapshot!("room_live", h.draw());
+}
+
+#[test]
+fn a_room_poll_is_announced_and_an_answer_without_a_room_says_so() {
+    let mut h = harness(None);
+    h.app.show_live(live_view(false), Instant::now());
+    let home = h.draw();
+    assert!(
+        home.contains("room 02:05"),
+        "the room's clock in the top bar:\n{home}"
+    );
+    h.key(KeyCode::Char('L'));
+    h.chars("x");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.draw().contains("answer t (true) or f (false)"),
+        "{}",
+        h.draw()
+    );
+    h.key(KeyCode::Esc);
+    h.chars("2");
+    h.key(KeyCode::Enter);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        h.app.pump_events();
+        let screen = h.draw();
+        if screen.contains("answer not sent") {
+            assert!(screen.contains("not in a room"), "{screen}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no answer came back:\n{screen}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.key(KeyCode::Esc);
+    assert!(matches!(h.app.screen, Screen::Home));
+}

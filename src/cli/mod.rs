@@ -9,6 +9,7 @@ mod labs;
 pub mod mapreduce;
 pub mod mongo;
 mod room;
+mod room_live;
 mod room_load;
 pub mod services;
 

@@ -32,6 +32,9 @@ pub enum RoomCommand {
     Status,
     /// Write the grade book: per learner, units done, quiz scores, lab steps passed, time spent
     Export(ExportArgs),
+    /// Run the room live: an activity's timer, a quiz as a poll, a note on the projector
+    #[command(subcommand)]
+    Live(super::room_live::LiveCommand),
     /// Simulate learners posting events to a fresh local room and print throughput, latency, losses, memory and frame time
     Load(LoadArgs),
 }
@@ -107,6 +110,7 @@ pub fn run(a: RoomArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> ExitCode {
         Some(RoomCommand::Status) => status(ctx),
         Some(RoomCommand::Export(e)) => export(e, &dir),
         Some(RoomCommand::Load(l)) => super::room_load::run(l, ctx, rt),
+        Some(RoomCommand::Live(l)) => super::room_live::run(l, &dir, ctx),
     }
 }
 

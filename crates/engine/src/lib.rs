@@ -5,6 +5,7 @@
 pub mod check;
 pub mod grade;
 pub mod lab;
+pub mod live;
 pub mod progress;
 pub mod quiz;
 pub mod room;

@@ -160,6 +160,11 @@ fn grade_number(q: &Question, want: f64, got: f64) -> (bool, String) {
     (ok, format!("{}{unit}{extra}", fmt_number(want)))
 }
 
+/// Is `given` right for `q`, with options shown in `order`?
+pub(crate) fn grade_given(q: &Question, order: &[usize], given: &Given) -> bool {
+    grade(q, order, given).correct
+}
+
 /// File indexes → the positions they are shown at, sorted.
 fn shown_positions(order: &[usize], file: &[usize]) -> Vec<usize> {
     let mut shown: Vec<usize> = file

@@ -38,6 +38,8 @@ pub(crate) enum AppEvent {
         lab: String,
         lines: Vec<String>,
     },
+    /// A poll answer was sent to the room (or not, and why).
+    PollAnswered(Result<(), String>),
 }
 
 /// What a screen asks the app to do after a key.
@@ -77,6 +79,8 @@ pub struct Ctx {
     /// The learner's room (inert when not joined): what they do is
     /// reported in the background.
     pub(crate) room: RoomLink,
+    /// The room's live activity and poll (empty when not in a room).
+    pub(crate) live: super::live::RoomLive,
 }
 
 impl Ctx {
@@ -164,6 +168,8 @@ pub enum Screen {
     Comparison(ComparisonState),
     Activity(ActivityState),
     Lab(LabState),
+    /// The room's live activity and poll (`L`).
+    Live(super::live::LiveScreen),
 }
 
 impl Screen {
@@ -175,13 +181,14 @@ impl Screen {
             Screen::Comparison(_) => "comparison",
             Screen::Activity(_) => "activity",
             Screen::Lab(_) => "lab",
+            Screen::Live(_) => "room live",
         }
     }
 
     /// The unit shown, if any.
     pub(crate) fn unit(&self) -> Option<usize> {
         match self {
-            Screen::Home => None,
+            Screen::Home | Screen::Live(_) => None,
             Screen::Lesson(s) => Some(s.unit),
             Screen::Quiz(s) => Some(s.unit),
             Screen::Comparison(s) => Some(s.unit),
@@ -196,6 +203,7 @@ impl Screen {
             Screen::Quiz(s) => s.captures_text(),
             Screen::Activity(s) => s.notes_focus,
             Screen::Lab(s) => s.panel_focus,
+            Screen::Live(s) => s.captures_text(),
             _ => false,
         }
     }
@@ -311,6 +319,7 @@ impl App {
             tx,
             bell: false,
             room: RoomLink::none(),
+            live: Default::default(),
         };
         if let Some(w) = warning {
             ctx.error(w.to_string());
@@ -318,6 +327,13 @@ impl App {
         match RoomLink::start(&ctx.home) {
             Ok(link) => ctx.room = link,
             Err(e) => ctx.error(e),
+        }
+        if ctx.room.joined() {
+            let (live, problem) = super::live::RoomLive::start(&ctx.home);
+            ctx.live = live;
+            if let Some(p) = problem {
+                ctx.error(p);
+            }
         }
         let cursor = ctx
             .progress
@@ -372,6 +388,7 @@ impl App {
         match &self.screen {
             Screen::Lab(s) => s.running.is_some(),
             Screen::Activity(s) => s.timer.running() || s.flash_until.is_some(),
+            Screen::Live(_) => self.ctx.live.activity().is_some_and(|a| a.running),
             _ => false,
         }
     }
@@ -405,6 +422,13 @@ impl App {
             self.help = true;
             return;
         }
+        if !self.screen.captures_text()
+            && key.code == KeyCode::Char('L')
+            && self.ctx.live.joined()
+            && !matches!(self.screen, Screen::Live(_))
+        {
+            return self.open_live();
+        }
         let nav = match &mut self.screen {
             Screen::Home => self.home_key(&key),
             Screen::Lesson(s) => super::lesson::handle_key(s, &mut self.ctx, &key),
@@ -412,6 +436,7 @@ impl App {
             Screen::Comparison(s) => super::comparison::handle_key(s, &mut self.ctx, &key),
             Screen::Activity(s) => super::activity::handle_key(s, &mut self.ctx, &key),
             Screen::Lab(s) => super::lab::handle_key(s, &mut self.ctx, &key),
+            Screen::Live(s) => super::live::handle_key(s, &mut self.ctx, &key),
         };
         match nav {
             Nav::Stay => {}
@@ -483,6 +508,20 @@ impl App {
         self.screen = Screen::Home;
     }
 
+    /// Follow a fixed live view instead of a room (tests, demos).
+    pub fn show_live(&mut self, view: datalab_room::live::LiveView, at: Instant) {
+        self.ctx.live = super::live::RoomLive::showing(view, at);
+    }
+
+    /// Show the room's live activity and poll.
+    pub fn open_live(&mut self) {
+        self.leave();
+        if let Some(i) = self.screen.unit() {
+            self.cursor = i;
+        }
+        self.screen = Screen::Live(Default::default());
+    }
+
     /// Open a unit: record it as the resume point and show its screen.
     pub fn open(&mut self, index: usize) {
         self.open_unit(index, true);
@@ -524,7 +563,15 @@ impl App {
     pub fn pump_events(&mut self) -> bool {
         let mut any = false;
         while let Ok(ev) = self.rx.try_recv() {
-            super::lab::apply_event(&mut self.screen, &mut self.ctx, ev);
+            if let AppEvent::PollAnswered(r) = ev {
+                let screen = match &mut self.screen {
+                    Screen::Live(s) => Some(s),
+                    _ => None,
+                };
+                super::live::answered(screen, &mut self.ctx, r);
+            } else {
+                super::lab::apply_event(&mut self.screen, &mut self.ctx, ev);
+            }
             any = true;
         }
         any
@@ -534,6 +581,8 @@ impl App {
     /// detection.
     pub fn tick(&mut self, now: Instant) {
         self.save_resume();
+        let on_live = matches!(self.screen, Screen::Live(_));
+        super::live::tick(&mut self.ctx, on_live, now);
         match &mut self.screen {
             Screen::Activity(s) => super::activity::tick(s, &mut self.ctx, now),
             Screen::Lab(s) => super::lab::tick(s, &mut self.ctx, now),

@@ -13,6 +13,7 @@ pub(crate) type Keys = Vec<(&'static str, &'static str)>;
 /// Every key of the current screen, for the `?` overlay.
 pub(crate) fn keys(app: &App) -> Keys {
     let mut k: Keys = match &app.screen {
+        Screen::Live(s) => s.hints(&app.ctx),
         Screen::Home => vec![
             ("↑ ↓  j k", "move"),
             ("PgUp PgDn", "move by ten"),
@@ -90,6 +91,15 @@ pub(crate) fn hints(app: &App) -> Keys {
         ("q", "back")
     };
     let mut k: Keys = match &app.screen {
+        Screen::Live(s) => return s.hints(&app.ctx),
+        Screen::Home if app.ctx.live.joined() => {
+            vec![
+                ("↑↓", "move"),
+                ("Enter", "open"),
+                ("r", "resume"),
+                ("L", "room live"),
+            ]
+        }
         Screen::Home => vec![("↑↓", "move"), ("Enter", "open"), ("r", "resume")],
         Screen::Lesson(s) if s.wide_code() => vec![
             ("↑↓ PgUp PgDn", "scroll"),

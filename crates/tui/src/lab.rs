@@ -345,6 +345,7 @@ fn start_check(s: &mut LabState, ctx: &mut Ctx, lab: &Lab) {
 /// the learner has moved on to another screen) and show it.
 pub(crate) fn apply_event(screen: &mut Screen, ctx: &mut Ctx, ev: AppEvent) {
     match ev {
+        AppEvent::PollAnswered(_) => {}
         AppEvent::StepChecked { lab, step, result } => {
             let lab_def = ctx.course.labs.get(&lab).cloned();
             if let Ok(r) = &result {

@@ -14,6 +14,7 @@ pub(crate) mod home;
 pub(crate) mod lab;
 pub(crate) mod lab_checks;
 pub(crate) mod lesson;
+mod live;
 pub(crate) mod markdown;
 pub mod panel;
 pub mod panels;

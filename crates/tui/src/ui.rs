@@ -36,6 +36,7 @@ pub(crate) fn render(app: &App, frame: &mut Frame) {
         Screen::Comparison(s) => super::comparison::render(app, s, frame, body),
         Screen::Activity(s) => super::activity::render(app, s, frame, body),
         Screen::Lab(s) => super::lab::render(app, s, frame, body),
+        Screen::Live(s) => super::live::render(&app.ctx, s, frame, body),
     }
     if let Some((m, kind)) = &app.ctx.message {
         let style = match kind {
@@ -61,7 +62,8 @@ fn top_bar(app: &App, frame: &mut Frame, area: Rect) {
         None => app.ctx.course.title.clone(),
     };
     let (done, total) = app.ctx.done_count();
-    let right = format!("{done}/{total} units done ");
+    let clock = super::live::top_bar_clock(&app.ctx.live).unwrap_or_default();
+    let right = format!("{clock}{done}/{total} units done ");
     let left_max = (area.width as usize).saturating_sub(right.len() + 12);
     let title = truncate(&title, left_max);
     let [l, r] = Layout::horizontal([
