@@ -5,6 +5,8 @@
 #      Maven Central, the MongoDB server) into ~/.cache/datalab;
 #   2b. the Python venv the labs' Python-route tests use (tests/python-venv.sh:
 #      ~/.cache/datalab/venv, pip only when a requirement is missing);
+#   2c. Debian's chromium and chromium-driver for the projector page's
+#      browser test (tests/browser-setup.sh: apt-get only when missing);
 #   3. every test against the NATIVE provider (real Kafka, Cassandra and the
 #      MongoDB server as local processes), each service started once per run;
 #   4. the DOCKER provider: install and start dockerd, build the images from
@@ -48,6 +50,9 @@ cargo build --all-targets --locked
 
 step "python venv for the labs' Python route (confluent-kafka)"
 bash tests/python-venv.sh
+
+step "chromium + chromedriver for the projector page's browser test"
+bash tests/browser-setup.sh
 
 if [ "$suite" != docker ]; then
   step "native services: fetch into $DATALAB_CACHE"
