@@ -173,18 +173,20 @@ impl Browser {
             unreachable!()
         };
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = rt
-            .block_on(async {
-                tokio::time::timeout(
-                    WAIT * 2,
-                    ClientBuilder::new(connector)
-                        .capabilities(caps)
-                        .connect(&driver.url()),
-                )
-                .await
-            })
-            .unwrap_or_else(|_| panic!("no browser session within {:?}", WAIT * 2))
-            .unwrap_or_else(|e| panic!("no browser session: {e}\n{}", driver.log_tail()));
+        let connected = rt.block_on(async {
+            tokio::time::timeout(
+                WAIT * 2,
+                ClientBuilder::new(connector)
+                    .capabilities(caps)
+                    .connect(&driver.url()),
+            )
+            .await
+        });
+        let Ok(connected) = connected else {
+            panic!("no browser session within {:?}", WAIT * 2)
+        };
+        let client =
+            connected.unwrap_or_else(|e| panic!("no browser session: {e}\n{}", driver.log_tail()));
         Browser {
             rt,
             client: Some(client),

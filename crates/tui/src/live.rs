@@ -17,6 +17,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Padding, Paragraph, Wrap};
 use std::time::Instant;
 
+/// An id and a position in it: (activity, phase) or (quiz, question).
+type Place = (String, usize);
+
 /// The room's live state as this learner follows it.
 #[derive(Default)]
 pub struct RoomLive {
@@ -27,7 +30,7 @@ pub struct RoomLive {
     /// The (activity, phase) whose end already rang.
     rang: Option<(String, usize)>,
     /// The (activity, phase) and (quiz, question) last announced.
-    announced: (Option<(String, usize)>, Option<(String, usize)>),
+    announced: (Option<Place>, Option<Place>),
     /// The clock at the last tick: what the screens show.
     pub(crate) now: Option<Instant>,
 }
