@@ -497,3 +497,143 @@ fn a_name_with_escape_sequences_is_shown_escaped() {
         "{shown}"
     );
 }
+
+/// A `datalab poll` learner process: answers go in on stdin, what it
+/// prints is read line by line.
+struct PollLearner {
+    child: Child,
+    stdin: std::process::ChildStdin,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl PollLearner {
+    fn start(home: &Path) -> PollLearner {
+        let mut child = Command::new(common::datalab_bin())
+            .arg("--home")
+            .arg(home)
+            .arg("poll")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("datalab poll starts");
+        let stdin = child.stdin.take().unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for chunk in BufReader::new(out).split(b'\n').map_while(Result::ok) {
+                let _ = tx.send(String::from_utf8_lossy(&chunk).into_owned());
+            }
+        });
+        PollLearner {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Read until a line contains `what` (a minute at most: a busy machine).
+    fn until(&mut self, what: &str) -> String {
+        let mut seen = String::new();
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    if line.contains(what) {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!("`datalab poll` never printed {what:?}; it printed:\n{seen}"),
+            }
+        }
+    }
+
+    fn say(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").unwrap();
+    }
+}
+
+impl Drop for PollLearner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn live(server: &Server, args: &[&str]) -> String {
+    let mut all = vec!["room", "live"];
+    all.extend_from_slice(args);
+    let out = datalab(&server.home, &all, "");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "room live {args:?}: {stdout}{stderr}");
+    stdout
+}
+
+#[test]
+fn a_live_poll_run_from_the_cli_reaches_a_plain_learner_and_the_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("instructor"));
+    let ada = tmp.path().join("ada");
+    assert!(join(&server, &ada, "Ada").status.success());
+    let mut learner = PollLearner::start(&ada);
+    learner.until("waiting for the instructor's poll");
+    let opened = live(&server, &["poll", "true-or-false"]);
+    assert!(opened.contains("question 1/7"), "{opened}");
+    learner.until("2) False");
+    learner.say("maybe");
+    learner.until("not taken: answer t (true) or f (false)");
+    learner.say("f");
+    learner.until("waiting for the reveal");
+    let shown = live(&server, &["show"]);
+    assert!(
+        shown.contains("2) False: 1") && shown.contains("1 answered"),
+        "{shown}"
+    );
+    live(&server, &["reveal"]);
+    let revealed = learner.until("offline");
+    assert!(revealed.contains("right 2) False: 1  (you)"), "{revealed}");
+    live(&server, &["question", "2"]);
+    learner.until("machine learning always outperforms");
+    live(&server, &["close"]);
+    learner.until("the poll is closed");
+    let status = learner.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_room_timer_runs_from_the_cli_and_refuses_what_does_not_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("instructor"));
+    let started = live(&server, &["start", "brainstorm-applications"]);
+    assert!(started.contains("phase 1/"), "{started}");
+    assert!(live(&server, &["pause"]).contains("(paused)"));
+    live(&server, &["add-minute"]);
+    assert!(!live(&server, &["resume"]).contains("(paused)"));
+    let out = datalab(&server.home, &["room", "live", "resume"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already running"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = datalab(
+        &server.home,
+        &["room", "live", "start", "no-such-activity"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("brainstorm-applications"),
+        "lists the known ones"
+    );
+    assert!(live(&server, &["notes"]).contains("no notes yet"));
+    let nowhere = tmp.path().join("nobody");
+    let out = datalab(&nowhere, &["room", "live", "pause"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is the room running?"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -8,6 +8,7 @@ pub mod kafka;
 mod labs;
 pub mod mapreduce;
 pub mod mongo;
+mod poll;
 mod room;
 mod room_live;
 mod room_load;
@@ -82,6 +83,8 @@ pub enum Command {
     Join(room::JoinArgs),
     /// Leave the room: stop reporting
     Leave,
+    /// Answer the room's live poll in plain text (the TUI's live screen is `L`)
+    Poll,
 }
 
 /// What every command needs: where things live, the content, the services.
@@ -162,6 +165,7 @@ pub fn main() -> ExitCode {
         Some(Command::Room(a)) => room::run(a, &ctx, &rt),
         Some(Command::Join(a)) => room::join(a, &ctx),
         Some(Command::Leave) => room::leave(&ctx),
+        Some(Command::Poll) => poll::run(&ctx),
         None => open_tui(&ctx, &rt, None),
     }
 }
