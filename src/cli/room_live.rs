@@ -6,6 +6,7 @@ use super::{Ctx, USAGE};
 use clap::Subcommand;
 use datalab_engine::live::{Instructor, open_poll, start_activity};
 use datalab_room::live::{Command, LiveView};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -80,24 +81,16 @@ fn to_command(cmd: LiveCommand, ctx: &Ctx) -> Result<Option<Command>, String> {
             let course = ctx
                 .course()
                 .map_err(|_| "the course has errors".to_string())?;
-            let a = course.activities.get(&activity).ok_or_else(|| {
-                let known: Vec<&str> = course.activities.keys().map(String::as_str).collect();
-                format!(
-                    "no activity {activity:?}; the course has: {}",
-                    known.join(", ")
-                )
-            })?;
-            start_activity(&activity, a)
+            start_activity(
+                &activity,
+                lookup(&course.activities, &activity, "activity")?,
+            )
         }
         LiveCommand::Poll { quiz } => {
             let course = ctx
                 .course()
                 .map_err(|_| "the course has errors".to_string())?;
-            let q = course.quizzes.get(&quiz).ok_or_else(|| {
-                let known: Vec<&str> = course.quizzes.keys().map(String::as_str).collect();
-                format!("no quiz {quiz:?}; the course has: {}", known.join(", "))
-            })?;
-            open_poll(&quiz, q)
+            open_poll(&quiz, lookup(&course.quizzes, &quiz, "quiz")?)
         }
         LiveCommand::Question { n } if n >= 1 => Command::ShowQuestion { index: n - 1 },
         LiveCommand::Question { .. } => return Err("questions count from 1".into()),
@@ -113,6 +106,14 @@ fn to_command(cmd: LiveCommand, ctx: &Ctx) -> Result<Option<Command>, String> {
         LiveCommand::Names { on } => Command::ShowNames { on: on == "on" },
         LiveCommand::Show | LiveCommand::Notes { .. } => return Ok(None),
     }))
+}
+
+/// `map[id]`, or a message listing the ids there are.
+fn lookup<'m, T>(map: &'m BTreeMap<String, T>, id: &str, what: &str) -> Result<&'m T, String> {
+    map.get(id).ok_or_else(|| {
+        let known: Vec<&str> = map.keys().map(String::as_str).collect();
+        format!("no {what} {id:?}; the course has: {}", known.join(", "))
+    })
 }
 
 fn show(room: &Instructor) -> ExitCode {

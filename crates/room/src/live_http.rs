@@ -47,6 +47,17 @@ fn caller(state: &Shared, headers: &HeaderMap, q: &TokenQuery) -> Result<Audienc
     }
 }
 
+/// 401 without a token, 403 for anyone but the instructor.
+fn instructor_only(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match caller(state, headers, &TokenQuery { token: None })? {
+        Audience::Instructor => Ok(()),
+        _ => Err(err(
+            StatusCode::FORBIDDEN,
+            "only the instructor runs the room live",
+        )),
+    }
+}
+
 pub(crate) async fn stream(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -144,10 +155,7 @@ pub(crate) async fn notes(
     headers: HeaderMap,
     Query(q): Query<NotesQuery>,
 ) -> Result<Response, ApiError> {
-    let tq = TokenQuery { token: None };
-    if caller(&state, &headers, &tq)? != Audience::Instructor {
-        return Err(err(StatusCode::FORBIDDEN, "notes are the instructor's"));
-    }
+    instructor_only(&state, &headers)?;
     let activity = q.activity.unwrap_or_default();
     let notes = read(&state, move |store, _| store.notes(&activity)).await?;
     let notes = notes.map_err(|e| err(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

@@ -12,7 +12,7 @@
 mod common;
 
 use common::{TestRoom, learner_dir};
-use datalab_room::live::{Command, LivePhase, PollAnswer, QuestionDef};
+use datalab_room::live::{Command, PollAnswer, QuestionDef};
 use datalab_room::{Event, Reporter, TlsMode, answer_poll, send_command};
 use fantoccini::{Client, ClientBuilder};
 use serde::Deserialize;
@@ -406,15 +406,7 @@ fn poll() -> Command {
 }
 
 fn activity() -> Command {
-    let phase = |title: &str, secs| LivePhase {
-        title: title.into(),
-        secs,
-    };
-    Command::StartActivity {
-        id: "brainstorm".into(),
-        title: ACTIVITY.into(),
-        phases: vec![phase("Think alone", 180), phase("Share in pairs", 120)],
-    }
+    common::brainstorm(ACTIVITY)
 }
 
 fn counts(s: &Shot) -> Vec<&str> {

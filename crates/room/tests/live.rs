@@ -7,7 +7,7 @@
 mod common;
 
 use common::{TestRoom, learner_dir};
-use datalab_room::live::{Command, LivePhase, PollAnswer, QuestionDef};
+use datalab_room::live::{Command, PollAnswer, QuestionDef};
 use datalab_room::{Endpoint, Feed, LiveFeed, TlsMode, answer_poll, send_command};
 use std::time::Duration;
 
@@ -15,15 +15,7 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(30);
 
 fn activity() -> Command {
-    let phase = |title: &str, secs| LivePhase {
-        title: title.into(),
-        secs,
-    };
-    Command::StartActivity {
-        id: "brainstorm".into(),
-        title: "Brainstorm: a data platform for a retailer".into(),
-        phases: vec![phase("Think alone", 180), phase("Share in pairs", 120)],
-    }
+    common::brainstorm("Brainstorm: a data platform for a retailer")
 }
 
 fn poll() -> Command {

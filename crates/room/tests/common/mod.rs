@@ -166,3 +166,16 @@ pub fn file_mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
+
+/// The instructor's command starting a two-phase brainstorm titled `title`.
+pub fn brainstorm(title: &str) -> datalab_room::live::Command {
+    let phase = |title: &str, secs| datalab_room::live::LivePhase {
+        title: title.into(),
+        secs,
+    };
+    datalab_room::live::Command::StartActivity {
+        id: "brainstorm".into(),
+        title: title.into(),
+        phases: vec![phase("Think alone", 180), phase("Share in pairs", 120)],
+    }
+}
