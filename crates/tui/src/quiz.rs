@@ -6,8 +6,9 @@
 use super::app::{App, Ctx, Nav};
 use super::lesson::neighbour;
 use super::markdown::{wrap_plain, wrap_spans};
-use datalab_content::{QuestionKind, Quiz};
-use datalab_engine::quiz::{self, Given, QuizRun, is_multiple};
+use super::theme::Theme;
+use datalab_content::{Question, QuestionKind, Quiz};
+use datalab_engine::quiz::{self, Answered, Feedback, Given, QuizRun, is_multiple};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
@@ -200,88 +201,75 @@ fn record_score(s: &QuizState, ctx: &mut Ctx) {
 }
 
 pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
-    let t = app.theme();
     let Some(quiz) = app.ctx.course.quizzes.get(&s.id) else {
         return;
     };
     let w = area.width.saturating_sub(4) as usize;
-    let pad = || vec![Span::raw("  ")];
-    let mut lines: Vec<Line> = Vec::new();
-    let total = quiz.questions.len();
-    let (right, _) = s.run.score();
+    let lines = if s.run.finished(quiz) {
+        score_lines(app, s, quiz, w)
+    } else {
+        question_lines(app, s, quiz, w)
+    };
+    frame.render_widget(Paragraph::new(lines), area);
+}
 
-    if s.run.finished(quiz) {
-        lines.push(Line::default());
-        lines.push(Line::from(vec![
-            Span::raw("  "),
-            Span::styled(format!("Score: {right}/{total}"), t.title()),
-            Span::styled(
-                match app.ctx.unit_progress(&s.id).and_then(|u| u.best) {
-                    Some((b, bt)) => format!("   best {b}/{bt}"),
-                    None => String::new(),
-                },
-                t.dim(),
-            ),
-        ]));
-        lines.push(Line::default());
-        for (q, a) in quiz.questions.iter().zip(&s.run.answers) {
-            let (mark, style) = match a {
-                Some(a) if a.feedback.correct => ("✓", t.ok()),
-                Some(_) => ("✗", t.bad()),
-                None => ("·", t.dim()),
-            };
-            let prompt = q.prompt.split_whitespace().collect::<Vec<_>>().join(" ");
-            lines.push(Line::from(vec![
-                Span::raw("  "),
-                Span::styled(mark, style),
-                Span::raw(" "),
-                Span::raw(super::ui::truncate(&prompt, w.saturating_sub(2))),
-            ]));
-        }
-        lines.push(Line::default());
-        lines.push(Line::styled(
-            "  r to retry · n for the next unit · q to go back",
-            t.dim(),
-        ));
-        frame.render_widget(Paragraph::new(lines), area);
-        return;
+/// The learner's best score so far, formatted by `f`, or nothing.
+fn best(app: &App, s: &QuizState, f: impl Fn(u32, u32) -> String) -> String {
+    match app.ctx.unit_progress(&s.id).and_then(|u| u.best) {
+        Some((b, bt)) => f(b, bt),
+        None => String::new(),
     }
+}
 
-    let q = &quiz.questions[s.run.current];
+/// The end of a quiz: the score and a mark per question.
+fn score_lines(app: &App, s: &QuizState, quiz: &Quiz, w: usize) -> Vec<Line<'static>> {
+    let t = app.theme();
+    let (right, _) = s.run.score();
+    let mut lines = vec![Line::default()];
     lines.push(Line::from(vec![
         Span::raw("  "),
         Span::styled(
-            format!("Question {} of {total}", s.run.current + 1),
-            t.accent(),
+            format!("Score: {right}/{}", quiz.questions.len()),
+            t.title(),
         ),
-        Span::styled(format!("   score {right}"), t.dim()),
-        Span::styled(
-            match app.ctx.unit_progress(&s.id).and_then(|u| u.best) {
-                Some((b, bt)) => format!(" (best {b}/{bt})"),
-                None => String::new(),
-            },
-            t.dim(),
-        ),
-        Span::styled(
-            match q.kind {
-                QuestionKind::TrueFalse => "   true or false",
-                QuestionKind::Choice if is_multiple(q) => "   several answers are right",
-                QuestionKind::Choice => "   one answer",
-                QuestionKind::Numeric => "   a number",
-            },
-            t.dim(),
-        ),
+        Span::styled(best(app, s, |b, bt| format!("   best {b}/{bt}")), t.dim()),
     ]));
+    lines.push(Line::default());
+    for (q, a) in quiz.questions.iter().zip(&s.run.answers) {
+        let (mark, style) = match a {
+            Some(a) if a.feedback.correct => ("✓", t.ok()),
+            Some(_) => ("✗", t.bad()),
+            None => ("·", t.dim()),
+        };
+        let prompt = q.prompt.split_whitespace().collect::<Vec<_>>().join(" ");
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(mark, style),
+            Span::raw(" "),
+            Span::raw(super::ui::truncate(&prompt, w.saturating_sub(2))),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "  r to retry · n for the next unit · q to go back",
+        t.dim(),
+    ));
+    lines
+}
+
+/// The current question: header, intro, prompt, the answer area, the
+/// error or the feedback.
+fn question_lines(app: &App, s: &QuizState, quiz: &Quiz, w: usize) -> Vec<Line<'static>> {
+    let t = app.theme();
+    let q = &quiz.questions[s.run.current];
+    let mut lines = vec![header_line(app, s, quiz)];
+    let pad = || vec![Span::raw("  ")];
     if s.run.current == 0
         && !s.answered
         && let Some(intro) = &quiz.intro
     {
-        lines.extend(wrap_spans(
-            &[Span::styled(intro.trim().to_string(), t.emphasis())],
-            w + 2,
-            pad(),
-            pad(),
-        ));
+        let intro = [Span::styled(intro.trim().to_string(), t.emphasis())];
+        lines.extend(wrap_spans(&intro, w + 2, pad(), pad()));
     }
     lines.push(Line::default());
     let prompt = q.prompt.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -292,86 +280,11 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
         pad(),
     ));
     lines.push(Line::default());
-
     let answered = s.run.answers.get(s.run.current).and_then(|a| a.as_ref());
-    let given = answered.map(|a| &a.given);
     match q.kind {
-        QuestionKind::TrueFalse => {
-            let pick = |v: bool| match &given {
-                Some(Given::Bool(b)) if *b == v => t.selected(),
-                _ => t.plain(),
-            };
-            lines.push(Line::from(vec![
-                Span::raw("    "),
-                Span::styled("t", t.accent()),
-                Span::styled(" True ", pick(true)),
-                Span::raw("      "),
-                Span::styled("f", t.accent()),
-                Span::styled(" False ", pick(false)),
-            ]));
-        }
-        QuestionKind::Choice => {
-            let multiple = is_multiple(q);
-            let right = s.run.right_shown(quiz, s.run.current);
-            let picked: Vec<usize> = match &given {
-                Some(Given::Options(o)) => o.clone(),
-                _ => s.selected.clone(),
-            };
-            for (i, opt) in s.run.shown_options(quiz, s.run.current).iter().enumerate() {
-                let on = picked.contains(&i);
-                let boxed = match (multiple, on) {
-                    (true, true) => "[x]",
-                    (true, false) => "[ ]",
-                    (false, true) => "(•)",
-                    (false, false) => "( )",
-                };
-                let (mark, mstyle) = if s.answered {
-                    match (right.contains(&i), on) {
-                        (true, _) => ("✓ ", t.ok()),
-                        (false, true) => ("✗ ", t.bad()),
-                        _ => ("  ", t.plain()),
-                    }
-                } else {
-                    ("  ", t.plain())
-                };
-                let first = vec![
-                    Span::raw("  "),
-                    Span::styled(mark, mstyle),
-                    Span::styled(format!("{boxed} "), t.accent()),
-                    Span::styled(format!("{}) ", i + 1), t.accent()),
-                ];
-                let rest = vec![Span::raw(" ".repeat(11))];
-                let style = if on && !s.answered {
-                    t.strong()
-                } else {
-                    t.plain()
-                };
-                lines.extend(wrap_spans(
-                    &[Span::styled(opt.to_string(), style)],
-                    w + 2,
-                    first,
-                    rest,
-                ));
-            }
-        }
-        QuestionKind::Numeric => {
-            let shown = match answered {
-                Some(a) if s.answered => a.saved.clone(),
-                _ => s.input.clone(),
-            };
-            let mut spans = vec![
-                Span::raw("    "),
-                Span::styled("Your answer: ", t.accent()),
-                Span::styled(shown, t.strong()),
-            ];
-            if !s.answered {
-                spans.push(Span::styled("▏", t.accent()));
-            }
-            if let Some(u) = &q.unit {
-                spans.push(Span::styled(format!(" {u}"), t.dim()));
-            }
-            lines.push(Line::from(spans));
-        }
+        QuestionKind::TrueFalse => lines.push(true_false_line(t, answered)),
+        QuestionKind::Choice => lines.extend(choice_lines(t, s, quiz, answered, w)),
+        QuestionKind::Numeric => lines.push(numeric_line(t, s, q, answered)),
     }
     lines.push(Line::default());
     if let Some(e) = &s.error {
@@ -383,32 +296,152 @@ pub(crate) fn render(app: &App, s: &QuizState, frame: &mut Frame, area: Rect) {
         ));
     }
     if s.answered
-        && let Some(fb) = answered.map(|a| &a.feedback)
+        && let Some(a) = answered
     {
-        if fb.correct {
-            lines.push(Line::styled("  ✓ Correct.", t.ok()));
-        } else {
-            lines.push(Line::styled("  ✗ Not quite.", t.bad()));
-        }
-        lines.extend(wrap_spans(
-            &[Span::raw(fb.right_answer.clone())],
-            w + 2,
-            vec![Span::raw("  "), Span::styled("The answer: ", t.strong())],
-            vec![Span::raw("    ")],
+        lines.extend(feedback_lines(
+            t,
+            &a.feedback,
+            s.run.current + 1 < quiz.questions.len(),
+            w,
         ));
-        lines.push(Line::default());
-        for l in wrap_plain(&fb.explanation, w, t.plain()) {
-            let mut spans = pad();
-            spans.extend(l.spans);
-            lines.push(Line::from(spans));
-        }
-        lines.push(Line::default());
-        let next = if s.run.current + 1 < total {
-            "  Enter for the next question"
-        } else {
-            "  Enter to see your score"
-        };
-        lines.push(Line::styled(next, t.dim()));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    lines
+}
+
+fn header_line(app: &App, s: &QuizState, quiz: &Quiz) -> Line<'static> {
+    let t = app.theme();
+    let q = &quiz.questions[s.run.current];
+    let (right, _) = s.run.score();
+    let kind = match q.kind {
+        QuestionKind::TrueFalse => "   true or false",
+        QuestionKind::Choice if is_multiple(q) => "   several answers are right",
+        QuestionKind::Choice => "   one answer",
+        QuestionKind::Numeric => "   a number",
+    };
+    Line::from(vec![
+        Span::raw("  "),
+        Span::styled(
+            format!("Question {} of {}", s.run.current + 1, quiz.questions.len()),
+            t.accent(),
+        ),
+        Span::styled(format!("   score {right}"), t.dim()),
+        Span::styled(best(app, s, |b, bt| format!(" (best {b}/{bt})")), t.dim()),
+        Span::styled(kind, t.dim()),
+    ])
+}
+
+fn true_false_line(t: &Theme, answered: Option<&Answered>) -> Line<'static> {
+    let pick = |v: bool| match answered.map(|a| &a.given) {
+        Some(Given::Bool(b)) if *b == v => t.selected(),
+        _ => t.plain(),
+    };
+    Line::from(vec![
+        Span::raw("    "),
+        Span::styled("t", t.accent()),
+        Span::styled(" True ", pick(true)),
+        Span::raw("      "),
+        Span::styled("f", t.accent()),
+        Span::styled(" False ", pick(false)),
+    ])
+}
+
+fn choice_lines(
+    t: &Theme,
+    s: &QuizState,
+    quiz: &Quiz,
+    answered: Option<&Answered>,
+    w: usize,
+) -> Vec<Line<'static>> {
+    let multiple = is_multiple(&quiz.questions[s.run.current]);
+    let right = s.run.right_shown(quiz, s.run.current);
+    let picked: Vec<usize> = match answered.map(|a| &a.given) {
+        Some(Given::Options(o)) => o.clone(),
+        _ => s.selected.clone(),
+    };
+    let mut lines = Vec::new();
+    for (i, opt) in s.run.shown_options(quiz, s.run.current).iter().enumerate() {
+        let on = picked.contains(&i);
+        let boxed = match (multiple, on) {
+            (true, true) => "[x]",
+            (true, false) => "[ ]",
+            (false, true) => "(•)",
+            (false, false) => "( )",
+        };
+        let (mark, mstyle) = match (s.answered, right.contains(&i), on) {
+            (true, true, _) => ("✓ ", t.ok()),
+            (true, false, true) => ("✗ ", t.bad()),
+            _ => ("  ", t.plain()),
+        };
+        let first = vec![
+            Span::raw("  "),
+            Span::styled(mark, mstyle),
+            Span::styled(format!("{boxed} "), t.accent()),
+            Span::styled(format!("{}) ", i + 1), t.accent()),
+        ];
+        let style = if on && !s.answered {
+            t.strong()
+        } else {
+            t.plain()
+        };
+        let text = [Span::styled(opt.to_string(), style)];
+        lines.extend(wrap_spans(
+            &text,
+            w + 2,
+            first,
+            vec![Span::raw(" ".repeat(11))],
+        ));
+    }
+    lines
+}
+
+fn numeric_line(
+    t: &Theme,
+    s: &QuizState,
+    q: &Question,
+    answered: Option<&Answered>,
+) -> Line<'static> {
+    let shown = match answered {
+        Some(a) if s.answered => a.saved.clone(),
+        _ => s.input.clone(),
+    };
+    let mut spans = vec![
+        Span::raw("    "),
+        Span::styled("Your answer: ", t.accent()),
+        Span::styled(shown, t.strong()),
+    ];
+    if !s.answered {
+        spans.push(Span::styled("▏", t.accent()));
+    }
+    if let Some(u) = &q.unit {
+        spans.push(Span::styled(format!(" {u}"), t.dim()));
+    }
+    Line::from(spans)
+}
+
+fn feedback_lines(t: &Theme, fb: &Feedback, more: bool, w: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![if fb.correct {
+        Line::styled("  ✓ Correct.", t.ok())
+    } else {
+        Line::styled("  ✗ Not quite.", t.bad())
+    }];
+    lines.extend(wrap_spans(
+        &[Span::raw(fb.right_answer.clone())],
+        w + 2,
+        vec![Span::raw("  "), Span::styled("The answer: ", t.strong())],
+        vec![Span::raw("    ")],
+    ));
+    lines.push(Line::default());
+    for l in wrap_plain(&fb.explanation, w, t.plain()) {
+        let mut spans = vec![Span::raw("  ")];
+        spans.extend(l.spans);
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::default());
+    let next = if more {
+        "  Enter for the next question"
+    } else {
+        "  Enter to see your score"
+    };
+    lines.push(Line::styled(next, t.dim()));
+    lines
 }
