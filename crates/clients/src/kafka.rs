@@ -947,6 +947,31 @@ impl Kafka {
     }
 
     fn consume_blocking(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
+        let c = self.reader(opts)?;
+        let partitions = self.partitions_of(&c, topic)?;
+        start_reading(&c, topic, &partitions, opts)?;
+        let out = self.read_until_done(&c, topic, &partitions, opts)?;
+        if opts.group.is_some() && opts.commit && !out.is_empty() {
+            c.commit_consumer_state(CommitMode::Sync).map_err(|e| {
+                KafkaError::Failed(format!(
+                    "read {} record(s) but could not commit the offsets: {e}",
+                    out.len()
+                ))
+            })?;
+        }
+        if opts.group.is_some() {
+            // Leave the group now (drop closes the consumer).
+            c.unsubscribe();
+            drop(c);
+        } else {
+            dispose(c);
+        }
+        Ok(out)
+    }
+
+    /// A consumer configured for `opts`: isolation, where to start, and
+    /// how long an empty fetch is held.
+    fn reader(&self, opts: &ConsumeOptions) -> Result<BaseConsumer> {
         let isolation = if opts.read_committed {
             "read_committed"
         } else {
@@ -957,109 +982,69 @@ impl Kafka {
         } else {
             "latest"
         };
-        let session = "6000".to_string();
         let one_shot = opts.group.is_none() && opts.stay.is_none();
-        let mut extra: Vec<(&str, &str)> = vec![
+        let extra: Vec<(&str, &str)> = vec![
             ("isolation.level", isolation),
             ("auto.offset.reset", reset),
-            ("session.timeout.ms", &session),
+            ("session.timeout.ms", "6000"),
             ("heartbeat.interval.ms", "1000"),
             // How long the broker holds a fetch that has no new data: a
             // one-shot read ends at the partition EOF the empty fetch after
             // the last record reports, so it waits this long once; a group
             // member that stays fetches this often while idle.
             ("fetch.wait.max.ms", if one_shot { "1" } else { "10" }),
+            // librdkafka wants a group id even for assign(); without a
+            // group nothing is joined or committed under it.
+            (
+                "group.id",
+                opts.group.as_deref().unwrap_or("datalab-reader"),
+            ),
         ];
-        let group = opts.group.clone();
-        // librdkafka wants a group id even for assign(); without a group
-        // nothing is joined or committed under it.
-        extra.push(("group.id", group.as_deref().unwrap_or("datalab-reader")));
-        let c = self.consumer(&extra)?;
-        let partitions = self.partitions_of(&c, topic)?;
+        self.consumer(&extra)
+    }
+
+    /// Poll until `max` records, the stop flag, the stay time, or every
+    /// assigned partition's end; past the deadline, say why.
+    fn read_until_done(
+        &self,
+        c: &BaseConsumer,
+        topic: &str,
+        partitions: &[i32],
+        opts: &ConsumeOptions,
+    ) -> Result<Vec<Record>> {
         let started = Instant::now();
         let deadline = started + self.consume_limit(opts);
-        let mut out = Vec::new();
-        let mut at_end: BTreeSet<i32> = BTreeSet::new();
+        let (mut out, mut at_end) = (Vec::new(), BTreeSet::new());
         let max = opts.max.unwrap_or(usize::MAX);
-        if group.is_some() {
-            c.subscribe(&[topic])
-                .map_err(|e| KafkaError::Failed(format!("cannot subscribe to {topic}: {e}")))?;
-        } else {
-            let mut tpl = TopicPartitionList::new();
-            let start = if opts.from_beginning {
-                Offset::Beginning
-            } else {
-                Offset::End
-            };
-            for p in &partitions {
-                tpl.add_partition_offset(topic, *p, start)
-                    .map_err(|e| KafkaError::Failed(e.to_string()))?;
-            }
-            c.assign(&tpl)
-                .map_err(|e| KafkaError::Failed(format!("cannot read {topic}: {e}")))?;
-        }
         let mut assigned_once = false;
         loop {
-            if out.len() >= max {
-                break;
-            }
-            if opts
+            let stopped = opts
                 .stop
                 .as_ref()
-                .is_some_and(|s| s.load(Ordering::Relaxed))
-            {
+                .is_some_and(|s| s.load(Ordering::Relaxed));
+            if out.len() >= max || stopped {
                 break;
             }
             let now = Instant::now();
             if let Some(stay) = opts.stay {
-                if now >= started + stay {
+                if now >= started + stay || now >= deadline {
                     break;
                 }
             } else {
-                let assigned: BTreeSet<i32> = if group.is_some() {
-                    c.assignment()
-                        .map(|t| t.elements().iter().map(|e| e.partition()).collect())
-                        .unwrap_or_default()
-                } else {
-                    partitions.iter().copied().collect()
-                };
-                if !assigned.is_empty() {
-                    assigned_once = true;
-                }
+                let assigned = assigned_partitions(c, partitions, opts);
+                assigned_once |= !assigned.is_empty();
                 if !assigned.is_empty() && assigned.is_subset(&at_end) {
                     break;
                 }
-            }
-            if now >= deadline {
-                if opts.stay.is_some() {
-                    break;
+                if now >= deadline {
+                    return Err(self.late(topic, opts, assigned_once));
                 }
-                return Err(if group.is_some() && !assigned_once {
-                    KafkaError::Failed(format!(
-                        "the group {} got no partitions of {topic} within {} s",
-                        group.as_deref().unwrap_or(""),
-                        self.consume_limit(opts).as_secs()
-                    ))
-                } else {
-                    KafkaError::Failed(format!(
-                        "reading {topic} did not reach the end within {} s (is a partition leader down?)",
-                        self.consume_limit(opts).as_secs()
-                    ))
-                });
             }
             match c.poll(Duration::from_millis(100)) {
                 None => {}
                 Some(Ok(m)) => {
                     at_end.remove(&m.partition());
-                    out.push(Record {
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                        value: m
-                            .payload()
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                            .unwrap_or_default(),
-                    });
+                    out.push(record_of(&m));
                 }
                 Some(Err(RdError::PartitionEOF(p))) => {
                     at_end.insert(p);
@@ -1069,22 +1054,20 @@ impl Kafka {
                 }
             }
         }
-        if group.is_some() && opts.commit && !out.is_empty() {
-            c.commit_consumer_state(CommitMode::Sync).map_err(|e| {
-                KafkaError::Failed(format!(
-                    "read {} record(s) but could not commit the offsets: {e}",
-                    out.len()
-                ))
-            })?;
-        }
-        if group.is_some() {
-            // Leave the group now (drop closes the consumer).
-            c.unsubscribe();
-            drop(c);
-        } else {
-            dispose(c);
-        }
         Ok(out)
+    }
+
+    /// Why a read ran past its deadline.
+    fn late(&self, topic: &str, opts: &ConsumeOptions, assigned_once: bool) -> KafkaError {
+        let secs = self.consume_limit(opts).as_secs();
+        KafkaError::Failed(match &opts.group {
+            Some(g) if !assigned_once => {
+                format!("the group {g} got no partitions of {topic} within {secs} s")
+            }
+            _ => format!(
+                "reading {topic} did not reach the end within {secs} s (is a partition leader down?)"
+            ),
+        })
     }
 
     /// Every record of a topic, read directly (no group), to its current end.
@@ -1251,6 +1234,59 @@ pub(crate) fn parse_assignment(bytes: &[u8]) -> Vec<Assignment> {
         Some(out)
     }
     read_assignment(bytes).unwrap_or_default()
+}
+
+/// Join the group (subscribe) or read every partition directly (assign),
+/// from the beginning or the end.
+fn start_reading(
+    c: &BaseConsumer,
+    topic: &str,
+    partitions: &[i32],
+    opts: &ConsumeOptions,
+) -> Result<()> {
+    if opts.group.is_some() {
+        return c
+            .subscribe(&[topic])
+            .map_err(|e| KafkaError::Failed(format!("cannot subscribe to {topic}: {e}")));
+    }
+    let start = if opts.from_beginning {
+        Offset::Beginning
+    } else {
+        Offset::End
+    };
+    let mut tpl = TopicPartitionList::new();
+    for p in partitions {
+        tpl.add_partition_offset(topic, *p, start)
+            .map_err(|e| KafkaError::Failed(e.to_string()))?;
+    }
+    c.assign(&tpl)
+        .map_err(|e| KafkaError::Failed(format!("cannot read {topic}: {e}")))
+}
+
+/// The partitions this consumer reads now (a group's current assignment).
+fn assigned_partitions(
+    c: &BaseConsumer,
+    partitions: &[i32],
+    opts: &ConsumeOptions,
+) -> BTreeSet<i32> {
+    if opts.group.is_none() {
+        return partitions.iter().copied().collect();
+    }
+    c.assignment()
+        .map(|t| t.elements().iter().map(|e| e.partition()).collect())
+        .unwrap_or_default()
+}
+
+fn record_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
+    Record {
+        partition: m.partition(),
+        offset: m.offset(),
+        key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+        value: m
+            .payload()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]
