@@ -794,6 +794,48 @@ impl Kafka {
         records: Vec<NewRecord>,
         opts: &ProduceOptions,
     ) -> Result<ProduceReport> {
+        let producer = self.producer_for(topic, opts)?;
+        let tx = opts.transactional_id.is_some();
+        if tx {
+            producer
+                .init_transactions(self.timeout * 2)
+                .map_err(|e| self.tx_err("start a transaction", e))?;
+            producer
+                .begin_transaction()
+                .map_err(|e| self.tx_err("begin a transaction", e))?;
+        }
+        let futs = records
+            .iter()
+            .map(|r| send_waiting(&producer, topic, r))
+            .collect::<Result<Vec<_>>>()?;
+        let transaction = if tx {
+            Some(self.end_transaction(&producer, opts.abort)?)
+        } else {
+            None
+        };
+        let mut partitions = BTreeMap::new();
+        let results = futures::executor::block_on(futures::future::join_all(futs));
+        for (res, r) in results.into_iter().zip(&records) {
+            match res {
+                Ok(Ok(d)) => *partitions.entry(d.partition).or_insert(0usize) += 1,
+                // An aborted transaction fails its undelivered records; the
+                // delivered ones are in the log, marked aborted.
+                Ok(Err(_)) if opts.abort => {}
+                Ok(Err((e, _))) => return Err(self.delivery_err(topic, r, opts, e)),
+                Err(_) => return Err(KafkaError::Failed("the producer went away".into())),
+            }
+        }
+        Ok(ProduceReport {
+            topic: topic.to_string(),
+            records: records.len(),
+            partitions,
+            transaction,
+        })
+    }
+
+    /// A producer for `opts` (acks, idempotence with acks=all, a
+    /// transactional id), once `topic` is known to exist.
+    fn producer_for(&self, topic: &str, opts: &ProduceOptions) -> Result<FutureProducer> {
         let mut c = self.config();
         let all = opts.acks == "all" || opts.acks == "-1";
         c.set("acks", &opts.acks)
@@ -811,106 +853,60 @@ impl Kafka {
             .create()
             .map_err(|e| KafkaError::Failed(format!("cannot create a Kafka producer: {e}")))?;
         let md = self.metadata_of(producer.client())?;
-        if !md
+        let known = md
             .topics()
             .iter()
-            .any(|t| t.name() == topic && !t.partitions().is_empty())
-        {
+            .any(|t| t.name() == topic && !t.partitions().is_empty());
+        if !known {
             return Err(KafkaError::NoTopic(topic.to_string()));
         }
-        let tx = opts.transactional_id.is_some();
-        if tx {
+        Ok(producer)
+    }
+
+    /// Flush, then commit or abort; returns the word the report shows.
+    fn end_transaction(&self, producer: &FutureProducer, abort: bool) -> Result<String> {
+        producer
+            .flush(self.delivery_timeout())
+            .map_err(|e| self.tx_err("flush the transaction", e))?;
+        if abort {
             producer
-                .init_transactions(self.timeout * 2)
-                .map_err(|e| self.tx_err("start a transaction", e))?;
-            producer
-                .begin_transaction()
-                .map_err(|e| self.tx_err("begin a transaction", e))?;
+                .abort_transaction(self.timeout * 2)
+                .map_err(|e| self.tx_err("abort the transaction", e))?;
+            return Ok("aborted".into());
         }
-        let mut futs = Vec::with_capacity(records.len());
-        for r in &records {
-            let mut rec = FutureRecord::to(topic).payload(&r.value);
-            if let Some(k) = &r.key {
-                rec = rec.key(k);
+        producer
+            .commit_transaction(self.timeout * 2)
+            .map_err(|e| self.tx_err("commit the transaction", e))?;
+        Ok("committed".into())
+    }
+
+    /// A record the broker did not take, in words a learner can act on.
+    fn delivery_err(
+        &self,
+        topic: &str,
+        r: &NewRecord,
+        opts: &ProduceOptions,
+        e: RdError,
+    ) -> KafkaError {
+        use RDKafkaErrorCode as C;
+        KafkaError::Failed(match e {
+            RdError::MessageProduction(C::MessageTimedOut) => format!(
+                "record {:?} was not acknowledged within {} s (acks={}): are enough replicas of {topic} in sync?",
+                r.value,
+                self.delivery_timeout().as_secs(),
+                opts.acks
+            ),
+            RdError::MessageProduction(C::NotEnoughReplicas | C::NotEnoughReplicasAfterAppend) => {
+                format!(
+                    "{topic} has fewer in-sync replicas than its min.insync.replicas: acks={} refused",
+                    opts.acks
+                )
             }
-            let mut rec = rec;
-            loop {
-                match producer.send_result(rec) {
-                    Ok(f) => {
-                        futs.push(f);
-                        break;
-                    }
-                    Err((RdError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        rec = back;
-                        producer.poll(Duration::from_millis(50));
-                    }
-                    Err((e, _)) => {
-                        return Err(KafkaError::Failed(format!("cannot send to {topic}: {e}")));
-                    }
-                }
-            }
-        }
-        let mut partitions = BTreeMap::new();
-        let mut transaction = None;
-        if tx {
-            producer
-                .flush(self.delivery_timeout())
-                .map_err(|e| self.tx_err("flush the transaction", e))?;
-            if opts.abort {
-                producer
-                    .abort_transaction(self.timeout * 2)
-                    .map_err(|e| self.tx_err("abort the transaction", e))?;
-                transaction = Some("aborted".to_string());
-            } else {
-                producer
-                    .commit_transaction(self.timeout * 2)
-                    .map_err(|e| self.tx_err("commit the transaction", e))?;
-                transaction = Some("committed".to_string());
-            }
-        }
-        for (res, r) in futures::executor::block_on(futures::future::join_all(futs))
-            .into_iter()
-            .zip(&records)
-        {
-            match res {
-                Ok(Ok(d)) => *partitions.entry(d.partition).or_insert(0usize) += 1,
-                // An aborted transaction fails its undelivered records; the
-                // delivered ones are in the log, marked aborted.
-                Ok(Err(_)) if opts.abort => {}
-                Ok(Err((e, _))) => {
-                    return Err(match e {
-                        RdError::MessageProduction(RDKafkaErrorCode::MessageTimedOut) => {
-                            KafkaError::Failed(format!(
-                                "record {:?} was not acknowledged within {} s (acks={}): are enough replicas of {topic} in sync?",
-                                r.value,
-                                self.delivery_timeout().as_secs(),
-                                opts.acks
-                            ))
-                        }
-                        RdError::MessageProduction(RDKafkaErrorCode::NotEnoughReplicas)
-                        | RdError::MessageProduction(
-                            RDKafkaErrorCode::NotEnoughReplicasAfterAppend,
-                        ) => KafkaError::Failed(format!(
-                            "{topic} has fewer in-sync replicas than its min.insync.replicas: acks={} refused",
-                            opts.acks
-                        )),
-                        RdError::MessageProduction(RDKafkaErrorCode::InvalidRecord) => {
-                            KafkaError::Failed(format!(
-                                "the broker refused record {:?} of {topic}: a compacted topic (cleanup.policy=compact) needs a key on every record",
-                                r.value
-                            ))
-                        }
-                        other => KafkaError::Failed(format!("cannot produce to {topic}: {other}")),
-                    });
-                }
-                Err(_) => return Err(KafkaError::Failed("the producer went away".into())),
-            }
-        }
-        Ok(ProduceReport {
-            topic: topic.to_string(),
-            records: records.len(),
-            partitions,
-            transaction,
+            RdError::MessageProduction(C::InvalidRecord) => format!(
+                "the broker refused record {:?} of {topic}: a compacted topic (cleanup.policy=compact) needs a key on every record",
+                r.value
+            ),
+            other => format!("cannot produce to {topic}: {other}"),
         })
     }
 
@@ -1234,6 +1230,28 @@ pub(crate) fn parse_assignment(bytes: &[u8]) -> Vec<Assignment> {
         Some(out)
     }
     read_assignment(bytes).unwrap_or_default()
+}
+
+/// Queue one record, waiting while the producer's queue is full.
+fn send_waiting(
+    producer: &FutureProducer,
+    topic: &str,
+    r: &NewRecord,
+) -> Result<rdkafka::producer::DeliveryFuture> {
+    let mut rec = FutureRecord::to(topic).payload(&r.value);
+    if let Some(k) = &r.key {
+        rec = rec.key(k);
+    }
+    loop {
+        match producer.send_result(rec) {
+            Ok(f) => return Ok(f),
+            Err((RdError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                rec = back;
+                producer.poll(Duration::from_millis(50));
+            }
+            Err((e, _)) => return Err(KafkaError::Failed(format!("cannot send to {topic}: {e}"))),
+        }
+    }
 }
 
 /// Join the group (subscribe) or read every partition directly (assign),
