@@ -1097,44 +1097,17 @@ impl Kafka {
     fn describe_group_blocking(&self, group: &str, topics: &[String]) -> Result<GroupInfo> {
         let c = self.consumer(&[("group.id", group)])?;
         let md = self.metadata_of(c.client())?;
-        let list = c
-            .fetch_group_list(Some(group), self.timeout)
-            .map_err(|e| match e {
-                RdError::GroupListFetch(RDKafkaErrorCode::OperationTimedOut)
-                | RdError::GroupListFetch(RDKafkaErrorCode::RequestTimedOut)
-                | RdError::GroupListFetch(RDKafkaErrorCode::AllBrokersDown) => self.unreachable(),
-                other => KafkaError::Failed(format!("cannot describe group {group}: {other}")),
-            })?;
-        let (state, protocol, members) = match list.groups().iter().find(|g| g.name() == group) {
-            Some(g) => (
-                g.state().to_string(),
-                g.protocol().to_string(),
-                g.members()
-                    .iter()
-                    .map(|m| GroupMember {
-                        id: m.id().to_string(),
-                        client_id: m.client_id().to_string(),
-                        host: m.client_host().to_string(),
-                        assignment: m.assignment().map(parse_assignment).unwrap_or_default(),
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            None => ("Dead".to_string(), String::new(), Vec::new()),
-        };
+        let (state, protocol, members) = self.group_members(&c, group)?;
         let explicit = !topics.is_empty();
-        let mut wanted: BTreeSet<String> = topics.iter().cloned().collect();
         let assigned: BTreeSet<String> = members
             .iter()
             .flat_map(|m| m.assignment.iter().map(|a| a.topic.clone()))
             .collect();
+        let mut wanted: BTreeSet<String> = topics.iter().cloned().collect();
         if !explicit {
             wanted.extend(assigned.iter().cloned());
-            wanted.extend(
-                md.topics()
-                    .iter()
-                    .map(|t| t.name().to_string())
-                    .filter(|n| !n.starts_with("__")),
-            );
+            let names = md.topics().iter().map(|t| t.name().to_string());
+            wanted.extend(names.filter(|n| !n.starts_with("__")));
         }
         let mut tpl = TopicPartitionList::new();
         for t in md.topics().iter().filter(|t| wanted.contains(t.name())) {
@@ -1142,51 +1115,12 @@ impl Kafka {
                 tpl.add_partition(t.name(), p.id());
             }
         }
-        let committed = if tpl.count() == 0 {
-            TopicPartitionList::new()
-        } else {
-            c.committed_offsets(tpl, self.timeout)
-                .map_err(|e| match e {
-                    RdError::OffsetFetch(RDKafkaErrorCode::OperationTimedOut)
-                    | RdError::OffsetFetch(RDKafkaErrorCode::RequestTimedOut) => self.unreachable(),
-                    other => KafkaError::Failed(format!(
-                        "cannot read the committed offsets of group {group}: {other}"
-                    )),
-                })?
-        };
-        let mut by_topic: BTreeMap<String, Vec<(i32, Option<i64>)>> = BTreeMap::new();
-        for e in committed.elements() {
-            let off = match e.offset() {
-                Offset::Offset(n) => Some(n),
-                _ => None,
-            };
-            by_topic
-                .entry(e.topic().to_string())
-                .or_default()
-                .push((e.partition(), off));
-        }
         let mut offsets = Vec::new();
-        for (topic, parts) in by_topic {
+        for (topic, parts) in self.committed_by_topic(&c, group, tpl)? {
             let keep =
                 explicit || assigned.contains(&topic) || parts.iter().any(|(_, o)| o.is_some());
-            if !keep {
-                continue;
-            }
-            let marks = self.watermarks_blocking(&c, &topic)?;
-            for (p, off) in parts {
-                let (lo, end) = marks
-                    .iter()
-                    .find(|m| m.0 == p)
-                    .map(|m| (m.1, m.2))
-                    .unwrap_or((0, 0));
-                let lag = (end - off.unwrap_or(lo)).max(0);
-                offsets.push(GroupOffset {
-                    topic: topic.clone(),
-                    partition: p,
-                    committed: off,
-                    end,
-                    lag,
-                });
+            if keep {
+                offsets.extend(self.lags(&c, &topic, parts)?);
             }
         }
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
@@ -1200,7 +1134,103 @@ impl Kafka {
             offsets,
         })
     }
+
+    /// The group's state, protocol and members ("Dead" and none when the
+    /// broker does not know it).
+    fn group_members(
+        &self,
+        c: &BaseConsumer,
+        group: &str,
+    ) -> Result<(String, String, Vec<GroupMember>)> {
+        let list = c
+            .fetch_group_list(Some(group), self.timeout)
+            .map_err(|e| match e {
+                RdError::GroupListFetch(
+                    RDKafkaErrorCode::OperationTimedOut
+                    | RDKafkaErrorCode::RequestTimedOut
+                    | RDKafkaErrorCode::AllBrokersDown,
+                ) => self.unreachable(),
+                other => KafkaError::Failed(format!("cannot describe group {group}: {other}")),
+            })?;
+        let Some(g) = list.groups().iter().find(|g| g.name() == group) else {
+            return Ok(("Dead".to_string(), String::new(), Vec::new()));
+        };
+        let members = g
+            .members()
+            .iter()
+            .map(|m| GroupMember {
+                id: m.id().to_string(),
+                client_id: m.client_id().to_string(),
+                host: m.client_host().to_string(),
+                assignment: m.assignment().map(parse_assignment).unwrap_or_default(),
+            })
+            .collect();
+        Ok((g.state().to_string(), g.protocol().to_string(), members))
+    }
+
+    /// The group's committed offsets of the partitions in `tpl`, by topic.
+    fn committed_by_topic(
+        &self,
+        c: &BaseConsumer,
+        group: &str,
+        tpl: TopicPartitionList,
+    ) -> Result<Committed> {
+        let mut by_topic = Committed::new();
+        if tpl.count() == 0 {
+            return Ok(by_topic);
+        }
+        let committed = c
+            .committed_offsets(tpl, self.timeout)
+            .map_err(|e| match e {
+                RdError::OffsetFetch(
+                    RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut,
+                ) => self.unreachable(),
+                other => KafkaError::Failed(format!(
+                    "cannot read the committed offsets of group {group}: {other}"
+                )),
+            })?;
+        for e in committed.elements() {
+            let off = match e.offset() {
+                Offset::Offset(n) => Some(n),
+                _ => None,
+            };
+            by_topic
+                .entry(e.topic().to_string())
+                .or_default()
+                .push((e.partition(), off));
+        }
+        Ok(by_topic)
+    }
+
+    /// Committed offset, end and lag per partition of one topic.
+    fn lags(
+        &self,
+        c: &BaseConsumer,
+        topic: &str,
+        parts: Vec<(i32, Option<i64>)>,
+    ) -> Result<Vec<GroupOffset>> {
+        let marks = self.watermarks_blocking(c, topic)?;
+        Ok(parts
+            .into_iter()
+            .map(|(p, off)| {
+                let (lo, end) = marks
+                    .iter()
+                    .find(|m| m.0 == p)
+                    .map_or((0, 0), |m| (m.1, m.2));
+                GroupOffset {
+                    topic: topic.to_string(),
+                    partition: p,
+                    committed: off,
+                    end,
+                    lag: (end - off.unwrap_or(lo)).max(0),
+                }
+            })
+            .collect())
+    }
 }
+
+/// Per topic, (partition, committed offset if any).
+type Committed = BTreeMap<String, Vec<(i32, Option<i64>)>>;
 
 /// Decode a member's assignment (Kafka's consumer protocol: version i16,
 /// then [topic: string, partitions: [i32]], then user data). Unreadable
