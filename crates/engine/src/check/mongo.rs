@@ -289,55 +289,9 @@ impl Check for MongoFind {
                 self.limit
             ));
         }
-        for (i, g) in got.iter().enumerate() {
-            let keys: Vec<String> = g
-                .as_object()
-                .map(|o| o.keys().cloned().collect())
-                .unwrap_or_default();
-            let extra: Vec<&String> = keys
-                .iter()
-                .filter(|k| {
-                    !self
-                        .fields
-                        .iter()
-                        .any(|f| f == *k || f.starts_with(&format!("{k}.")))
-                })
-                .collect();
-            if !extra.is_empty() {
-                return fail(format!(
-                    "result {} has fields {:?} that were not asked for; the projection should keep only {:?}{}",
-                    i + 1,
-                    extra,
-                    self.fields,
-                    if extra.iter().any(|k| *k == "_id") {
-                        " (_id is included unless you exclude it with \"_id\": 0)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            let gp = project(g, &self.fields);
-            let wp = project(want[i], &self.fields);
-            let equal =
-                self.fields
-                    .iter()
-                    .all(|f| match (get_path(&gp, f).or(gp.get(f)), wp.get(f)) {
-                        (Some(a), Some(b)) => same(a, b),
-                        (None, None) => true,
-                        _ => false,
-                    });
-            if !equal {
-                return fail(format!(
-                    "result {} is {}, expected {} — check the filter, the sort ({}) and the limit",
-                    i + 1,
-                    show(g),
-                    show(&wp),
-                    self.sort
-                        .iter()
-                        .map(|(f, d)| format!("{f}: {d}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            if let Some(why) = wrong_row(self, i + 1, g, w) {
+                return fail(why);
             }
         }
         Outcome::pass(format!(
@@ -346,6 +300,58 @@ impl Check for MongoFind {
             want.len()
         ))
     }
+}
+
+/// Why result `n` (from 1) of a find check is not the expected document
+/// `want`: fields the projection should have dropped, or other values.
+fn wrong_row(check: &MongoFind, n: usize, got: &Value, want: &Value) -> Option<String> {
+    let wanted = |k: &String| {
+        check
+            .fields
+            .iter()
+            .any(|f| f == k || f.starts_with(&format!("{k}.")))
+    };
+    let keys = got
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>());
+    let extra: Vec<String> = keys
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|k| !wanted(k))
+        .collect();
+    if !extra.is_empty() {
+        let id = if extra.iter().any(|k| k == "_id") {
+            " (_id is included unless you exclude it with \"_id\": 0)"
+        } else {
+            ""
+        };
+        return Some(format!(
+            "result {n} has fields {extra:?} that were not asked for; the projection should keep only {:?}{id}",
+            check.fields
+        ));
+    }
+    let (gp, wp) = (project(got, &check.fields), project(want, &check.fields));
+    let equal = check
+        .fields
+        .iter()
+        .all(|f| match (get_path(&gp, f).or(gp.get(f)), wp.get(f)) {
+            (Some(a), Some(b)) => same(a, b),
+            (None, None) => true,
+            _ => false,
+        });
+    let sort: Vec<String> = check
+        .sort
+        .iter()
+        .map(|(f, d)| format!("{f}: {d}"))
+        .collect();
+    (!equal).then(|| {
+        format!(
+            "result {n} is {}, expected {} — check the filter, the sort ({}) and the limit",
+            show(got),
+            show(&wp),
+            sort.join(", ")
+        )
+    })
 }
 
 // ---------------------------------------------------------------- document
