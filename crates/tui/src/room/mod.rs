@@ -1,9 +1,11 @@
 //! The instructor's room (`datalab room`): every learner in a table (stuck
-//! ones first and marked), a learner's detail on Enter, and how many
-//! finished each unit of the agenda. State lives in [`RoomScreen`]; keys
-//! become a [`RoomIntent`] first, then change the state; each part draws
-//! from the state alone (`learners`, `detail`, `units`), so tests draw a
-//! screen into a `TestBackend` with a fixed clock.
+//! ones first and marked), a learner's detail on Enter, how many finished
+//! each unit of the agenda, and the room live (timer, poll, projector
+//! note). State lives in [`RoomScreen`]; keys become a [`RoomIntent`]
+//! first, then change the state; each part draws from the state alone
+//! (`learners`, `detail`, `units`, `live`), so tests draw a screen into a
+//! `TestBackend` with a fixed clock. The live tab's commands are queued on
+//! the screen.
 //!
 //! Learner text (names, check messages, hints) arrives escaped from the
 //! room's view model ([`datalab_room::sanitize_name`]) and is shown as is.
@@ -11,6 +13,7 @@
 mod detail;
 mod keys;
 mod learners;
+mod live;
 mod units;
 
 pub use keys::RoomIntent;
@@ -18,6 +21,7 @@ pub use keys::RoomIntent;
 use super::app::ScrollView;
 use super::theme::Theme;
 use datalab_content::Course;
+use datalab_room::live::{Command, LiveView};
 use datalab_room::{RoomModel, RoomView, Store, ViewOptions};
 use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
 use std::cell::Cell;
@@ -29,15 +33,17 @@ use std::time::{Duration, Instant};
 pub enum Tab {
     Learners,
     Units,
+    Live,
 }
 
 impl Tab {
-    const ALL: [Tab; 2] = [Tab::Learners, Tab::Units];
+    const ALL: [Tab; 3] = [Tab::Learners, Tab::Units, Tab::Live];
 
     fn title(self) -> &'static str {
         match self {
             Tab::Learners => "Learners",
             Tab::Units => "Units",
+            Tab::Live => "Live",
         }
     }
 }
@@ -74,6 +80,8 @@ pub struct RoomScreen {
     pub(crate) quit: bool,
     /// A problem reading the room (shown in the footer until it clears).
     pub(crate) problem: Option<String>,
+    /// The live tab.
+    pub(crate) live: live::LivePane,
     pub(crate) theme: Theme,
 }
 
@@ -108,6 +116,7 @@ impl RoomScreen {
             help: false,
             quit: false,
             problem: None,
+            live: live::LivePane::new(course),
             theme: Theme::from_env(),
         };
         screen.follow_selection();
@@ -147,6 +156,17 @@ impl RoomScreen {
     /// The learner whose detail is open.
     pub fn detail_open(&self) -> Option<u64> {
         self.detail
+    }
+
+    /// Show the room's live state `view` (the instructor's), as it was at
+    /// `at`; the live tab is drawn at `at` too.
+    pub fn show_live(&mut self, view: LiveView, at: Instant) {
+        self.live.show(view, at);
+    }
+
+    /// The live commands the keys queued, for the room server.
+    pub fn take_live_commands(&mut self) -> Vec<Command> {
+        self.live.take_pending()
     }
 
     /// Handle one key.
