@@ -2,7 +2,8 @@
 //! and the right answers, and the note on the projector, as the
 //! instructor's stream shows them; beside them, the course's activities
 //! and quizzes and the notes learners saved, to start, open or pick with
-//! Enter. Keys become [`Command`]s queued in `pending`, for the room server.
+//! Enter. Keys become [`Command`]s queued in `pending`; the run loop sends
+//! them to the room server (`link`) and the answer updates the view.
 
 use super::{RoomIntent, RoomScreen};
 use crate::help::Keys;
@@ -74,6 +75,40 @@ impl LivePane {
         self.view = Some((view, at));
         self.now = at;
         self.connected = true;
+    }
+
+    /// What the stream brought.
+    pub(crate) fn follow(&mut self, feed: datalab_room::Feed) {
+        self.connected = feed.connected;
+        self.offline = (feed.error).map(|e| {
+            format!("The room server does not answer, so nothing is live.\n{e} (trying again)")
+        });
+        if feed.view.is_some() {
+            self.view = feed.view;
+        }
+    }
+
+    /// The room's answer to a command: its view (unless the stream
+    /// already brought a newer one), or why it refused.
+    pub(crate) fn answered(&mut self, r: Result<LiveView, String>, at: Instant) {
+        match r {
+            Ok(v)
+                if self
+                    .view
+                    .as_ref()
+                    .is_none_or(|(old, _)| v.version >= old.version) =>
+            {
+                self.view = Some((v, at));
+                self.refused = None;
+            }
+            Ok(_) => self.refused = None,
+            Err(e) => self.refused = Some(e),
+        }
+    }
+
+    pub(crate) fn set_notes(&mut self, notes: Vec<PickedNote>) {
+        self.notes = notes;
+        self.cursor = self.cursor.min(self.len().saturating_sub(1));
     }
 
     pub(crate) fn queue(&mut self, cmd: Command) {

@@ -5,7 +5,7 @@
 //! first, then change the state; each part draws from the state alone
 //! (`learners`, `detail`, `units`, `live`), so tests draw a screen into a
 //! `TestBackend` with a fixed clock. The live tab's commands are queued on
-//! the screen.
+//! the screen and sent by the run loop (`link`).
 //!
 //! Learner text (names, check messages, hints) arrives escaped from the
 //! room's view model ([`datalab_room::sanitize_name`]) and is shown as is.
@@ -13,6 +13,7 @@
 mod detail;
 mod keys;
 mod learners;
+mod link;
 mod live;
 mod units;
 
@@ -224,10 +225,13 @@ impl RoomScreen {
 
 /// How often the room is read again while the screen is open.
 const REFRESH: Duration = Duration::from_secs(1);
+/// How often the loop wakes up without input (live answers, the clock).
+const TICK: Duration = Duration::from_millis(100);
 
 /// Run the instructor's room until `q`: read `room_dir` read-only, show
-/// it, refresh every second. Errors opening the room come before the
-/// terminal changes.
+/// it, refresh every second; follow the room live when its server runs
+/// (the other tabs work without it). Errors opening the room come before
+/// the terminal changes.
 pub fn run_room(room_dir: &Path, course: &Course, opts: ViewOptions) -> std::io::Result<()> {
     let store = Store::open_readonly(room_dir).map_err(|e| {
         std::io::Error::other(format!(
@@ -237,8 +241,16 @@ pub fn run_room(room_dir: &Path, course: &Course, opts: ViewOptions) -> std::io:
     })?;
     let model = RoomModel::load(&store).map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut screen = RoomScreen::new(model, course, opts, datalab_room::now_ms());
+    let link = link::LiveLink::open(room_dir)
+        .inspect_err(|_| {
+            screen.live.offline = Some(format!(
+                "The room server is not running, so nothing is live.\n`datalab room serve --dir {}` starts it.",
+                room_dir.display()
+            ));
+        })
+        .ok();
     let mut terminal = ratatui::try_init().inspect_err(|_| ratatui::restore())?;
-    let result = room_loop(&mut terminal, &mut screen, &store);
+    let result = room_loop(&mut terminal, &mut screen, &store, link);
     ratatui::restore();
     result
 }
@@ -247,15 +259,21 @@ fn room_loop(
     terminal: &mut ratatui::DefaultTerminal,
     screen: &mut RoomScreen,
     store: &Store,
+    mut link: Option<link::LiveLink>,
 ) -> std::io::Result<()> {
     let mut last_refresh = Instant::now();
     loop {
+        let now = Instant::now();
+        match link.as_mut() {
+            Some(l) => l.tick(screen, now),
+            None => link::no_server(screen),
+        }
+        screen.live.now = now;
         terminal.draw(|f| screen.render(f))?;
         if screen.quit {
             return Ok(());
         }
-        let wait = REFRESH.saturating_sub(last_refresh.elapsed());
-        if event::poll(wait)? {
+        if event::poll(TICK)? {
             while {
                 if let Event::Key(k) = event::read()?
                     && k.kind != KeyEventKind::Release
