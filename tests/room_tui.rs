@@ -1,11 +1,16 @@
 //! The instructor's room screen drawn into a `TestBackend` at 80×24 from a
 //! room folded from events with a fixed clock: a few learners with one
 //! stuck, the detail pane, the units tab, a 200-learner room (scrolling,
-//! filtering), and a name full of escape sequences shown escaped.
+//! filtering), a name full of escape sequences shown escaped, and the live
+//! tab (a running activity, an open poll with counts; the commands its
+//! keys queue).
 
 mod common;
 
 use datalab_content::Course;
+use datalab_room::live::{
+    ActivityView, Command, LivePhase, LiveView, NoteView, PollView, QuestionView,
+};
 use datalab_room::store::{LearnerRow, StoredEvent};
 use datalab_room::{Event, RoomModel, ViewOptions};
 use datalab_tui::RoomScreen;
@@ -13,6 +18,7 @@ use datalab_tui::room::Tab;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use std::time::Instant;
 
 /// The fixed "now" of every screen: 2026-01-01 10:00 UTC.
 const NOW: i64 = 1_767_261_600_000;
@@ -267,4 +273,127 @@ fn too_small_a_terminal_says_so() {
     term.draw(|f| s.render(f)).expect("draw");
     let text = common::buffer_text(term.backend().buffer());
     assert!(text.contains("at least 80×24"), "{text}");
+}
+
+// ------------------------------------------------------------ the room live
+
+/// The instructor's view mid-workshop: the brainstorm's second phase with
+/// 1:35 left (`running` or paused), question 2 of 9 of a quiz open as a
+/// poll with 12 answers, and a learner's note on the projector.
+fn live_view(running: bool) -> LiveView {
+    let phase = |t: &str, secs| LivePhase {
+        title: t.into(),
+        secs,
+    };
+    let options = [
+        "Map output is shuffled and sorted so each key's values meet in one reducer",
+        "Each mapper writes its pairs straight into the job's final output files",
+        "Reducers read the raw input again and join it with the mappers' output",
+        "A master node merges all of the map output in memory, then splits it evenly",
+    ];
+    LiveView {
+        version: 12,
+        activity: Some(ActivityView {
+            id: "brainstorm-applications".into(),
+            title: "Brainstorm - where big data meets your work".into(),
+            phases: vec![
+                phase("Write down an application", 180),
+                phase("Pass it on and build on it", 120),
+                phase("Find the weak spot", 120),
+            ],
+            phase: 1,
+            running,
+            remaining_ms: 95_000,
+        }),
+        poll: Some(PollView {
+            quiz: "processing-frameworks".into(),
+            title: "Handling big data".into(),
+            current: 1,
+            total: 9,
+            question: QuestionView {
+                id: "mapreduce-phases".into(),
+                prompt: "In MapReduce, what happens between the map and the reduce phase?".into(),
+                options: options.map(String::from).to_vec(),
+                answered: 12,
+                counts: Some(vec![9, 2, 1, 0]),
+                revealed: false,
+                right: Some(vec![0]),
+                explanation: None,
+                mine: None,
+            },
+        }),
+        note: Some(NoteView {
+            activity: "brainstorm-applications".into(),
+            phase: "1".into(),
+            text: "Predict late trains from live track sensor data".into(),
+            author: Some("Ada Lovelace".into()),
+        }),
+        show_names: false,
+    }
+}
+
+/// The small room on its live tab, showing `view` with a fixed clock.
+fn live_tab(view: LiveView) -> RoomScreen {
+    let mut s = small_room();
+    key(&mut s, KeyCode::Tab);
+    key(&mut s, KeyCode::Tab);
+    assert_eq!(s.tab(), Tab::Live);
+    s.show_live(view, Instant::now());
+    s
+}
+
+#[test]
+fn live_tab_shows_the_timer_the_poll_and_the_note() {
+    let s = live_tab(live_view(true));
+    let text = draw(&s);
+    assert!(text.contains("Phase 2 of 3: Pass it on"), "{text}");
+    assert!(text.contains("01:35 left"), "{text}");
+    assert!(text.contains("question 2 of 9"), "{text}");
+    assert!(text.contains("12 answered"), "{text}");
+    assert!(text.contains("✓ 1)"), "the right option is marked: {text}");
+    insta::assert_snapshot!("room_live", text);
+}
+
+#[test]
+fn live_tab_keys_queue_the_room_commands() {
+    let mut s = live_tab(live_view(true));
+    key(&mut s, KeyCode::Char(' '));
+    key(&mut s, KeyCode::Char('v'));
+    key(&mut s, KeyCode::Char(']'));
+    key(&mut s, KeyCode::Char('N'));
+    assert_eq!(
+        s.take_live_commands(),
+        [
+            Command::Pause,
+            Command::Reveal,
+            Command::ShowQuestion { index: 2 },
+            Command::ShowNames { on: true },
+        ]
+    );
+    s.show_live(live_view(false), Instant::now());
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(s.take_live_commands(), [Command::Resume]);
+    assert!(s.take_live_commands().is_empty(), "taken once");
+}
+
+#[test]
+fn enter_on_the_live_tab_starts_what_the_cursor_is_on() {
+    let mut s = live_tab(LiveView::default());
+    // The agenda opens with an activity, then a quiz.
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Enter);
+    let sent = s.take_live_commands();
+    assert!(
+        matches!(&sent[0], Command::StartActivity { id, phases, .. }
+            if id == "true-or-false-task" && !phases.is_empty()),
+        "{sent:?}"
+    );
+    assert!(
+        matches!(&sent[1], Command::OpenPoll { quiz, questions, .. }
+            if quiz == "true-or-false" && !questions.is_empty()),
+        "{sent:?}"
+    );
+    assert_eq!(sent.len(), 2);
+    assert!(!s.quit());
 }

@@ -1133,6 +1133,7 @@ fn live_view(revealed: bool) -> datalab_room::live::LiveView {
             },
         }),
         note: None,
+        show_names: false,
     }
 }
 

@@ -204,5 +204,8 @@ pub fn describe(v: &LiveView) -> String {
     if let Some(n) = &v.note {
         out += &format!("projector note: {}\n", n.text.replace('\n', " "));
     }
+    if v.show_names {
+        out += "projector: learners' names shown with the note\n";
+    }
     out
 }

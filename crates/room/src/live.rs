@@ -158,6 +158,9 @@ pub struct LiveView {
     pub activity: Option<ActivityView>,
     pub poll: Option<PollView>,
     pub note: Option<NoteView>,
+    /// Learners' names show with a picked note on the projector.
+    #[serde(default)]
+    pub show_names: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -377,6 +380,7 @@ impl LiveState {
                 text: n.text.clone(),
                 author: (who == Audience::Instructor || self.show_names).then(|| n.author.clone()),
             }),
+            show_names: self.show_names,
         }
     }
 }
@@ -583,6 +587,7 @@ mod tests {
         });
         assert_eq!(s.view(Audience::Projector, 0).note.unwrap().author, None);
         s.apply(Command::ShowNames { on: true }, 0).unwrap();
+        assert!(s.view(Audience::Instructor, 0).show_names);
         assert_eq!(
             s.view(Audience::Projector, 0)
                 .note

@@ -77,13 +77,18 @@ impl RoomLive {
     /// the view arrived; frozen while paused).
     pub(crate) fn remaining_ms(&self, now: Instant) -> Option<i64> {
         let (view, at) = self.view.as_ref()?;
-        let a = view.activity.as_ref()?;
-        if !a.running {
-            return Some(a.remaining_ms);
-        }
-        let gone = now.saturating_duration_since(*at).as_millis() as i64;
-        Some((a.remaining_ms - gone).max(0))
+        remaining_ms(view.activity.as_ref()?, *at, now)
     }
+}
+
+/// Milliseconds left in `a`'s phase at `now`, its view having arrived at
+/// `at` (frozen while paused, 0 when up).
+pub(crate) fn remaining_ms(a: &ActivityView, at: Instant, now: Instant) -> Option<i64> {
+    if !a.running {
+        return Some(a.remaining_ms);
+    }
+    let gone = now.saturating_duration_since(at).as_millis() as i64;
+    Some((a.remaining_ms - gone).max(0))
 }
 
 /// Take in what the feed brought: announce what is new, ring the bell at a
@@ -308,7 +313,7 @@ fn render_poll(live: &RoomLive, s: &LiveScreen, t: &Theme, frame: &mut Frame, ar
     frame.render_widget(block, area);
     let mut lines = vec![Line::styled(q.prompt.clone(), t.strong())];
     lines.push(Line::raw(""));
-    lines.extend(option_lines(q, t));
+    lines.extend(option_lines(q, t, inner.width as usize));
     lines.push(Line::raw(""));
     if q.revealed {
         let why = q.explanation.clone().unwrap_or_default();
@@ -327,20 +332,34 @@ fn render_poll(live: &RoomLive, s: &LiveScreen, t: &Theme, frame: &mut Frame, ar
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-fn option_lines(q: &datalab_room::live::QuestionView, t: &Theme) -> Vec<Line<'static>> {
-    let width = q
-        .options
-        .iter()
-        .map(|o| o.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(40);
+/// Longest option label and bar shown.
+const MAX_LABEL: usize = 40;
+const MAX_BAR: usize = 20;
+
+/// One line per option of `q` within `width` columns: ✓ on the right ones
+/// (when known), a bar scaled to the most-chosen option and its count
+/// (when counted), the learner's own answer marked.
+pub(crate) fn option_lines(
+    q: &datalab_room::live::QuestionView,
+    t: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
     let most = q
         .counts
         .as_ref()
         .and_then(|c| c.iter().max().copied())
         .unwrap_or(0)
         .max(1);
+    // "✓ 1) " before the label; "  ", the bar (10 columns at least), " "
+    // and the count after it.
+    let (tail, min_bar) = match q.counts {
+        Some(_) => (3 + most.to_string().len(), 10),
+        None => (0, 0),
+    };
+    let longest = q.options.iter().map(|o| o.chars().count()).max();
+    let label_w =
+        (longest.unwrap_or(0).min(MAX_LABEL)).min(width.saturating_sub(5 + tail + min_bar).max(8));
+    let bar_w = width.saturating_sub(5 + label_w + tail).clamp(1, MAX_BAR);
     q.options
         .iter()
         .enumerate()
@@ -348,13 +367,13 @@ fn option_lines(q: &datalab_room::live::QuestionView, t: &Theme) -> Vec<Line<'st
             let right = q.right.as_ref().is_some_and(|r| r.contains(&i));
             let mark = if right { "✓" } else { " " };
             let style = if right { t.ok() } else { t.plain() };
-            let label = crate::ui::truncate(o, width);
+            let label = crate::ui::truncate(o, label_w);
             let mut spans = vec![Span::styled(
-                format!("{mark} {}) {label:<width$}", i + 1),
+                format!("{mark} {}) {label:<label_w$}", i + 1),
                 style,
             )];
             if let Some(&n) = q.counts.as_ref().and_then(|c| c.get(i)) {
-                let bar = "█".repeat((n * 20 / most) as usize);
+                let bar = "█".repeat(n as usize * bar_w / most as usize);
                 spans.push(Span::styled(format!("  {bar} {n}"), t.dim()));
             }
             if q.mine.as_ref().is_some_and(|m| m.contains(&i)) {

@@ -2,8 +2,9 @@
 //! instructor wants), which then changes the state; and the key hints the
 //! footer and the `?` overlay show for the current mode.
 
-use super::{RoomScreen, Tab};
+use super::{RoomScreen, Tab, live};
 use crate::help::Keys;
+use datalab_room::live::Command;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a key asks the room screen to do.
@@ -31,6 +32,8 @@ pub enum RoomIntent {
     FilterClear,
     ToggleHelp,
     Quit,
+    /// Send a command to the room's live state (the live tab).
+    Live(Command),
 }
 
 /// The intent of `key` in the screen's current mode.
@@ -57,6 +60,11 @@ pub(crate) fn intent(s: &RoomScreen, key: &KeyEvent) -> RoomIntent {
             KeyCode::Char(c) if !c.is_control() => I::FilterType(c),
             _ => I::Nothing,
         };
+    }
+    if s.tab == Tab::Live
+        && let Some(i) = live::intent(&s.live, key)
+    {
+        return i;
     }
     match key.code {
         KeyCode::Up | KeyCode::Char('k') => I::Up,
@@ -108,6 +116,7 @@ impl RoomScreen {
             }
             I::ToggleHelp => self.help = !self.help,
             I::Quit => self.quit = true,
+            I::Live(cmd) => self.live.queue(cmd),
         }
     }
 
@@ -127,9 +136,13 @@ impl RoomScreen {
             self.detail_scroll.handle_key(&as_key);
             return;
         }
-        if self.tab == Tab::Units {
-            self.units_scroll.handle_key(&as_key);
-            return;
+        match self.tab {
+            Tab::Units => {
+                self.units_scroll.handle_key(&as_key);
+                return;
+            }
+            Tab::Live => return self.live.move_cursor(intent),
+            Tab::Learners => {}
         }
         let page = self.page.get().max(2) - 1;
         let last = self.view.rows.len().saturating_sub(1);
@@ -150,7 +163,12 @@ pub(crate) fn keys(s: &RoomScreen) -> Keys {
     let mut k: Keys = if s.detail.is_some() {
         vec![("↑ ↓  PgUp PgDn", "scroll"), ("q  Esc", "back to the room")]
     } else if s.tab == Tab::Units {
-        vec![("↑ ↓  PgUp PgDn", "scroll"), ("Tab", "learners")]
+        vec![
+            ("↑ ↓  PgUp PgDn", "scroll"),
+            ("Tab", "live: the room's timer, poll and projector note"),
+        ]
+    } else if s.tab == Tab::Live {
+        live::keys()
     } else {
         vec![
             ("↑ ↓  j k", "move"),
@@ -177,7 +195,9 @@ pub(crate) fn hints(s: &RoomScreen) -> Keys {
     let mut k: Keys = if s.detail.is_some() {
         vec![("↑↓", "scroll"), ("q", "back")]
     } else if s.tab == Tab::Units {
-        vec![("↑↓", "scroll"), ("Tab", "learners"), ("q", "quit")]
+        vec![("↑↓", "scroll"), ("Tab", "live"), ("q", "quit")]
+    } else if s.tab == Tab::Live {
+        live::hints(&s.live)
     } else {
         vec![
             ("↑↓", "move"),

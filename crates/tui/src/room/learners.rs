@@ -18,11 +18,12 @@ pub(crate) fn render_screen(s: &RoomScreen, frame: &mut Frame) {
         return;
     }
     let t = &s.theme;
-    let [top, tabs, body, problem, footer] = Layout::vertical([
+    let problem = s.problem.as_ref().or(s.live.refused.as_ref());
+    let [top, tabs, body, problem_area, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(1),
-        Constraint::Length(u16::from(s.problem.is_some())),
+        Constraint::Length(u16::from(problem.is_some())),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -32,9 +33,10 @@ pub(crate) fn render_screen(s: &RoomScreen, frame: &mut Frame) {
         (Some(id), _) => super::detail::render(s, id, frame, body),
         (None, Tab::Learners) => render_table(s, frame, body),
         (None, Tab::Units) => super::units::render(s, frame, body),
+        (None, Tab::Live) => super::live::render(s, frame, body),
     }
-    if let Some(p) = &s.problem {
-        frame.render_widget(Line::styled(format!(" {p}"), t.bad()), problem);
+    if let Some(p) = problem {
+        frame.render_widget(Line::styled(format!(" {p}"), t.bad()), problem_area);
     }
     frame.render_widget(hint_line(t, &keys::hints(s)), footer);
     if s.help {
@@ -224,7 +226,7 @@ fn render_table(s: &RoomScreen, frame: &mut Frame, area: Rect) {
 
 /// The first row to draw so the cursor is on screen, moving as little as
 /// possible from the last offset.
-fn visible_offset(last: usize, cursor: usize, page: usize, rows: usize) -> usize {
+pub(super) fn visible_offset(last: usize, cursor: usize, page: usize, rows: usize) -> usize {
     let page = page.max(1);
     let max = rows.saturating_sub(page);
     let offset = if cursor < last {

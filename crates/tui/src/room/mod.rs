@@ -1,9 +1,11 @@
 //! The instructor's room (`datalab room`): every learner in a table (stuck
-//! ones first and marked), a learner's detail on Enter, and how many
-//! finished each unit of the agenda. State lives in [`RoomScreen`]; keys
-//! become a [`RoomIntent`] first, then change the state; each part draws
-//! from the state alone (`learners`, `detail`, `units`), so tests draw a
-//! screen into a `TestBackend` with a fixed clock.
+//! ones first and marked), a learner's detail on Enter, how many finished
+//! each unit of the agenda, and the room live (timer, poll, projector
+//! note). State lives in [`RoomScreen`]; keys become a [`RoomIntent`]
+//! first, then change the state; each part draws from the state alone
+//! (`learners`, `detail`, `units`, `live`), so tests draw a screen into a
+//! `TestBackend` with a fixed clock. The live tab's commands are queued on
+//! the screen and sent by the run loop (`link`).
 //!
 //! Learner text (names, check messages, hints) arrives escaped from the
 //! room's view model ([`datalab_room::sanitize_name`]) and is shown as is.
@@ -11,6 +13,8 @@
 mod detail;
 mod keys;
 mod learners;
+mod link;
+mod live;
 mod units;
 
 pub use keys::RoomIntent;
@@ -18,6 +22,7 @@ pub use keys::RoomIntent;
 use super::app::ScrollView;
 use super::theme::Theme;
 use datalab_content::Course;
+use datalab_room::live::{Command, LiveView};
 use datalab_room::{RoomModel, RoomView, Store, ViewOptions};
 use ratatui::crossterm::event::{self, Event, KeyEvent, KeyEventKind};
 use std::cell::Cell;
@@ -29,15 +34,17 @@ use std::time::{Duration, Instant};
 pub enum Tab {
     Learners,
     Units,
+    Live,
 }
 
 impl Tab {
-    const ALL: [Tab; 2] = [Tab::Learners, Tab::Units];
+    const ALL: [Tab; 3] = [Tab::Learners, Tab::Units, Tab::Live];
 
     fn title(self) -> &'static str {
         match self {
             Tab::Learners => "Learners",
             Tab::Units => "Units",
+            Tab::Live => "Live",
         }
     }
 }
@@ -74,6 +81,8 @@ pub struct RoomScreen {
     pub(crate) quit: bool,
     /// A problem reading the room (shown in the footer until it clears).
     pub(crate) problem: Option<String>,
+    /// The live tab.
+    pub(crate) live: live::LivePane,
     pub(crate) theme: Theme,
 }
 
@@ -108,6 +117,7 @@ impl RoomScreen {
             help: false,
             quit: false,
             problem: None,
+            live: live::LivePane::new(course),
             theme: Theme::from_env(),
         };
         screen.follow_selection();
@@ -147,6 +157,17 @@ impl RoomScreen {
     /// The learner whose detail is open.
     pub fn detail_open(&self) -> Option<u64> {
         self.detail
+    }
+
+    /// Show the room's live state `view` (the instructor's), as it was at
+    /// `at`; the live tab is drawn at `at` too.
+    pub fn show_live(&mut self, view: LiveView, at: Instant) {
+        self.live.show(view, at);
+    }
+
+    /// The live commands the keys queued, for the room server.
+    pub fn take_live_commands(&mut self) -> Vec<Command> {
+        self.live.take_pending()
     }
 
     /// Handle one key.
@@ -204,10 +225,13 @@ impl RoomScreen {
 
 /// How often the room is read again while the screen is open.
 const REFRESH: Duration = Duration::from_secs(1);
+/// How often the loop wakes up without input (live answers, the clock).
+const TICK: Duration = Duration::from_millis(100);
 
 /// Run the instructor's room until `q`: read `room_dir` read-only, show
-/// it, refresh every second. Errors opening the room come before the
-/// terminal changes.
+/// it, refresh every second; follow the room live when its server runs
+/// (the other tabs work without it). Errors opening the room come before
+/// the terminal changes.
 pub fn run_room(room_dir: &Path, course: &Course, opts: ViewOptions) -> std::io::Result<()> {
     let store = Store::open_readonly(room_dir).map_err(|e| {
         std::io::Error::other(format!(
@@ -217,8 +241,16 @@ pub fn run_room(room_dir: &Path, course: &Course, opts: ViewOptions) -> std::io:
     })?;
     let model = RoomModel::load(&store).map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut screen = RoomScreen::new(model, course, opts, datalab_room::now_ms());
+    let link = link::LiveLink::open(room_dir)
+        .inspect_err(|_| {
+            screen.live.offline = Some(format!(
+                "The room server is not running, so nothing is live.\n`datalab room serve --dir {}` starts it.",
+                room_dir.display()
+            ));
+        })
+        .ok();
     let mut terminal = ratatui::try_init().inspect_err(|_| ratatui::restore())?;
-    let result = room_loop(&mut terminal, &mut screen, &store);
+    let result = room_loop(&mut terminal, &mut screen, &store, link);
     ratatui::restore();
     result
 }
@@ -227,15 +259,21 @@ fn room_loop(
     terminal: &mut ratatui::DefaultTerminal,
     screen: &mut RoomScreen,
     store: &Store,
+    mut link: Option<link::LiveLink>,
 ) -> std::io::Result<()> {
     let mut last_refresh = Instant::now();
     loop {
+        let now = Instant::now();
+        match link.as_mut() {
+            Some(l) => l.tick(screen, now),
+            None => link::no_server(screen),
+        }
+        screen.live.now = now;
         terminal.draw(|f| screen.render(f))?;
         if screen.quit {
             return Ok(());
         }
-        let wait = REFRESH.saturating_sub(last_refresh.elapsed());
-        if event::poll(wait)? {
+        if event::poll(TICK)? {
             while {
                 if let Event::Key(k) = event::read()?
                     && k.kind != KeyEventKind::Release
