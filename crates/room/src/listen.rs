@@ -229,6 +229,9 @@ impl RoomServer {
     /// Stop accepting, let requests in flight finish (up to 5 s), then stop
     /// the writer once every acknowledged event is committed.
     pub async fn shutdown(self) {
+        // Nothing serves at the address any more (a kill -9 leaves the file;
+        // the instructor's view then says the room does not answer).
+        let _ = std::fs::remove_file(url_path(&self.dir));
         let _ = self.stop.send(true);
         let _ = self.task.await;
         let writer = self.writer;
