@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 seconds=${1:-120}
 [ $# -gt 0 ] && shift
-targets=${*:-"content_course content_quiz content_lab content_lesson quiz_answer kafka_line mongo_line cql_line mapreduce_records"}
+targets=${*:-"content_course content_quiz content_lab content_lesson quiz_answer kafka_line mongo_line cql_line mapreduce_records live_event live_commands"}
 toolchain=${FUZZ_TOOLCHAIN:-}
 [ -z "$toolchain" ] && export RUSTC_BOOTSTRAP=1
 
@@ -51,6 +51,15 @@ line cql_line "SELECT * FROM iot.readings WHERE sensor_id = 's1' AND day = '2024
 line cql_line "COPY iot.r (a, b) FROM 'data/readings.csv' WITH HEADER = TRUE; CONSISTENCY QUORUM;"
 line cql_line "INSERT INTO t (a) VALUES ('x''y') IF NOT EXISTS; -- c
 /* block */ SELECT \$\$a;b\$\$ FROM t;"
+line live_event 'event: live
+data: {"version":3,"activity":{"id":"a","title":"A","phases":[{"title":"p","secs":60}],"phase":0,"running":true,"remaining_ms":5000},"poll":null,"note":null}'
+line live_commands '{"cmd":"start_activity","id":"a","title":"A","phases":[{"title":"p","secs":60},{"title":"q","secs":30}]}
+{"cmd":"pause"}
+{"cmd":"add_minute"}
+{"cmd":"open_poll","quiz":"q","title":"Q","questions":[{"id":"q1","prompt":"?","options":["T","F"],"right":[0],"explanation":"e"}]}
+{"question":"q1","options":[1]}
+{"cmd":"reveal"}
+{"cmd":"next_phase"}'
 cd "$here"
 for t in $targets; do
     echo "== $t (${seconds}s)"

@@ -42,7 +42,9 @@ pub use listen::{
     RoomServer, ServeConfig, ServeError, TlsMode, instructor_token_path, serve, url_path,
     view_token_path,
 };
-pub use live_client::{Feed, LiveFeed, answer_poll, notes, send_command};
+pub use live_client::{
+    Feed, LiveFeed, answer_poll, notes, parse_event as parse_live_event, send_command,
+};
 pub use model::RoomModel;
 pub use protocol::Event;
 pub use sanitize::sanitize_name;
