@@ -597,4 +597,63 @@ mod tests {
             Some("Ada")
         );
     }
+
+    use proptest::prelude::*;
+
+    fn command() -> impl Strategy<Value = Command> {
+        let phase = (0u64..5, "[a-z]{0,3}").prop_map(|(secs, title)| LivePhase { title, secs });
+        let question =
+            (0usize..4, prop::collection::vec(0usize..5, 0..3)).prop_map(|(n, right)| {
+                QuestionDef {
+                    id: format!("q{n}"),
+                    prompt: "p".into(),
+                    options: (0..n).map(|i| i.to_string()).collect(),
+                    right,
+                    explanation: String::new(),
+                }
+            });
+        prop_oneof![
+            prop::collection::vec(phase, 0..4).prop_map(|phases| Command::StartActivity {
+                id: "a".into(),
+                title: "A".into(),
+                phases
+            }),
+            Just(Command::Pause),
+            Just(Command::Resume),
+            Just(Command::NextPhase),
+            Just(Command::AddMinute),
+            Just(Command::EndActivity),
+            prop::collection::vec(question, 0..3).prop_map(|questions| Command::OpenPoll {
+                quiz: "q".into(),
+                title: "Q".into(),
+                questions
+            }),
+            (0usize..4).prop_map(|index| Command::ShowQuestion { index }),
+            Just(Command::Reveal),
+            Just(Command::ClosePoll),
+        ]
+    }
+
+    proptest! {
+        /// Any sequence of commands and answers: a refused command changes
+        /// nothing, and every audience's view can be drawn after each one.
+        #[test]
+        fn any_sequence_keeps_the_state_drawable(
+            steps in prop::collection::vec((command(), 0u64..3, 0usize..4, 0usize..6), 0..40)
+        ) {
+            let mut s = LiveState::default();
+            for (i, (cmd, learner, q, opt)) in steps.into_iter().enumerate() {
+                let now = i as i64 * 1000;
+                let before = s.clone();
+                if s.apply(cmd, now).is_err() {
+                    prop_assert_eq!(&s, &before);
+                }
+                let a = PollAnswer { question: format!("q{q}"), options: vec![opt] };
+                let _ = s.answer(learner, a);
+                for who in [Audience::Instructor, Audience::Projector, Audience::Learner(learner)] {
+                    let _ = s.view(who, now);
+                }
+            }
+        }
+    }
 }
