@@ -37,6 +37,9 @@ pub enum ClientError {
     Timeout(Duration),
     #[error("the room answered {status}: {message}")]
     Http { status: u16, message: String },
+    /// The room refused a live change and said why.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
     #[error("event not sent: {0}")]

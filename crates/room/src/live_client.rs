@@ -231,10 +231,23 @@ fn request(
 ) -> Result<axum::body::Bytes, ClientError> {
     let endpoint = Endpoint::parse(url)?;
     let token = token.to_string();
-    block_on(async move {
+    let r = block_on(async move {
         let mut http = HttpClient::new(endpoint, TIMEOUT)?;
         http.request(method, &path, Some(&token), body).await
-    })
+    });
+    r.map_err(refusal)
+}
+
+/// The room refusing a live change (409: not now; 400: not like that)
+/// says why in words; that is the whole message.
+fn refusal(e: ClientError) -> ClientError {
+    match e {
+        ClientError::Http {
+            status: 400 | 409,
+            message,
+        } => ClientError::Refused(message),
+        other => other,
+    }
 }
 
 fn query_escape(s: &str) -> String {
