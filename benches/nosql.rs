@@ -80,6 +80,7 @@ async fn bench_lab(id: &str, services: Arc<Services>, rounds: usize) {
         step_output: None,
         timeout: warm.check_timeout,
         brokers: 1,
+        nodes: 1,
         env: Vec::new(),
     };
     let mut all = Vec::new();

@@ -115,6 +115,8 @@ pub struct CheckContext {
     pub timeout: Duration,
     /// Kafka brokers the step needs (from the step's `brokers`).
     pub brokers: u32,
+    /// Nodes of the other clustered kinds (Cassandra) the step needs (its `nodes`).
+    pub nodes: u32,
     /// Extra environment of the run (see `RunOptions::env`), also given to
     /// the commands a check runs itself; a lab panel may name files there
     /// that a check reports its progress to.
@@ -129,12 +131,15 @@ impl CheckContext {
 
     /// The endpoint of a service this lab needs, started if necessary.
     pub(crate) async fn endpoint(&self, kind: ServiceKind) -> Result<Endpoint, ServiceError> {
-        let brokers = if kind == ServiceKind::Kafka {
-            self.brokers.max(1)
+        let nodes = if kind == ServiceKind::Kafka {
+            self.brokers
         } else {
-            1
+            self.nodes
         };
-        self.services.ensure(kind, &UpOptions { brokers }).await
+        let opts = UpOptions {
+            nodes: nodes.max(1),
+        };
+        self.services.ensure(kind, &opts).await
     }
 }
 
