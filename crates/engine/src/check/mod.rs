@@ -16,6 +16,7 @@
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
 pub(crate) mod cql;
+pub(crate) mod cql_outage;
 pub mod generic;
 pub(crate) mod kafka;
 pub mod kafka_pipeline;
@@ -177,6 +178,7 @@ pub fn check_of(spec: &CheckSpec) -> &dyn Check {
         CheckSpec::CqlTtl(c) => c,
         CheckSpec::CqlLwt(c) => c,
         CheckSpec::CqlConsistency(c) => c,
+        CheckSpec::CqlNodeFailure(c) => c,
         CheckSpec::KafkaTopic(c) => c,
         CheckSpec::KafkaKeyedRecords(c) => c,
         CheckSpec::KafkaTotals(c) => c,
