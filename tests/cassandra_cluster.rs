@@ -79,11 +79,29 @@ async fn node_failure_step_and_full_grades_on_three_nodes() {
     // again itself.
     let ws = workspace(&lab, "solution");
     let ns = fresh_namespace("cnf");
-    let g = Grader::new(&lab, ws.path(), ns.clone());
+    let mut g = Grader::new(&lab, ws.path(), ns.clone());
+    // The live events the lab screen's CQL panel follows.
+    let events = tempfile::NamedTempFile::new().unwrap();
+    g.opts.env.push((
+        datalab_engine::check::cql_outage::EVENTS_ENV.into(),
+        events.path().display().to_string(),
+    ));
     let t = Instant::now();
     let r = g.step(step).await;
     eprintln!("node-failure step (solution) took {:?}", t.elapsed());
     assert!(r.passed(), "{}", explain(&r));
+    let mut view = datalab_tui::panels::cql::OutageView::new(3);
+    for line in std::fs::read_to_string(events.path()).unwrap().lines() {
+        view.apply(&serde_json::from_str(line).unwrap());
+    }
+    let shown = view.lines().join("\n");
+    eprintln!("the CQL panel's live view after the step:\n{shown}");
+    assert_eq!(view.results.len(), 6, "{shown}");
+    assert!(shown.starts_with("nodes 3/3 up"), "{shown}");
+    assert!(
+        shown.contains("2 nodes down: ONE ok · QUORUM fails · ALL fails"),
+        "{shown}"
+    );
     let msg = &r.checks[0].outcome.message;
     assert!(
         msg.contains("one node down: ONE ok, QUORUM ok, ALL fails")

@@ -7,6 +7,10 @@
 //! trying another node. Then it starts both nodes again, whatever happened,
 //! waits until ALL works, and reads back at ALL the rows written while they
 //! were down. Finally it compares what happened with the learner's answers.
+//!
+//! As it goes it appends [`Event`]s, one JSON object a line, to the file
+//! named by [`EVENTS_ENV`] in the run's environment, so the lab screen's CQL
+//! panel can show nodes going down and each level's result live.
 
 use super::{Check, CheckContext, Outcome};
 use async_trait::async_trait;
@@ -23,6 +27,52 @@ use scylla::statement::unprepared::Statement;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+/// The environment variable naming the live events file.
+pub const EVENTS_ENV: &str = "DATALAB_CQL_OUTAGE_EVENTS";
+
+/// One thing the check did or saw.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Node `node` (1-based) was stopped (`up: false`) or answers again.
+    Node { node: u32, up: bool },
+    /// A write then a read at `level` with `down` nodes down.
+    Level {
+        down: u32,
+        level: String,
+        ok: bool,
+        why: String,
+    },
+}
+
+/// Where events go (nowhere when the run names no file).
+struct Sink(Option<std::path::PathBuf>);
+
+impl Sink {
+    fn from_env(env: &[(String, String)]) -> Sink {
+        Sink(
+            (env.iter().rev())
+                .find(|(k, _)| k == EVENTS_ENV)
+                .map(|(_, v)| v.into()),
+        )
+    }
+
+    fn send(&self, e: &Event) {
+        use std::io::Write;
+        let Some(p) = &self.0 else { return };
+        let Ok(line) = serde_json::to_string(e) else {
+            return;
+        };
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(p)
+        {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
 
 /// The levels the step asks about, in order.
 const LEVELS: [&str; 3] = ["ONE", "QUORUM", "ALL"];
@@ -465,7 +515,7 @@ async fn preflight(
 }
 
 /// Stop node 3, then node 2, trying every level during each outage.
-async fn outages(ctx: &CheckContext, t: &Trial<'_>) -> Result<Results, Outcome> {
+async fn outages(ctx: &CheckContext, t: &Trial<'_>, sink: &Sink) -> Result<Results, Outcome> {
     {
         let mut results = Results::new();
         for (key, down, words) in OUTAGES {
@@ -475,12 +525,23 @@ async fn outages(ctx: &CheckContext, t: &Trial<'_>) -> Result<Results, Outcome> 
                 .stop_node(ServiceKind::Cassandra, index)
                 .await
                 .map_err(|e| Outcome::error(format!("cannot stop node {}: {e}", index + 1)))?;
+            sink.send(&Event::Node {
+                node: index + 1,
+                up: false,
+            });
             // With one node down ALL cannot be had; with two, QUORUM.
             let probe = if down == 1 { "ALL" } else { "QUORUM" };
             t.until_unavailable(probe).await.map_err(Outcome::error)?;
             let mut levels = BTreeMap::new();
             for lvl in LEVELS {
-                levels.insert(lvl, t.level(key, lvl, words).await);
+                let a = t.level(key, lvl, words).await;
+                sink.send(&Event::Level {
+                    down,
+                    level: lvl.to_string(),
+                    ok: a.ok(),
+                    why: a.why(),
+                });
+                levels.insert(lvl, a);
             }
             results.insert(key, levels);
         }
@@ -534,6 +595,7 @@ impl Check for CqlNodeFailure {
         if let Err(o) = preflight(self, ctx, &c).await {
             return o;
         }
+        let sink = Sink::from_env(&ctx.env);
         let ks = ctx.namespace.keyspace(&self.keyspace);
         let t = Trial {
             c: &c,
@@ -543,12 +605,18 @@ impl Check for CqlNodeFailure {
         if let Err(e) = t.until_ok("ALL").await {
             return Outcome::error(format!("the cluster is not healthy before the test: {e}"));
         }
-        let during = outages(ctx, &t).await;
+        let during = outages(ctx, &t, &sink).await;
         // Bring every node back, whatever happened.
         let mut restart_err = None;
         for index in [1, 2] {
-            if let Err(e) = ctx.services.start_node(ServiceKind::Cassandra, index).await {
-                restart_err.get_or_insert(format!("cannot restart node {}: {e}", index + 1));
+            match ctx.services.start_node(ServiceKind::Cassandra, index).await {
+                Ok(()) => sink.send(&Event::Node {
+                    node: index + 1,
+                    up: true,
+                }),
+                Err(e) => {
+                    restart_err.get_or_insert(format!("cannot restart node {}: {e}", index + 1));
+                }
             }
         }
         if let Some(e) = restart_err {

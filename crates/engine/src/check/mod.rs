@@ -16,7 +16,7 @@
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
 pub(crate) mod cql;
-pub(crate) mod cql_outage;
+pub mod cql_outage;
 pub mod generic;
 pub(crate) mod kafka;
 pub mod kafka_pipeline;
