@@ -592,6 +592,24 @@ impl Check for CqlNodeFailure {
             Ok(c) => c,
             Err(o) => return o,
         };
+        // Three processes are not yet three nodes of one ring.
+        let peers = cql::execute(
+            &c.session,
+            "SELECT data_center FROM system.peers",
+            Consistency::One,
+            c.timeout,
+        )
+        .await;
+        match peers {
+            Ok(rows) if rows.rows.len() >= 2 => {}
+            Ok(rows) => {
+                return Outcome::error(format!(
+                    "node 1 knows {} other node(s), not 2: the nodes did not form one cluster (see `datalab services logs cassandra`)",
+                    rows.rows.len()
+                ));
+            }
+            Err(e) => return Outcome::error(e.to_string()),
+        }
         if let Err(o) = preflight(self, ctx, &c).await {
             return o;
         }
