@@ -189,6 +189,8 @@ fn print_status(statuses: &[ServiceStatus], json: bool) {
                 }
                 if e.kind == ServiceKind::Kafka {
                     println!("  brokers   {}", e.nodes);
+                } else if e.nodes > 1 {
+                    println!("  nodes     {}", e.nodes);
                 }
                 println!("  uptime    {}", uptime(e.started_at));
                 if let Some(h) = &s.connect_hint {
