@@ -39,7 +39,7 @@ async fn run() {
         (ServiceKind::Kafka, 3),
     ];
     for (kind, brokers) in cases {
-        let opts = UpOptions { brokers };
+        let opts = UpOptions { nodes: brokers };
         let label = if brokers > 1 {
             format!("{kind} x{brokers}")
         } else {

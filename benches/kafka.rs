@@ -104,7 +104,7 @@ async fn run(services: Arc<Services>, root: &Path) {
 
     let t = Instant::now();
     let ep = services
-        .ensure(ServiceKind::Kafka, &UpOptions { brokers: 1 })
+        .ensure(ServiceKind::Kafka, &UpOptions { nodes: 1 })
         .await
         .expect("Kafka");
     println!(
@@ -149,6 +149,7 @@ async fn run(services: Arc<Services>, root: &Path) {
         step_output: None,
         timeout: Duration::from_secs(5),
         brokers: 1,
+        nodes: 1,
         env: Vec::new(),
     };
     let pick = |id: &str, n: usize| -> CheckSpec { lab.step(id).unwrap().1.checks[n].clone() };
@@ -178,7 +179,7 @@ async fn run(services: Arc<Services>, root: &Path) {
     // The replication step on 3 brokers.
     let t = Instant::now();
     let ep = services
-        .ensure(ServiceKind::Kafka, &UpOptions { brokers: 3 })
+        .ensure(ServiceKind::Kafka, &UpOptions { nodes: 3 })
         .await
         .expect("3-broker Kafka");
     println!(

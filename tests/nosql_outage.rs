@@ -115,6 +115,7 @@ async fn server_stops_under_a_check(lab_id: &str, kind: ServiceKind, step: usize
         step_output: None,
         timeout: TIMEOUT,
         brokers: 1,
+        nodes: 1,
         env: Vec::new(),
     };
     assert!(run_checks(&lab, step, &ctx).await.passed());

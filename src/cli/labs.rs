@@ -258,7 +258,7 @@ pub async fn check(a: CheckArgs, ctx: &Ctx) -> ExitCode {
     // (which would lose the earlier steps' topics).
     if step.is_none() && lab.def.services.contains(&ServiceKind::Kafka) && lab.max_brokers() > 1 {
         let want = UpOptions {
-            brokers: lab.max_brokers(),
+            nodes: lab.max_brokers(),
         };
         if let Err(e) = ctx.services.ensure(ServiceKind::Kafka, &want).await {
             eprintln!("datalab check: {e}");

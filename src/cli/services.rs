@@ -13,9 +13,10 @@ pub enum ServicesCommand {
     /// Start services (all three when none is named); reuses running ones
     Up {
         kinds: Vec<ServiceKind>,
-        /// Kafka brokers (3 for the replication lab)
-        #[arg(long, default_value_t = 1)]
-        brokers: u32,
+        /// Nodes of a clustered service: Kafka brokers (3 for the
+        /// replication step), Cassandra nodes (3 for the node-failure step)
+        #[arg(long, visible_alias = "brokers", default_value_t = 1)]
+        nodes: u32,
     },
     /// Provider, endpoint, version, health, uptime and a connection string per service
     Status {
@@ -101,20 +102,14 @@ fn uptime(started_at: Option<u64>) -> String {
     }
 }
 
-async fn up(services: &Arc<Services>, kinds: Vec<ServiceKind>, brokers: u32) -> ExitCode {
-    if !(1..=9).contains(&brokers) {
-        eprintln!("datalab services up: --brokers must be between 1 and 9 (got {brokers})");
+async fn up(services: &Arc<Services>, kinds: Vec<ServiceKind>, nodes: u32) -> ExitCode {
+    if !(1..=9).contains(&nodes) {
+        eprintln!("datalab services up: --nodes must be between 1 and 9 (got {nodes})");
         return ExitCode::from(2);
     }
     let mut failed = false;
     for kind in all_if_empty(kinds) {
-        let opts = UpOptions {
-            brokers: if kind == ServiceKind::Kafka {
-                brokers
-            } else {
-                1
-            },
-        };
+        let opts = UpOptions { nodes };
         let t = Instant::now();
         let progress = Progress::new(kind.name());
         let cb = progress.callback(kind.name());
@@ -194,6 +189,8 @@ fn print_status(statuses: &[ServiceStatus], json: bool) {
                 }
                 if e.kind == ServiceKind::Kafka {
                     println!("  brokers   {}", e.nodes);
+                } else if e.nodes > 1 {
+                    println!("  nodes     {}", e.nodes);
                 }
                 println!("  uptime    {}", uptime(e.started_at));
                 if let Some(h) = &s.connect_hint {
@@ -208,7 +205,7 @@ fn print_status(statuses: &[ServiceStatus], json: bool) {
 pub async fn run(cmd: ServicesCommand, ctx: &Ctx) -> ExitCode {
     let services = &ctx.services;
     match cmd {
-        ServicesCommand::Up { kinds, brokers } => up(services, kinds, brokers).await,
+        ServicesCommand::Up { kinds, nodes } => up(services, kinds, nodes).await,
         ServicesCommand::BuildImages { kinds } => super::images::build_images(kinds, ctx).await,
         ServicesCommand::Status { json } => {
             let statuses = services.status().await;

@@ -42,6 +42,10 @@ pub struct Step {
     /// Kafka brokers this step needs (default 1).
     #[serde(default)]
     pub brokers: Option<u32>,
+    /// Nodes of a clustered service other than Kafka this step needs
+    /// (Cassandra: 3 for the node-failure step; default 1).
+    #[serde(default)]
+    pub nodes: Option<u32>,
     /// The learner's files for this step, shown in the TUI and watched by
     /// `check --watch`.
     #[serde(default)]
@@ -55,6 +59,19 @@ pub struct Lab {
     pub id: String,
     pub def: LabDef,
     pub content: Content,
+}
+
+impl Step {
+    /// Nodes of `kind` this step runs on: `brokers` for Kafka, `nodes` for
+    /// the other kinds (1 when unset).
+    pub fn nodes_of(&self, kind: ServiceKind) -> u32 {
+        let n = if kind == ServiceKind::Kafka {
+            self.brokers
+        } else {
+            self.nodes
+        };
+        n.unwrap_or(1).max(1)
+    }
 }
 
 impl Lab {

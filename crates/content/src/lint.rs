@@ -601,5 +601,18 @@ fn check_lab(sink: &mut Sink, content: &Content, id: &str, def: &LabDef) {
                 format!("step `{}` has no checks", s.id),
             );
         }
+        let stops_nodes =
+            (s.checks.iter()).any(|c| matches!(c, crate::checks::CheckSpec::CqlNodeFailure(_)));
+        if stops_nodes && s.nodes.unwrap_or(1) < 3 {
+            sink.error(
+                &rel,
+                id.referenced,
+                format!(
+                    "step `{}` checks a node failure, which needs `nodes: 3` (it has {})",
+                    s.id,
+                    s.nodes.unwrap_or(1)
+                ),
+            );
+        }
     }
 }

@@ -11,7 +11,9 @@ use serde::Serialize;
 pub async fn grade_lab(lab: &Lab, opts: &RunOptions) -> LabRun {
     // Start what the lab needs at most (3 Kafka brokers for a replication
     // step) before the first step: growing the cluster mid-run would start
-    // it afresh and lose what earlier steps wrote. Errors surface per step.
+    // it afresh and lose what earlier steps wrote. Cassandra starts one node:
+    // its three-node step uses a keyspace of its own, so the fresh cluster
+    // it starts loses nothing a later step needs. Errors surface per step.
     for kind in &lab.def.services {
         let brokers = if *kind == datalab_services::ServiceKind::Kafka {
             lab.max_brokers()
@@ -20,7 +22,7 @@ pub async fn grade_lab(lab: &Lab, opts: &RunOptions) -> LabRun {
         };
         let _ = opts
             .services
-            .ensure(*kind, &datalab_services::UpOptions { brokers })
+            .ensure(*kind, &datalab_services::UpOptions { nodes: brokers })
             .await;
     }
     let mut steps = Vec::with_capacity(lab.def.steps.len());

@@ -63,7 +63,7 @@ pub struct Endpoint {
     /// Kafka: bootstrap servers `host:port[,host:port…]`; MongoDB: a
     /// `mongodb://` URI; Cassandra: contact points `host:port[,…]`.
     pub address: String,
-    /// Number of Kafka brokers (1 for other kinds).
+    /// Number of nodes: Kafka brokers, Cassandra nodes (1 for MongoDB).
     #[serde(default = "one")]
     pub nodes: u32,
     /// Server version as reported by the server, when known.
@@ -106,14 +106,15 @@ impl Endpoint {
 /// What a caller may ask of a service when it is brought up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpOptions {
-    /// Kafka brokers wanted (1 or 3). A running single broker does not
+    /// Nodes wanted (1 or 3): Kafka brokers, Cassandra nodes; kinds that
+    /// do not cluster (MongoDB) ignore it. A running single node does not
     /// satisfy a request for 3.
-    pub brokers: u32,
+    pub nodes: u32,
 }
 
 impl Default for UpOptions {
     fn default() -> Self {
-        UpOptions { brokers: 1 }
+        UpOptions { nodes: 1 }
     }
 }
 

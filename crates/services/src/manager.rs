@@ -515,12 +515,25 @@ impl Services {
     /// the replication lab's failure step; `start_kafka_broker` brings it
     /// back with its data.
     pub async fn stop_kafka_broker(&self, index: u32) -> Result<(), ServiceError> {
-        let r = self.state_of(ServiceKind::Kafka)?;
-        self.provider(r.provider)?.stop_node(&r, index).await
+        self.stop_node(ServiceKind::Kafka, index).await
     }
 
     pub async fn start_kafka_broker(&self, index: u32) -> Result<(), ServiceError> {
-        let r = self.state_of(ServiceKind::Kafka)?;
+        self.start_node(ServiceKind::Kafka, index).await
+    }
+
+    /// Stop node `index` (0..n) of a running multi-node service (a Kafka
+    /// broker, a Cassandra node), keeping its data, for the labs' failure
+    /// steps; [`Services::start_node`] brings it back.
+    pub async fn stop_node(&self, kind: ServiceKind, index: u32) -> Result<(), ServiceError> {
+        let r = self.state_of(kind)?;
+        self.provider(r.provider)?.stop_node(&r, index).await
+    }
+
+    /// Start a node stopped by [`Services::stop_node`] again, with its data,
+    /// and wait until every node answers (a no-op when it runs).
+    pub async fn start_node(&self, kind: ServiceKind, index: u32) -> Result<(), ServiceError> {
+        let r = self.state_of(kind)?;
         self.provider(r.provider)?.start_node(&r, index).await
     }
 

@@ -101,7 +101,7 @@ pub(crate) trait Provider: Send + Sync {
     /// command that fixes it (`ServiceError::Unavailable`).
     async fn available(&self) -> Result<(), ServiceError>;
 
-    /// Start `def` (`opts.brokers` nodes for Kafka, one for the others) and
+    /// Start `def` (`opts.nodes` nodes for Kafka and Cassandra, one for MongoDB) and
     /// wait until it is ready. `progress` receives short human lines
     /// ("downloading Kafka jars", "formatting storage", …).
     async fn start(
@@ -116,7 +116,8 @@ pub(crate) trait Provider: Send + Sync {
     /// it is already gone.
     async fn stop(&self, running: &Running) -> Result<(), ServiceError>;
 
-    /// Stop one node (Kafka broker index) of a running cluster, keeping its data.
+    /// Stop one node (Kafka broker or Cassandra node index) of a running
+    /// cluster, keeping its data.
     async fn stop_node(&self, running: &Running, index: u32) -> Result<(), ServiceError>;
 
     /// Start a node stopped by `stop_node` again, with its data.

@@ -129,8 +129,11 @@ fn probe(ctx: &Ctx, lab: &Lab) {
             if services.running(kind).await.is_some() {
                 continue;
             }
+            // Kafka starts as many brokers as its largest step needs;
+            // Cassandra starts one node and grows only for the node-failure
+            // step (three JVMs for the whole lab would cost ~1.5 GB).
             let want = UpOptions {
-                brokers: if kind == ServiceKind::Kafka {
+                nodes: if kind == ServiceKind::Kafka {
                     brokers
                 } else {
                     1

@@ -117,3 +117,20 @@ pub struct CqlConsistency {
     pub file: String,
     pub answers: String,
 }
+
+/// `cql_node_failure`: on a cluster of 3 nodes (the step's `nodes: 3`), the
+/// learner's `file` creates `keyspace` with 3 replicas and `table`
+/// (`id text PRIMARY KEY, message text`) and writes to it at QUORUM. The
+/// check stops one node, then a second, writes and reads at ONE, QUORUM and
+/// ALL during each outage, starts the nodes again, reads back at ALL what was
+/// written while they were down, and compares what happened with the
+/// learner's `answers` (`one_node_down:` and `two_nodes_down:`, each
+/// mapping ONE, QUORUM and ALL to `succeeds` or `fails`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CqlNodeFailure {
+    pub keyspace: String,
+    pub table: String,
+    pub file: String,
+    pub answers: String,
+}

@@ -35,6 +35,7 @@ pub enum CheckSpec {
     CqlTtl(cql::CqlTtl),
     CqlLwt(cql::CqlLwt),
     CqlConsistency(cql::CqlConsistency),
+    CqlNodeFailure(cql::CqlNodeFailure),
     KafkaTopic(kafka::TopicCheck),
     KafkaKeyedRecords(kafka::KeyedRecords),
     KafkaTotals(kafka::Totals),

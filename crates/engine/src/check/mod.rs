@@ -16,6 +16,7 @@
 //! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
 
 pub(crate) mod cql;
+pub mod cql_outage;
 pub mod generic;
 pub(crate) mod kafka;
 pub mod kafka_pipeline;
@@ -115,6 +116,8 @@ pub struct CheckContext {
     pub timeout: Duration,
     /// Kafka brokers the step needs (from the step's `brokers`).
     pub brokers: u32,
+    /// Nodes of the other clustered kinds (Cassandra) the step needs (its `nodes`).
+    pub nodes: u32,
     /// Extra environment of the run (see `RunOptions::env`), also given to
     /// the commands a check runs itself; a lab panel may name files there
     /// that a check reports its progress to.
@@ -129,12 +132,15 @@ impl CheckContext {
 
     /// The endpoint of a service this lab needs, started if necessary.
     pub(crate) async fn endpoint(&self, kind: ServiceKind) -> Result<Endpoint, ServiceError> {
-        let brokers = if kind == ServiceKind::Kafka {
-            self.brokers.max(1)
+        let nodes = if kind == ServiceKind::Kafka {
+            self.brokers
         } else {
-            1
+            self.nodes
         };
-        self.services.ensure(kind, &UpOptions { brokers }).await
+        let opts = UpOptions {
+            nodes: nodes.max(1),
+        };
+        self.services.ensure(kind, &opts).await
     }
 }
 
@@ -172,6 +178,7 @@ pub fn check_of(spec: &CheckSpec) -> &dyn Check {
         CheckSpec::CqlTtl(c) => c,
         CheckSpec::CqlLwt(c) => c,
         CheckSpec::CqlConsistency(c) => c,
+        CheckSpec::CqlNodeFailure(c) => c,
         CheckSpec::KafkaTopic(c) => c,
         CheckSpec::KafkaKeyedRecords(c) => c,
         CheckSpec::KafkaTotals(c) => c,

@@ -260,17 +260,12 @@ pub fn step_env(namespace: &Namespace, lab_data: &Path, workspace: &Path) -> Vec
 pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult {
     let started = Instant::now();
     let step: &Step = &lab.def.steps[index];
-    let brokers = step.brokers.unwrap_or(1);
     let mut env = step_env(&opts.namespace, &opts.lab_data, &opts.workspace);
     env.push(("DATALAB_LAB".into(), lab.id.clone()));
     env.push(("DATALAB_STEP".into(), step.id.clone()));
     for kind in &lab.def.services {
         let want = UpOptions {
-            brokers: if *kind == datalab_services::ServiceKind::Kafka {
-                brokers
-            } else {
-                1
-            },
+            nodes: step.nodes_of(*kind),
         };
         match opts.services.ensure(*kind, &want).await {
             Ok(ep) => {
@@ -314,7 +309,8 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
         services: opts.services.clone(),
         step_output: command.clone(),
         timeout: opts.check_timeout,
-        brokers,
+        brokers: step.brokers.unwrap_or(1),
+        nodes: step.nodes.unwrap_or(1),
         env: opts.env.clone(),
     };
     let mut checks = Vec::with_capacity(step.checks.len());

@@ -1,6 +1,13 @@
-//! Apache Cassandra, one node: natively `CassandraDaemon` from the
-//! `cassandra-all` jars with a generated `cassandra.yaml` on 127.0.0.1; in
-//! docker the image's `CASSANDRA_*` environment.
+//! Apache Cassandra, one node or a cluster of `n`: natively `CassandraDaemon`
+//! from the `cassandra-all` jars with a generated `cassandra.yaml` per node;
+//! in docker the image's `CASSANDRA_*` environment.
+//!
+//! A native cluster puts node `i` on loopback address `127.0.0.<i+1>`, every
+//! node on the same client and storage ports: drivers learn the other nodes
+//! from `system.peers`, which holds addresses without ports, and then dial
+//! them on the port of the contact point. Node 0 is the seed. A fresh cluster
+//! has no data to stream, so nodes join without bootstrapping
+//! (`auto_bootstrap: false`) and do not wait for gossip to settle.
 
 use super::{About, Kind, PingInfo, first_line, unreachable};
 use crate::definition::ServiceDef;
@@ -9,8 +16,32 @@ use crate::provider::{ProgressFn, ServiceDirs};
 use crate::{Namespace, ServiceError, ServiceKind, UpOptions};
 use datalab_clients::cql;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Heap of each node of a multi-node native cluster (a single node keeps the
+/// definition's `-Xms512m -Xmx1g`): three nodes fit in ~2 GB of RAM.
+pub(crate) const CLUSTER_HEAP: [&str; 2] = ["-Xms384m", "-Xmx512m"];
+
+/// The loopback address of native node `index`.
+fn node_host(index: u32) -> String {
+    format!("127.0.0.{}", index + 1)
+}
+
+/// A port free on the loopback addresses of all `n` nodes.
+fn cluster_port(n: u32) -> Result<u16, ServiceError> {
+    for _ in 0..32 {
+        let port = native::free_port()?;
+        let free_everywhere =
+            (1..n).all(|i| std::net::TcpListener::bind((node_host(i).as_str(), port)).is_ok());
+        if free_everywhere {
+            return Ok(port);
+        }
+    }
+    Err(ServiceError::Other(format!(
+        "no port is free on 127.0.0.1-127.0.0.{n} for {n} Cassandra nodes"
+    )))
+}
 
 pub(super) struct Cassandra;
 
@@ -72,10 +103,20 @@ impl Kind for Cassandra {
             .await?
             .into_iter()
             .next();
+        // The nodes the answering node knows: itself and its peers.
+        let peers = strings(
+            address,
+            "SELECT data_center FROM system.peers",
+            timeout,
+            timeout,
+        )
+        .await
+        .map(|p| p.len() as u32)
+        .unwrap_or(0);
         Ok(PingInfo {
             version,
             flavor: Some("Apache Cassandra".into()),
-            nodes: 1,
+            nodes: 1 + peers,
         })
     }
 
@@ -112,65 +153,136 @@ impl Kind for Cassandra {
         Ok(dropped)
     }
 
+    fn nodes(&self, opts: &UpOptions) -> u32 {
+        opts.nodes.max(1)
+    }
+
     /// Clients learn the node's RPC address from `system.local`: keep it on
-    /// loopback so no driver wanders off it.
+    /// loopback so no driver wanders off it. Several nodes would name node 0
+    /// as their seed, but the docker provider gives Cassandra no network of
+    /// its own (the single node's setup is unchanged), so a three-node docker
+    /// cluster is not supported yet: the node-failure step runs natively.
     fn docker_env(
         &self,
         def: &ServiceDef,
-        _node: &super::DockerNode<'_>,
+        node: &super::DockerNode<'_>,
     ) -> BTreeMap<String, String> {
         let mut env = def.env.clone();
         env.entry("CASSANDRA_BROADCAST_RPC_ADDRESS".into())
             .or_insert_with(|| "127.0.0.1".into());
+        if node.names.len() > 1 {
+            env.insert("CASSANDRA_SEEDS".into(), node.names[0].clone());
+            env.insert("MAX_HEAP_SIZE".into(), "512M".into());
+            env.insert("HEAP_NEWSIZE".into(), "100M".into());
+        }
         env
     }
 
     async fn native_prepare(
         &self,
         def: &ServiceDef,
-        _opts: &UpOptions,
+        opts: &UpOptions,
         dirs: &ServiceDirs,
         progress: &ProgressFn,
     ) -> Result<Prepared, ServiceError> {
         let java = jvm::find_java(def.kind).await?;
         let cp = jvm::maven_classpath(def, &dirs.cache, progress).await?;
         native::fresh_dirs(dirs)?;
-        let run = native::run_dir(dirs);
-        let (native_port, storage_port) = (native::free_port()?, native::free_port()?);
-        let d = dirs.data.join("node-0");
-        let yaml = run.join("cassandra.yaml");
-        native::write(&yaml, &cassandra_yaml(&d, native_port, storage_port))?;
-        let logback = run.join("logback.xml");
-        native::write(&logback, &logback_config(&dirs.logs.join("node-0.log")))?;
-        let mut args: Vec<String> = def.native.jvm_opts.clone();
-        args.push(format!("-Dcassandra.config=file://{}", yaml.display()));
-        args.push(format!("-Dcassandra.storagedir={}", d.display()));
-        args.push(format!("-Dcassandra.logdir={}", dirs.logs.display()));
-        args.push(format!("-Dlogback.configurationFile={}", logback.display()));
-        args.push(format!("-XX:HeapDumpPath={}", dirs.logs.display()));
-        args.extend(["-cp".into(), cp]);
-        let main = def.native.main_class.as_deref();
-        args.push(
-            main.unwrap_or("org.apache.cassandra.service.CassandraDaemon")
-                .into(),
-        );
-        let command = jvm::java_command(&java, &run.join("node-0.args"), &args)?;
+        let n = self.nodes(opts);
+        let net = Net {
+            n,
+            native_port: cluster_port(n)?,
+            storage_port: cluster_port(n)?,
+        };
+        let mut commands = Vec::new();
+        let mut addresses = Vec::new();
+        for i in 0..n {
+            commands.push(native_node(def, dirs, &java, &cp, &net, i)?);
+            addresses.push(format!("{}:{}", node_host(i), net.native_port));
+        }
+        let flavor = if n == 1 {
+            format!("Apache Cassandra {}", def.version)
+        } else {
+            format!("Apache Cassandra {} ({n} nodes)", def.version)
+        };
         Ok(Prepared {
-            commands: vec![command],
-            addresses: vec![format!("127.0.0.1:{native_port}")],
+            commands,
+            addresses,
             version: def.version.clone(),
-            flavor: format!("Apache Cassandra {}", def.version),
+            flavor,
         })
     }
 }
 
-/// One node on 127.0.0.1 with its data under `d`, sized for a laptop.
-fn cassandra_yaml(d: &Path, native_port: u16, storage_port: u16) -> String {
+/// The ports every node of a native start shares, and how many nodes.
+struct Net {
+    n: u32,
+    native_port: u16,
+    storage_port: u16,
+}
+
+/// Node `i`'s configuration files and command line.
+fn native_node(
+    def: &ServiceDef,
+    dirs: &ServiceDirs,
+    java: &Path,
+    cp: &str,
+    net: &Net,
+    i: u32,
+) -> Result<native::NodeCommand, ServiceError> {
+    let run = native::run_dir(dirs);
+    let d = dirs.data.join(format!("node-{i}"));
+    let yaml = run.join(format!("cassandra-{i}.yaml"));
+    native::write(&yaml, &cassandra_yaml(&d, net, i))?;
+    let logback = run.join(format!("logback-{i}.xml"));
+    native::write(
+        &logback,
+        &logback_config(&dirs.logs.join(format!("node-{i}.log"))),
+    )?;
+    let mut args: Vec<String> = def.native.jvm_opts.clone();
+    if net.n > 1 {
+        // The last -Xms/-Xmx wins; non-seed nodes wait for the seed's
+        // gossip (it may start later than they do) instead of giving up
+        // after the definition's short ring delay.
+        args.extend(CLUSTER_HEAP.map(String::from));
+        if i > 0 {
+            args.push("-Dcassandra.ring_delay_ms=15000".into());
+        }
+    }
+    args.push(format!("-Dcassandra.config=file://{}", yaml.display()));
+    args.push(format!("-Dcassandra.storagedir={}", d.display()));
+    args.push(format!("-Dcassandra.logdir={}", dirs.logs.display()));
+    args.push(format!("-Dlogback.configurationFile={}", logback.display()));
+    args.push(format!("-XX:HeapDumpPath={}", dirs.logs.display()));
+    args.extend(["-cp".into(), cp.to_string()]);
+    let main = def.native.main_class.as_deref();
+    args.push(
+        main.unwrap_or("org.apache.cassandra.service.CassandraDaemon")
+            .into(),
+    );
+    let argfile: PathBuf = run.join(format!("node-{i}.args"));
+    jvm::java_command(java, &argfile, &args)
+}
+
+/// Node `i` of `net.n` on `127.0.0.<i+1>` with its data under `d`, sized
+/// for a laptop; node 0 is the seed.
+fn cassandra_yaml(d: &Path, net: &Net, i: u32) -> String {
+    let host = node_host(i);
+    let (seed, storage_port, native_port) = (node_host(0), net.storage_port, net.native_port);
+    // Several nodes starting together would all pick the same tokens
+    // (none knows the others' yet): give each one token, evenly spaced.
+    let tokens = if net.n > 1 {
+        format!(
+            "num_tokens: 1\ninitial_token: {}\nauto_bootstrap: false\n",
+            initial_token(i, net.n)
+        )
+    } else {
+        "num_tokens: 16\nallocate_tokens_for_local_replication_factor: 1\n".to_string()
+    };
     format!(
-        "# generated by datalab: one native Cassandra node on 127.0.0.1\n\
+        "# generated by datalab: native Cassandra node {i} of {n} on {host}\n\
          cluster_name: datalab\n\
-         num_tokens: 16\n\
-         allocate_tokens_for_local_replication_factor: 1\n\
+         {tokens}\
          partitioner: org.apache.cassandra.dht.Murmur3Partitioner\n\
          authenticator: AllowAllAuthenticator\n\
          authorizer: AllowAllAuthorizer\n\
@@ -181,9 +293,9 @@ fn cassandra_yaml(d: &Path, native_port: u16, storage_port: u16) -> String {
          cdc_raw_directory: \"{d}/cdc_raw\"\n\
          commitlog_sync: periodic\n\
          commitlog_sync_period: 10000ms\n\
-         seed_provider:\n  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n    parameters:\n      - seeds: \"127.0.0.1:{storage_port}\"\n\
-         listen_address: 127.0.0.1\n\
-         rpc_address: 127.0.0.1\n\
+         seed_provider:\n  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n    parameters:\n      - seeds: \"{seed}:{storage_port}\"\n\
+         listen_address: {host}\n\
+         rpc_address: {host}\n\
          storage_port: {storage_port}\n\
          native_transport_port: {native_port}\n\
          start_native_transport: true\n\
@@ -195,8 +307,15 @@ fn cassandra_yaml(d: &Path, native_port: u16, storage_port: u16) -> String {
          disk_access_mode: mmap_index_only\n\
          materialized_views_enabled: true\n\
          sasi_indexes_enabled: true\n",
-        d = d.display()
+        d = d.display(),
+        n = net.n,
     )
+}
+
+/// Node `i`'s token in a ring of `n` evenly spaced ones (Murmur3: -2^63..2^63).
+fn initial_token(i: u32, n: u32) -> i64 {
+    let step = (u64::MAX / u64::from(n.max(1))) as i128;
+    (i64::MIN as i128 + step * i128::from(i)) as i64
 }
 
 fn logback_config(log_file: &Path) -> String {
@@ -207,4 +326,35 @@ fn logback_config(log_file: &Path) -> String {
          <root level=\"INFO\"><appender-ref ref=\"F\"/></root></configuration>\n",
         log_file.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_nodes_get_distinct_hosts_tokens_and_one_seed() {
+        let net = Net {
+            n: 3,
+            native_port: 19042,
+            storage_port: 17000,
+        };
+        let yamls: Vec<String> = (0..3)
+            .map(|i| cassandra_yaml(Path::new("/d"), &net, i))
+            .collect();
+        for (i, y) in yamls.iter().enumerate() {
+            assert!(
+                y.contains(&format!("listen_address: 127.0.0.{}\n", i + 1)),
+                "{y}"
+            );
+            assert!(y.contains("seeds: \"127.0.0.1:17000\""), "{y}");
+            assert!(y.contains("auto_bootstrap: false"), "{y}");
+            assert!(y.contains("native_transport_port: 19042"), "{y}");
+        }
+        assert_eq!(initial_token(0, 3), i64::MIN);
+        assert!(initial_token(1, 3) < initial_token(2, 3));
+        assert!(initial_token(2, 3) > 0);
+        let one = cassandra_yaml(Path::new("/d"), &Net { n: 1, ..net }, 0);
+        assert!(one.contains("num_tokens: 16") && !one.contains("auto_bootstrap"));
+    }
 }

@@ -87,7 +87,7 @@ impl Kind for Kafka {
     }
 
     fn nodes(&self, opts: &UpOptions) -> u32 {
-        opts.brokers.max(1)
+        opts.nodes.max(1)
     }
 
     fn connect_hint(&self, address: &str) -> String {

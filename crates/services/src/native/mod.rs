@@ -157,22 +157,24 @@ fn died(kind: ServiceKind, logs: &Path, index: u32) -> ServiceError {
 }
 
 /// Wait until every node accepts TCP, then until the protocol answers with
-/// every node (Kafka: all brokers registered).
+/// every node (Kafka: all brokers registered). With `only`, a node just
+/// restarted while others may still be stopped (a failure step restarts
+/// them one by one): wait for that node and for as many nodes as run.
 async fn wait_ready(
     running: &Running,
     dirs: &ServiceDirs,
     deadline: Instant,
     timeout: Duration,
+    only: Option<u32>,
 ) -> Result<PingInfo, ServiceError> {
     let kind = running.kind;
-    let want = running.nodes.len() as u32;
+    let watched: Vec<&NodeHandle> = (running.nodes.iter())
+        .filter(|n| only.is_none_or(|i| n.index == i || node_pid(running, n).is_some()))
+        .collect();
+    let want = watched.len() as u32;
     let mut last_err = String::from("no answer yet");
     loop {
-        if let Some(n) = running
-            .nodes
-            .iter()
-            .find(|n| node_pid(running, n).is_none())
-        {
+        if let Some(n) = watched.iter().find(|n| node_pid(running, n).is_none()) {
             return Err(died(kind, &dirs.logs, n.index));
         }
         if Instant::now() > deadline {
@@ -181,8 +183,7 @@ async fn wait_ready(
                 dirs.logs.display()
             )));
         }
-        let all_open =
-            (running.nodes.iter()).all(|n| tcp_open(&n.address, Duration::from_millis(200)));
+        let all_open = (watched.iter()).all(|n| tcp_open(&n.address, Duration::from_millis(200)));
         if all_open {
             match probe::ping(kind, &running.endpoint.address, timeout).await {
                 Ok(info) if info.nodes >= want => return Ok(info),
@@ -309,7 +310,7 @@ impl Provider for NativeProvider {
         let mut running = running_of(def.kind, &prepared, nodes, dirs);
         progress(&format!("waiting for {} to answer", def.kind));
         let deadline = Instant::now() + Duration::from_secs(def.ready.timeout);
-        match wait_ready(&running, dirs, deadline, self.timeout).await {
+        match wait_ready(&running, dirs, deadline, self.timeout, None).await {
             Ok(info) => {
                 kind.describe(&mut running.endpoint, &info);
                 Ok(running)
@@ -353,7 +354,7 @@ impl Provider for NativeProvider {
         };
         spawn_node(Path::new(program), &args, &dirs, index)?;
         let deadline = Instant::now() + Duration::from_secs(120);
-        wait_ready(running, &dirs, deadline, self.timeout)
+        wait_ready(running, &dirs, deadline, self.timeout, Some(index))
             .await
             .map(|_| ())
     }

@@ -1,7 +1,11 @@
 //! The CQL panel: a prompt running a statement in the learner's keyspaces
 //! (`iot` is `<ns>_iot`, `USE`, `CONSISTENCY` and `COPY` as `datalab cql` has
 //! them) through [`datalab_clients::console::cql`] (the CLI's own code), in
-//! the background with a timeout, the rows as a table.
+//! the background with a timeout, the rows as a table. On a step that runs
+//! several nodes (the node-failure step) it also shows, beside the prompt,
+//! which nodes are up and what each consistency level did while the check
+//! stops and restarts nodes, from the events the check appends to a file the
+//! panel names in its environment.
 
 use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::panel::{LabPanel, PanelCtx};
@@ -10,10 +14,14 @@ use datalab_clients::console::cql::{Source, execute, parse};
 use datalab_clients::console::line::panel_text;
 use datalab_clients::console::{Failure, Output};
 use datalab_clients::cql::{self, Runner};
+use datalab_engine::check::cql_outage::{EVENTS_ENV, Event};
 use datalab_services::{ServiceKind, Services};
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
@@ -33,8 +41,142 @@ type Done = (
     Option<String>,
 );
 
+/// The node-failure step live: nodes up and each level's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutageView {
+    /// Node `i + 1` answers (as far as the check's events say).
+    pub up: Vec<bool>,
+    /// (nodes down, level, succeeded, why) in the order the check ran them.
+    pub results: Vec<(u32, String, bool, String)>,
+}
+
+impl OutageView {
+    pub fn new(nodes: u32) -> OutageView {
+        OutageView {
+            up: vec![true; nodes as usize],
+            results: Vec::new(),
+        }
+    }
+
+    /// Take one event of the check into account.
+    pub fn apply(&mut self, e: &Event) {
+        match e {
+            Event::Node { node, up } => {
+                if let Some(slot) = (node.checked_sub(1)).and_then(|i| self.up.get_mut(i as usize))
+                {
+                    *slot = *up;
+                }
+                // Node 3 going down starts a run: forget the last one's results.
+                if !*up && *node == 3 {
+                    self.results.clear();
+                }
+            }
+            Event::Level {
+                down,
+                level,
+                ok,
+                why,
+            } => self.results.push((*down, level.clone(), *ok, why.clone())),
+        }
+    }
+
+    /// The view as text lines (what the panel draws on its right side).
+    pub fn lines(&self) -> Vec<String> {
+        let states: Vec<String> = (self.up.iter().enumerate())
+            .map(|(i, up)| format!("{} {}", i + 1, if *up { "up" } else { "DOWN" }))
+            .collect();
+        let mut out = vec![format!(
+            "nodes {}/{} up: {}",
+            self.up.iter().filter(|u| **u).count(),
+            self.up.len(),
+            states.join(" · ")
+        )];
+        if self.results.is_empty() {
+            out.push("the check stops node 3, then node 2,".into());
+            out.push("and tries ONE, QUORUM and ALL".into());
+        }
+        for down in [1, 2] {
+            let levels: Vec<String> = (self.results.iter())
+                .filter(|r| r.0 == down)
+                .map(|(_, l, ok, _)| format!("{l} {}", if *ok { "ok" } else { "fails" }))
+                .collect();
+            if !levels.is_empty() {
+                let words = if down == 1 {
+                    "1 node down "
+                } else {
+                    "2 nodes down"
+                };
+                out.push(format!("{words}: {}", levels.join(" · ")));
+            }
+        }
+        if let Some((_, l, _, why)) = self.results.iter().rev().find(|r| !r.2) {
+            out.push(format!("{l}: {why}"));
+        }
+        out
+    }
+}
+
+/// The events file a check appends to, read as it grows.
+struct Feed {
+    _dir: Option<tempfile::TempDir>,
+    path: Option<std::path::PathBuf>,
+    offset: u64,
+}
+
+impl Feed {
+    fn new() -> Feed {
+        let dir = tempfile::Builder::new()
+            .prefix("datalab-cql-outage-")
+            .tempdir()
+            .ok();
+        let path = dir.as_ref().map(|d| d.path().join("events.jsonl"));
+        Feed {
+            _dir: dir,
+            path,
+            offset: 0,
+        }
+    }
+
+    fn run_env(&self) -> Vec<(String, String)> {
+        match &self.path {
+            Some(p) if std::fs::File::create(p).is_ok() => {
+                vec![(EVENTS_ENV.to_string(), p.display().to_string())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn read_new(&mut self) -> Vec<Event> {
+        let Some(Ok(mut f)) = self.path.as_ref().map(std::fs::File::open) else {
+            return Vec::new();
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.offset {
+            self.offset = 0;
+        }
+        let mut buf = Vec::new();
+        if len == self.offset
+            || f.seek(SeekFrom::Start(self.offset)).is_err()
+            || f.take(1 << 20).read_to_end(&mut buf).is_err()
+        {
+            return Vec::new();
+        }
+        let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
+            return Vec::new();
+        };
+        self.offset += end as u64 + 1;
+        String::from_utf8_lossy(&buf[..=end])
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
 pub struct CqlPanel {
     pub prompt: Prompt,
+    /// The node-failure view, while the shown step runs several nodes.
+    pub outage: Option<OutageView>,
+    feed: Feed,
     /// The learner's keyspace in use (`USE`), without the namespace.
     pub keyspace: Option<String>,
     /// One runner (and session) for the panel's life: its consistency level
@@ -62,6 +204,8 @@ impl CqlPanel {
         let (tx, rx) = channel();
         CqlPanel {
             prompt: Prompt::new(HINT),
+            outage: None,
+            feed: Feed::new(),
             keyspace: None,
             runner: Arc::new(tokio::sync::Mutex::new(None)),
             tx,
@@ -170,8 +314,39 @@ impl LabPanel for CqlPanel {
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
-        self.prompt
-            .render(frame, area, theme, focused, &self.title());
+        let Some(view) = &self.outage else {
+            self.prompt
+                .render(frame, area, theme, focused, &self.title());
+            return;
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused {
+                theme.accent()
+            } else {
+                theme.border()
+            })
+            .title(Span::styled(
+                format!(" {} · live nodes ", self.title()),
+                theme.title(),
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let [console, live] = if inner.width >= 70 {
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(46)]).areas(inner)
+        } else {
+            Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(inner)
+        };
+        self.prompt.render_body(frame, console, theme, focused);
+        let lines: Vec<Line> = view.lines().into_iter().map(Line::from).collect();
+        let side = Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::LEFT)
+                    .border_style(theme.border()),
+            );
+        frame.render_widget(side, live);
     }
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &PanelCtx) -> bool {
@@ -180,7 +355,26 @@ impl LabPanel for CqlPanel {
             .used(|line| self.submit(&line, ctx))
     }
 
-    fn tick(&mut self, _ctx: &PanelCtx) {
+    fn run_env(&self) -> Vec<(String, String)> {
+        if self.outage.is_some() {
+            self.feed.run_env()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn tick(&mut self, ctx: &PanelCtx) {
+        let nodes = (ctx.lab.def.steps.get(ctx.step))
+            .and_then(|s| s.nodes)
+            .unwrap_or(1);
+        if nodes > 1 {
+            let view = self.outage.get_or_insert_with(|| OutageView::new(nodes));
+            for e in self.feed.read_new() {
+                view.apply(&e);
+            }
+        } else {
+            self.outage = None;
+        }
         while let Ok((r, took, ks, back)) = self.rx.try_recv() {
             self.prompt.show(r, took);
             self.keyspace = ks;
@@ -188,5 +382,47 @@ impl LabPanel for CqlPanel {
                 self.prompt.restore_if_empty(&line);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outage_view_follows_the_checks_events() {
+        let mut v = OutageView::new(3);
+        assert_eq!(v.lines()[0], "nodes 3/3 up: 1 up · 2 up · 3 up");
+        v.apply(&Event::Node { node: 3, up: false });
+        for (level, ok) in [("ONE", true), ("QUORUM", true), ("ALL", false)] {
+            v.apply(&Event::Level {
+                down: 1,
+                level: level.into(),
+                ok,
+                why: if ok {
+                    "succeeded"
+                } else {
+                    "Unavailable: Cannot achieve consistency level ALL"
+                }
+                .into(),
+            });
+        }
+        v.apply(&Event::Node { node: 2, up: false });
+        let text = v.lines().join("\n");
+        assert!(
+            text.contains("nodes 1/3 up: 1 up · 2 DOWN · 3 DOWN"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 node down : ONE ok · QUORUM ok · ALL fails"),
+            "{text}"
+        );
+        assert!(text.contains("ALL: Unavailable"), "{text}");
+        v.apply(&Event::Node { node: 2, up: true });
+        v.apply(&Event::Node { node: 3, up: true });
+        assert!(v.lines()[0].starts_with("nodes 3/3 up"));
+        // The next run starts with node 3 going down: old results go.
+        v.apply(&Event::Node { node: 3, up: false });
+        assert!(v.results.is_empty());
     }
 }
