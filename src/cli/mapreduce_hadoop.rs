@@ -140,7 +140,8 @@ impl Job {
         if out.status.success() {
             return Ok(());
         }
-        let text = String::from_utf8_lossy(&out.stderr).to_string();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = text.lines().rev().take(TAIL).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         Err(format!(
