@@ -30,6 +30,13 @@ const JHS_WEB_PORT: u16 = 19888;
 /// Where MapReduce jobs stage their files (cluster and clients must agree,
 /// or JobHistory does not list the jobs).
 const STAGING: &str = "/staging";
+/// Servers whose listening address is 127.0.0.1 rather than all interfaces.
+const BIND_HOSTS: [&str; 4] = [
+    "yarn.resourcemanager.bind-host",
+    "yarn.nodemanager.bind-host",
+    "mapreduce.jobhistory.bind-host",
+    "dfs.namenode.rpc-bind-host",
+];
 /// Top-level HDFS folders a reset keeps: MapReduce's own.
 const KEPT: [&str; 2] = ["staging", "tmp"];
 
@@ -375,6 +382,10 @@ fn cluster_command(
         "-D".into(),
         format!("yarn.app.mapreduce.am.staging-dir={STAGING}"),
     ]);
+    // The fixed ports would otherwise listen on every interface.
+    for key in BIND_HOSTS {
+        args.extend(["-D".into(), format!("{key}=127.0.0.1")]);
+    }
     for dir in [dirs.data.join("tmp"), d] {
         std::fs::create_dir_all(&dir).map_err(|e| native::io_err("cannot create", &dir, e))?;
     }
