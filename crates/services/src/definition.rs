@@ -87,6 +87,12 @@ impl ServiceDef {
 }
 
 impl Native {
+    /// Every Maven coordinate, with and without dependencies.
+    pub(crate) fn coordinates(&self) -> Vec<&str> {
+        let all = self.maven.iter().chain(&self.maven_alone);
+        all.map(String::as_str).collect()
+    }
+
     /// The version of `artifact` among the Maven coordinates.
     pub(crate) fn maven_version(&self, artifact: &str) -> Option<&str> {
         self.maven.iter().find_map(|c| {

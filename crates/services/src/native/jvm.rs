@@ -189,7 +189,7 @@ pub(crate) async fn maven_classpath(
     })?;
     progress(&format!(
         "resolving the {title} jars ({}) with Maven into {} (first time only)",
-        def.native.maven.join(", "),
+        def.native.coordinates().join(", "),
         cache.join("m2").display()
     ));
     run_maven(def, &mvn, &dir, cache).await?;
@@ -238,7 +238,7 @@ async fn run_maven(
         kind: def.kind,
         reason: format!(
             "Maven could not resolve {}: {}",
-            def.native.maven.join(", "),
+            def.native.coordinates().join(", "),
             errors.join(" | ")
         ),
         fix: format!(
