@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole datalab test suite, from a fresh clone:
 #   1. build once;
-#   2. fetch what the native services need (Kafka and Cassandra jars from
-#      Maven Central, the MongoDB server) into ~/.cache/datalab;
+#   2. fetch what the native services need (Kafka, Cassandra and Hadoop jars
+#      from Maven Central, the MongoDB server) into ~/.cache/datalab
+#      (`services install` with no kind names every kind, hadoop included);
 #   2b. the Python venv the labs' Python-route tests use (tests/python-venv.sh:
 #      ~/.cache/datalab/venv, pip only when a requirement is missing);
 #   2c. Debian's chromium and chromium-driver for the projector page's

@@ -74,10 +74,24 @@ pub struct RunArgs {
     /// No progress bar and no counters table
     #[arg(long, short)]
     pub quiet: bool,
+    /// Which MapReduce runs the job: datalab's own engine, or real Hadoop
+    /// (the `hadoop` service, started when needed) through Hadoop Streaming,
+    /// the input uploaded to HDFS and the output copied back
+    #[arg(long, value_enum, default_value_t = Engine::Datalab)]
+    pub engine: Engine,
 }
 
-pub fn run(cmd: MapreduceCommand, _ctx: &Ctx) -> ExitCode {
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Datalab,
+    Hadoop,
+}
+
+pub fn run(cmd: MapreduceCommand, ctx: &Ctx) -> ExitCode {
     match cmd {
+        MapreduceCommand::Run(args) if args.engine == Engine::Hadoop => {
+            super::mapreduce_hadoop::run(&args, ctx)
+        }
         MapreduceCommand::Run(args) => run_job(args),
     }
 }

@@ -7,6 +7,7 @@ pub mod images;
 pub mod kafka;
 mod labs;
 pub mod mapreduce;
+mod mapreduce_hadoop;
 pub mod mongo;
 mod poll;
 mod room;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Subcommand, Debug)]
 pub enum ServicesCommand {
-    /// Start services (all three when none is named); reuses running ones
+    /// Start services (Kafka, MongoDB and Cassandra when none is named; Hadoop only by name); reuses running ones
     Up {
         kinds: Vec<ServiceKind>,
         /// Nodes of a clustered service: Kafka brokers (3 for the
@@ -108,7 +108,12 @@ async fn up(services: &Arc<Services>, kinds: Vec<ServiceKind>, nodes: u32) -> Ex
         return ExitCode::from(2);
     }
     let mut failed = false;
-    for kind in all_if_empty(kinds) {
+    let kinds = if kinds.is_empty() {
+        ServiceKind::DEFAULT_UP.to_vec()
+    } else {
+        kinds
+    };
+    for kind in kinds {
         let opts = UpOptions { nodes };
         let t = Instant::now();
         let progress = Progress::new(kind.name());

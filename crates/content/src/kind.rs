@@ -10,10 +10,21 @@ pub enum ServiceKind {
     Kafka,
     Mongodb,
     Cassandra,
+    /// HDFS + YARN (Hadoop's MiniCluster), for MapReduce on real Hadoop.
+    Hadoop,
 }
 
 impl ServiceKind {
-    pub const ALL: [ServiceKind; 3] = [
+    pub const ALL: [ServiceKind; 4] = [
+        ServiceKind::Kafka,
+        ServiceKind::Mongodb,
+        ServiceKind::Cassandra,
+        ServiceKind::Hadoop,
+    ];
+
+    /// The kinds `services up` starts when none is named: Hadoop (a gigabyte
+    /// of memory, fixed YARN ports) only when asked for by name.
+    pub const DEFAULT_UP: [ServiceKind; 3] = [
         ServiceKind::Kafka,
         ServiceKind::Mongodb,
         ServiceKind::Cassandra,
@@ -24,6 +35,7 @@ impl ServiceKind {
             ServiceKind::Kafka => "kafka",
             ServiceKind::Mongodb => "mongodb",
             ServiceKind::Cassandra => "cassandra",
+            ServiceKind::Hadoop => "hadoop",
         }
     }
 }

@@ -15,7 +15,9 @@ pub struct ServiceDef {
     pub(crate) kind: ServiceKind,
     /// Upstream server version this definition runs.
     pub(crate) version: String,
-    pub(crate) image: Images,
+    /// Absent for kinds with no docker image yet (Hadoop).
+    #[serde(default)]
+    pub(crate) image: Option<Images>,
     /// The port clients use inside the container (9092, 27017, 9042).
     pub(crate) port: u16,
     /// Container environment.
@@ -52,8 +54,13 @@ pub(crate) struct Ready {
 pub(crate) struct Native {
     /// Maven coordinates `group:artifact:version` resolved with their
     /// dependencies into the cache.
+    /// `group:artifact:version[:classifier]`, e.g. a `tests` jar.
     #[serde(default)]
     pub(crate) maven: Vec<String>,
+    /// Coordinates resolved without their dependencies (a jar whose
+    /// dependencies the others already bring, in other versions).
+    #[serde(default)]
+    pub(crate) maven_alone: Vec<String>,
     #[serde(default)]
     pub(crate) main_class: Option<String>,
     #[serde(default)]
@@ -63,7 +70,29 @@ pub(crate) struct Native {
     pub(crate) prefer_binary: Option<String>,
 }
 
+impl ServiceDef {
+    /// The docker images, or why the docker provider cannot run this kind.
+    pub(crate) fn images(&self) -> Result<&Images, super::ServiceError> {
+        self.image
+            .as_ref()
+            .ok_or_else(|| super::ServiceError::Unavailable {
+                kind: self.kind,
+                reason: format!("there is no docker image for {} yet", self.kind),
+                fix: format!(
+                    "use the native provider: datalab --provider native services up {}",
+                    self.kind
+                ),
+            })
+    }
+}
+
 impl Native {
+    /// Every Maven coordinate, with and without dependencies.
+    pub(crate) fn coordinates(&self) -> Vec<&str> {
+        let all = self.maven.iter().chain(&self.maven_alone);
+        all.map(String::as_str).collect()
+    }
+
     /// The version of `artifact` among the Maven coordinates.
     pub(crate) fn maven_version(&self, artifact: &str) -> Option<&str> {
         self.maven.iter().find_map(|c| {

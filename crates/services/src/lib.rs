@@ -20,6 +20,7 @@ pub(crate) mod probe;
 pub mod process;
 pub(crate) mod provider;
 
+pub use kinds::hadoop::HadoopClient;
 pub use manager::{ResetReport, docker_answers};
 
 pub use datalab_clients::Namespace;

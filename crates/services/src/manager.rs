@@ -67,7 +67,7 @@ pub async fn docker_answers() -> bool {
 }
 
 impl Services {
-    fn dirs(&self, kind: ServiceKind) -> ServiceDirs {
+    pub(crate) fn dirs(&self, kind: ServiceKind) -> ServiceDirs {
         ServiceDirs::new(&self.config.data_dir, &self.config.cache_dir, kind)
     }
 
@@ -101,7 +101,7 @@ impl Services {
         let _ = fs::remove_file(self.state_path(kind));
     }
 
-    fn definition(&self, kind: ServiceKind) -> Result<ServiceDef, ServiceError> {
+    pub(crate) fn definition(&self, kind: ServiceKind) -> Result<ServiceDef, ServiceError> {
         definition::load(&self.content, kind).map_err(ServiceError::Other)
     }
 
@@ -144,8 +144,9 @@ impl Services {
 
     /// auto → docker when a daemon answers (and this build has the docker
     /// provider), else native.
-    async fn resolve_auto(&self) -> ProviderKind {
-        if self.docker().is_some() && docker_answers().await {
+    /// Kinds without a docker image (Hadoop) always run natively.
+    async fn resolve_auto(&self, def: &ServiceDef) -> ProviderKind {
+        if def.image.is_some() && self.docker().is_some() && docker_answers().await {
             ProviderKind::Docker
         } else {
             ProviderKind::Native
@@ -269,7 +270,7 @@ impl Services {
         native::kill_leftovers(&self.config.data_dir, Some(kind)).await;
         let def = self.definition(kind)?;
         let chosen = match want {
-            ProviderKind::Auto => self.resolve_auto().await,
+            ProviderKind::Auto => self.resolve_auto(&def).await,
             p => p,
         };
         let provider = self.provider(chosen)?;
@@ -453,13 +454,13 @@ impl Services {
         } else {
             kinds.to_vec()
         };
-        let chosen = match self.requested_provider()? {
-            ProviderKind::Auto => self.resolve_auto().await,
-            p => p,
-        };
-        let provider = self.provider(chosen)?;
+        let want = self.requested_provider()?;
         for kind in kinds {
             let def = self.definition(kind)?;
+            let provider = self.provider(match want {
+                ProviderKind::Auto => self.resolve_auto(&def).await,
+                p => p,
+            })?;
             provider.install(&def, &self.dirs(kind), progress).await?;
             progress(&format!(
                 "{kind}: ready to run offline ({})",

@@ -127,6 +127,7 @@ pub async fn build_image(
 ) -> Result<BuiltImage, ServiceError> {
     let kind = def.kind;
     let t0 = Instant::now();
+    let image = def.images()?.local.clone();
     let docker = connect_for(kind).await?;
     let work = cache_dir.join("docker");
     std::fs::create_dir_all(&work).map_err(|e| io("create", &work, e))?;
@@ -136,7 +137,6 @@ pub async fn build_image(
     kinds::of(kind)
         .image_context(def, cache_dir, &ctx, progress)
         .await?;
-    let image = def.image.local.clone();
     progress(&format!("docker build -t {image} {}", ctx.display()));
     let mut cmd = tokio::process::Command::new("docker");
     // The classic builder: Debian's dockerd 20.10 has no BuildKit frontend

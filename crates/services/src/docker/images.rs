@@ -76,7 +76,8 @@ pub(crate) fn chosen_image(
             return (img.clone(), format!("recorded in {}", path.display()));
         }
     }
-    (def.image.official.clone(), "the official image".into())
+    let official = def.image.as_ref().map(|i| i.official.clone());
+    (official.unwrap_or_default(), "the official image".into())
 }
 
 pub(super) fn split_image(image: &str) -> (String, String) {
@@ -121,16 +122,17 @@ pub(super) async fn resolve_image(
     cache_dir: &Path,
     progress: &ProgressFn,
 ) -> Result<String, ServiceError> {
+    let images = def.images()?;
     let (image, why) = chosen_image(def, data_dir, cache_dir);
     if image_present(docker, &image).await {
         return Ok(image);
     }
-    if image == def.image.official && image_present(docker, &def.image.local).await {
+    if image == images.official && image_present(docker, &images.local).await {
         progress(&format!(
             "{} is not on this machine; using the locally built {}",
-            image, def.image.local
+            image, images.local
         ));
-        return Ok(def.image.local.clone());
+        return Ok(images.local.clone());
     }
     progress(&format!("pulling {image} ({why})"));
     match try_pull(docker, &image).await {

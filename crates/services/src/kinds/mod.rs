@@ -14,6 +14,7 @@
 //! `ServiceKind` of the content crate, which holds the kind names labs may use.
 
 mod cassandra;
+pub(crate) mod hadoop;
 mod kafka;
 mod mongodb;
 
@@ -26,7 +27,12 @@ use std::path::Path;
 use std::time::Duration;
 
 /// Every kind datalab can run.
-pub(crate) const ALL: [&dyn Kind; 3] = [&kafka::Kafka, &mongodb::Mongodb, &cassandra::Cassandra];
+pub(crate) const ALL: [&dyn Kind; 4] = [
+    &kafka::Kafka,
+    &mongodb::Mongodb,
+    &cassandra::Cassandra,
+    &hadoop::Hadoop,
+];
 
 /// The kind behind a [`ServiceKind`].
 pub(crate) fn of(kind: ServiceKind) -> &'static dyn Kind {

@@ -109,20 +109,39 @@ pub(crate) fn java_command(
     ))
 }
 
-/// A pom whose dependencies are the definition's `native.maven` coordinates.
+/// One `<dependency>` of `group:artifact:version[:classifier]`; `alone`
+/// excludes its dependencies.
+fn dependency_of(kind: ServiceKind, coord: &str, alone: bool) -> Result<String, ServiceError> {
+    let parts: Vec<&str> = coord.split(':').collect();
+    let (g, a, v, classifier) = match parts[..] {
+        [g, a, v] => (g, a, v, String::new()),
+        [g, a, v, c] => (g, a, v, format!("<classifier>{c}</classifier>")),
+        _ => {
+            return Err(other(format!(
+                "containers/{kind}.yaml: native.maven entry `{coord}` is not group:artifact:version[:classifier]"
+            )));
+        }
+    };
+    let exclusions = if alone {
+        "<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>"
+    } else {
+        ""
+    };
+    Ok(format!(
+        "<dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version>{classifier}{exclusions}</dependency>\n"
+    ))
+}
+
+/// A pom whose dependencies are the definition's `native.maven` coordinates
+/// (and `native.maven_alone` ones, without their dependencies).
 fn pom_of(def: &ServiceDef) -> Result<String, ServiceError> {
     let kind = def.kind;
     let mut deps = String::new();
     for coord in &def.native.maven {
-        let parts: Vec<&str> = coord.split(':').collect();
-        let [g, a, v] = parts[..] else {
-            return Err(other(format!(
-                "containers/{kind}.yaml: native.maven entry `{coord}` is not group:artifact:version"
-            )));
-        };
-        deps.push_str(&format!(
-            "<dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version></dependency>\n"
-        ));
+        deps.push_str(&dependency_of(kind, coord, false)?);
+    }
+    for coord in &def.native.maven_alone {
+        deps.push_str(&dependency_of(kind, coord, true)?);
     }
     Ok(format!(
         "<project xmlns=\"http://maven.apache.org/POM/4.0.0\"><modelVersion>4.0.0</modelVersion>\n\
@@ -170,7 +189,7 @@ pub(crate) async fn maven_classpath(
     })?;
     progress(&format!(
         "resolving the {title} jars ({}) with Maven into {} (first time only)",
-        def.native.maven.join(", "),
+        def.native.coordinates().join(", "),
         cache.join("m2").display()
     ));
     run_maven(def, &mvn, &dir, cache).await?;
@@ -219,7 +238,7 @@ async fn run_maven(
         kind: def.kind,
         reason: format!(
             "Maven could not resolve {}: {}",
-            def.native.maven.join(", "),
+            def.native.coordinates().join(", "),
             errors.join(" | ")
         ),
         fix: format!(
@@ -266,6 +285,17 @@ mod tests {
         assert_eq!(java_major("java version \"1.8.0_392\""), Some(8));
         assert_eq!(java_major("openjdk version \"21\" 2023-09-19"), Some(21));
         assert_eq!(java_major("garbage"), None);
+    }
+
+    #[test]
+    fn classifiers_and_lone_jars_make_their_dependencies() {
+        let k = ServiceKind::Hadoop;
+        let d = dependency_of(k, "g:a:1:tests", false).unwrap();
+        assert!(d.contains("<classifier>tests</classifier>"), "{d}");
+        assert!(!d.contains("exclusion"), "{d}");
+        let d = dependency_of(k, "g:a:1", true).unwrap();
+        assert!(d.contains("<artifactId>*</artifactId>"), "{d}");
+        assert!(dependency_of(k, "g:a", false).is_err());
     }
 
     #[test]

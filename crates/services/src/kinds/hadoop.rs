@@ -1,0 +1,498 @@
+//! Apache Hadoop: HDFS, YARN and the JobHistory server in one JVM, Hadoop's
+//! own CLI MiniCluster (`MiniHadoopClusterManager`) from Maven Central jars.
+//! Natively only (no docker image yet). The address is the NameNode,
+//! `hdfs://127.0.0.1:N`; datalab gives the NameNode's web port (WebHDFS) the
+//! next port, N + 1, so the address alone reaches WebHDFS for pings and
+//! resets. The ResourceManager's web port (8088) and the JobHistory web port
+//! (19888) are fixed by the MiniCluster whatever it is told.
+//!
+//! A start writes the client configuration folder (`core-site.xml`,
+//! `hdfs-site.xml`, `yarn-site.xml`, `mapred-site.xml`) into the data dir's
+//! `conf/`: with it first on the classpath, Hadoop's own tools (FsShell,
+//! Hadoop Streaming) talk to this cluster ([`crate::Services::hadoop_client`]).
+
+use super::{About, Kind, PingInfo, unreachable};
+use crate::definition::ServiceDef;
+use crate::native::{self, NodeCommand, Prepared, jvm};
+use crate::provider::{ProgressFn, ServiceDirs};
+use crate::{Endpoint, Namespace, ServiceError, ServiceKind, Services, UpOptions};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub(super) struct Hadoop;
+
+const KIND: ServiceKind = ServiceKind::Hadoop;
+/// Ports the MiniCluster fixes whatever it is told.
+const RM_SCHEDULER_PORT: u16 = 8030;
+const RM_WEB_PORT: u16 = 8088;
+const JHS_WEB_PORT: u16 = 19888;
+/// Where MapReduce jobs stage their files (cluster and clients must agree,
+/// or JobHistory does not list the jobs).
+const STAGING: &str = "/staging";
+/// Servers whose listening address is 127.0.0.1 rather than all interfaces.
+const BIND_HOSTS: [&str; 4] = [
+    "yarn.resourcemanager.bind-host",
+    "yarn.nodemanager.bind-host",
+    "mapreduce.jobhistory.bind-host",
+    "dfs.namenode.rpc-bind-host",
+];
+/// Top-level HDFS folders a reset keeps: MapReduce's own.
+const KEPT: [&str; 2] = ["staging", "tmp"];
+
+/// `hdfs://host:port[/]` → `host:port`.
+fn namenode(address: &str) -> Option<&str> {
+    let rest = address.trim().strip_prefix("hdfs://")?;
+    let hp = rest.trim_end_matches('/');
+    let (host, port) = hp.rsplit_once(':')?;
+    (!host.is_empty() && port.parse::<u16>().is_ok()).then_some(hp)
+}
+
+/// The NameNode's web (WebHDFS) `host:port`: the RPC port + 1.
+fn web_of(namenode: &str) -> Option<(String, String)> {
+    let (host, port) = namenode.rsplit_once(':')?;
+    let web = port.parse::<u16>().ok()?.checked_add(1)?;
+    Some((host.to_string(), format!("{host}:{web}")))
+}
+
+/// One HTTP/1.0 request; the status code and the body.
+async fn http(
+    method: &str,
+    host_port: &str,
+    path: &str,
+    timeout: Duration,
+) -> Result<(u16, String), String> {
+    let call = async {
+        let mut s = tokio::net::TcpStream::connect(host_port)
+            .await
+            .map_err(|e| e.to_string())?;
+        let req = format!(
+            "{method} {path} HTTP/1.0\r\nHost: {host_port}\r\nAccept: application/json\r\n\r\n"
+        );
+        s.write_all(req.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let code = (head.split_whitespace().nth(1))
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| format!("not an HTTP answer from {host_port}"))?;
+        Ok((code, body.to_string()))
+    };
+    tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| format!("{host_port} did not answer in time"))?
+}
+
+/// GET `url` on `host_port` and parse JSON, or say why not.
+async fn get_json(
+    host_port: &str,
+    path: &str,
+    timeout: Duration,
+) -> Result<serde_json::Value, String> {
+    let (code, body) = http("GET", host_port, path, timeout).await?;
+    if code != 200 {
+        return Err(format!("http://{host_port}{path} answered {code}"));
+    }
+    serde_json::from_str(&body).map_err(|e| format!("http://{host_port}{path}: {e}"))
+}
+
+/// The entries of an HDFS folder over WebHDFS: (name, owner).
+async fn list(web: &str, dir: &str, timeout: Duration) -> Result<Vec<(String, String)>, String> {
+    let v = get_json(web, &format!("/webhdfs/v1{dir}?op=LISTSTATUS"), timeout).await?;
+    let entries = v["FileStatuses"]["FileStatus"].as_array().cloned();
+    Ok(entries
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (s("pathSuffix"), s("owner"))
+        })
+        .collect())
+}
+
+#[async_trait::async_trait]
+impl Kind for Hadoop {
+    fn about(&self) -> &'static About {
+        &About {
+            kind: KIND,
+            title: "Hadoop",
+            env_var: "DATALAB_HADOOP_FS",
+            env_example: "export DATALAB_HADOOP_FS=hdfs://host:port",
+            node_noun: "node",
+        }
+    }
+
+    fn address(&self, hosts: &[String]) -> String {
+        format!("hdfs://{}", hosts.first().map(String::as_str).unwrap_or(""))
+    }
+
+    fn host_ports(&self, address: &str) -> Vec<String> {
+        namenode(address).map(str::to_string).into_iter().collect()
+    }
+
+    fn validate(&self, address: &str) -> Result<(), String> {
+        namenode(address)
+            .map(|_| ())
+            .ok_or_else(|| format!("`{address}` is not hdfs://host:port"))
+    }
+
+    fn connect_hint(&self, address: &str) -> String {
+        match namenode(address).and_then(web_of) {
+            Some((_, web)) => format!("curl 'http://{web}/webhdfs/v1/?op=LISTSTATUS'"),
+            None => address.to_string(),
+        }
+    }
+
+    /// HDFS answers over WebHDFS, the ResourceManager says STARTED, and the
+    /// JobHistory server answers: the whole cluster is up.
+    async fn ping(&self, address: &str, timeout: Duration) -> Result<PingInfo, ServiceError> {
+        let fail = |e: String| unreachable(KIND, address, e);
+        let (host, web) = namenode(address)
+            .and_then(web_of)
+            .ok_or_else(|| fail("not hdfs://host:port".into()))?;
+        get_json(&web, "/webhdfs/v1/?op=GETFILESTATUS", timeout)
+            .await
+            .map_err(fail)?;
+        let rm = format!("{host}:{RM_WEB_PORT}");
+        let info = get_json(&rm, "/ws/v1/cluster/info", timeout)
+            .await
+            .map_err(fail)?;
+        let state = info["clusterInfo"]["state"].as_str().unwrap_or("unknown");
+        if state != "STARTED" {
+            return Err(fail(format!("the ResourceManager is {state}")));
+        }
+        let jhs = format!("{host}:{JHS_WEB_PORT}");
+        get_json(&jhs, "/ws/v1/history/info", timeout)
+            .await
+            .map_err(fail)?;
+        let version = info["clusterInfo"]["hadoopVersion"].as_str();
+        Ok(PingInfo {
+            version: version.map(str::to_string),
+            flavor: Some("Apache Hadoop (HDFS + YARN)".into()),
+            nodes: 1,
+        })
+    }
+
+    /// Every top-level HDFS entry of the namespace, except MapReduce's own
+    /// `/staging` and `/tmp`.
+    async fn reset(
+        &self,
+        address: &str,
+        ns: &Namespace,
+        timeout: Duration,
+    ) -> Result<Vec<String>, ServiceError> {
+        let fail = |e: String| unreachable(KIND, address, e);
+        let (_, web) = namenode(address)
+            .and_then(web_of)
+            .ok_or_else(|| fail("not hdfs://host:port".into()))?;
+        let mut dropped = Vec::new();
+        for (name, owner) in list(&web, "/", timeout).await.map_err(fail)? {
+            if KEPT.contains(&name.as_str()) || ns.strip(&name).is_none() {
+                continue;
+            }
+            let path = format!("/webhdfs/v1/{name}?op=DELETE&recursive=true&user.name={owner}");
+            let (code, body) = http("DELETE", &web, &path, timeout * 6)
+                .await
+                .map_err(fail)?;
+            if code != 200 {
+                return Err(ServiceError::Other(format!(
+                    "hadoop: could not delete /{name}: {code} {}",
+                    body.trim()
+                )));
+            }
+            dropped.push(format!("hdfs /{name}"));
+        }
+        Ok(dropped)
+    }
+
+    async fn image_context(
+        &self,
+        def: &ServiceDef,
+        _cache: &Path,
+        _ctx: &Path,
+        _progress: &ProgressFn,
+    ) -> Result<(), ServiceError> {
+        def.images().map(|_| ())
+    }
+
+    async fn native_prepare(
+        &self,
+        def: &ServiceDef,
+        _opts: &UpOptions,
+        dirs: &ServiceDirs,
+        progress: &ProgressFn,
+    ) -> Result<Prepared, ServiceError> {
+        let java = jvm::find_java(KIND).await?;
+        let cp = jvm::maven_classpath(def, &dirs.cache, progress).await?;
+        native::fresh_dirs(dirs)?;
+        // YARN's work folders of an earlier run (`target/` under the
+        // working directory, whatever test.build.data says).
+        let _ = std::fs::remove_dir_all(dirs.data.with_file_name("target"));
+        let ports = Ports::pick()?;
+        write_client_conf(&conf_dir(dirs), &ports)?;
+        let command = cluster_command(def, dirs, &java, cp, &ports)?;
+        Ok(Prepared {
+            commands: vec![command],
+            addresses: vec![format!("127.0.0.1:{}", ports.namenode)],
+            version: def.version.clone(),
+            flavor: format!(
+                "Apache Hadoop {} MiniCluster: HDFS web 127.0.0.1:{}, YARN ResourceManager 127.0.0.1:{} (web :{RM_WEB_PORT}), JobHistory 127.0.0.1:{} (web :{JHS_WEB_PORT}); client config {}",
+                def.version,
+                ports.namenode_web,
+                ports.rm,
+                ports.jhs,
+                conf_dir(dirs).display()
+            ),
+        })
+    }
+}
+
+/// The ports datalab chooses for one start.
+struct Ports {
+    namenode: u16,
+    /// Always `namenode + 1` (see the module docs).
+    namenode_web: u16,
+    rm: u16,
+    jhs: u16,
+}
+
+impl Ports {
+    fn pick() -> Result<Ports, ServiceError> {
+        for _ in 0..50 {
+            let nn = native::free_port()?;
+            let free = nn
+                .checked_add(1)
+                .is_some_and(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+            if free {
+                return Ok(Ports {
+                    namenode: nn,
+                    namenode_web: nn + 1,
+                    rm: native::free_port()?,
+                    jhs: native::free_port()?,
+                });
+            }
+        }
+        Err(native::other("no two free neighbouring ports on 127.0.0.1"))
+    }
+}
+
+/// The client configuration folder of a start.
+fn conf_dir(dirs: &ServiceDirs) -> PathBuf {
+    dirs.data.join("conf")
+}
+
+fn site_xml(props: &[(&str, String)]) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\"?>\n<!-- generated by datalab: the native Hadoop MiniCluster -->\n<configuration>\n",
+    );
+    for (k, v) in props {
+        s.push_str(&format!(
+            "  <property><name>{k}</name><value>{v}</value></property>\n"
+        ));
+    }
+    s + "</configuration>\n"
+}
+
+/// What a client needs to reach the cluster. The file the MiniCluster writes
+/// itself (`-writeConfig`) is not usable: it says `framework.name=local`.
+fn write_client_conf(conf: &Path, p: &Ports) -> Result<(), ServiceError> {
+    let at = |port: u16| format!("127.0.0.1:{port}");
+    let files = [
+        (
+            "core-site.xml",
+            vec![("fs.defaultFS", format!("hdfs://{}", at(p.namenode)))],
+        ),
+        (
+            "hdfs-site.xml",
+            vec![
+                ("dfs.replication", "1".into()),
+                ("dfs.namenode.http-address", at(p.namenode_web)),
+            ],
+        ),
+        (
+            "yarn-site.xml",
+            vec![
+                ("yarn.resourcemanager.address", at(p.rm)),
+                (
+                    "yarn.resourcemanager.scheduler.address",
+                    at(RM_SCHEDULER_PORT),
+                ),
+                ("yarn.resourcemanager.webapp.address", at(RM_WEB_PORT)),
+                // Without it: "Could not find or load main class MRAppMaster".
+                ("yarn.is.minicluster", "true".into()),
+            ],
+        ),
+        (
+            "mapred-site.xml",
+            vec![
+                ("mapreduce.framework.name", "yarn".into()),
+                ("mapreduce.jobhistory.address", at(p.jhs)),
+                ("mapreduce.jobhistory.webapp.address", at(JHS_WEB_PORT)),
+                ("yarn.app.mapreduce.am.staging-dir", STAGING.into()),
+            ],
+        ),
+    ];
+    for (name, props) in files {
+        native::write(&conf.join(name), &site_xml(&props))?;
+    }
+    Ok(())
+}
+
+/// `env JAVA_HOME=… java @args MiniHadoopClusterManager …`: task containers
+/// inherit the cluster's environment (they need JAVA_HOME; an inherited
+/// PYTHONUNBUFFERED would change Python tasks' buffering).
+fn cluster_command(
+    def: &ServiceDef,
+    dirs: &ServiceDirs,
+    java: &Path,
+    cp: String,
+    p: &Ports,
+) -> Result<NodeCommand, ServiceError> {
+    let run = native::run_dir(dirs);
+    let d = dirs.data.join("node-0");
+    let mut args: Vec<String> = def.native.jvm_opts.clone();
+    args.push(format!(
+        "-Djava.io.tmpdir={}",
+        dirs.data.join("tmp").display()
+    ));
+    args.push(format!("-Dtest.build.data={}", d.display()));
+    args.push(format!("-Dhadoop.tmp.dir={}", d.join("hadoop").display()));
+    args.push(format!("-Dhadoop.log.dir={}", dirs.logs.display()));
+    args.extend(["-cp".into(), cp]);
+    let main = def.native.main_class.as_deref();
+    args.push(
+        main.unwrap_or("org.apache.hadoop.mapreduce.MiniHadoopClusterManager")
+            .into(),
+    );
+    for (flag, port) in [
+        ("-nnport", p.namenode),
+        ("-nnhttpport", p.namenode_web),
+        ("-rmport", p.rm),
+        ("-jhsport", p.jhs),
+    ] {
+        args.extend([flag.into(), port.to_string()]);
+    }
+    args.extend(["-nodemanagers", "1", "-datanodes", "1", "-format"].map(String::from));
+    args.push("-writeDetails".into());
+    args.push(run.join("details.json").display().to_string());
+    args.extend([
+        "-D".into(),
+        format!("yarn.app.mapreduce.am.staging-dir={STAGING}"),
+    ]);
+    // The fixed ports would otherwise listen on every interface.
+    for key in BIND_HOSTS {
+        args.extend(["-D".into(), format!("{key}=127.0.0.1")]);
+    }
+    for dir in [dirs.data.join("tmp"), d] {
+        std::fs::create_dir_all(&dir).map_err(|e| native::io_err("cannot create", &dir, e))?;
+    }
+    let args_file = run.join("node-0.args");
+    native::write(&args_file, &jvm::argfile(&args))?;
+    let java_home = std::fs::canonicalize(java)
+        .ok()
+        .and_then(|j| Some(j.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_default();
+    Ok(NodeCommand::new(
+        PathBuf::from("/usr/bin/env"),
+        vec![
+            "-u".into(),
+            "PYTHONUNBUFFERED".into(),
+            format!("JAVA_HOME={}", java_home.display()),
+            java.display().to_string(),
+            format!("@{}", args_file.display()),
+        ],
+    ))
+}
+
+/// What Hadoop's own client tools need to reach the running native Hadoop:
+/// with `conf_dir` first on the classpath, `java -cp … FsShell` and
+/// `… HadoopStreaming` use this cluster.
+#[derive(Clone, Debug)]
+pub struct HadoopClient {
+    pub endpoint: Endpoint,
+    pub java: PathBuf,
+    pub classpath: String,
+    pub conf_dir: PathBuf,
+}
+
+impl HadoopClient {
+    /// The classpath with the client configuration first.
+    pub fn client_classpath(&self) -> String {
+        format!("{}:{}", self.conf_dir.display(), self.classpath)
+    }
+
+    /// The JobHistory server's web address (`host:port`).
+    pub fn history_web(&self) -> String {
+        let host = namenode(&self.endpoint.address)
+            .and_then(|nn| nn.rsplit_once(':'))
+            .map_or("127.0.0.1", |(h, _)| h);
+        format!("{host}:{JHS_WEB_PORT}")
+    }
+}
+
+impl Services {
+    /// Start (or reuse) Hadoop and return what its client tools need. Only
+    /// a native Hadoop has a client configuration folder.
+    pub async fn hadoop_client(&self, progress: &ProgressFn) -> Result<HadoopClient, ServiceError> {
+        let endpoint = (self.ensure_with_progress(KIND, &UpOptions::default(), progress)).await?;
+        let conf_dir = conf_dir(&self.dirs(KIND));
+        if !conf_dir.join("core-site.xml").is_file() {
+            return Err(ServiceError::Other(format!(
+                "the {} Hadoop at {} has no client configuration in {}; a native Hadoop started by datalab has one",
+                endpoint.provider,
+                endpoint.address,
+                conf_dir.display()
+            )));
+        }
+        let def = self.definition(KIND)?;
+        Ok(HadoopClient {
+            java: jvm::find_java(KIND).await?,
+            classpath: jvm::maven_classpath(&def, &self.config.cache_dir, progress).await?,
+            conf_dir,
+            endpoint,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_namenode_uris_and_webhdfs_is_the_next_port() {
+        assert_eq!(namenode("hdfs://127.0.0.1:9000/"), Some("127.0.0.1:9000"));
+        assert_eq!(namenode("127.0.0.1:9000"), None);
+        assert_eq!(namenode("hdfs://h:x"), None);
+        let (host, web) = web_of("127.0.0.1:9000").unwrap();
+        assert_eq!(
+            (host.as_str(), web.as_str()),
+            ("127.0.0.1", "127.0.0.1:9001")
+        );
+        assert_eq!(
+            Hadoop.address(&["127.0.0.1:9000".into()]),
+            "hdfs://127.0.0.1:9000"
+        );
+        assert!(Hadoop.validate("hdfs://a:1").is_ok());
+        assert!(Hadoop.validate("a:1").is_err());
+    }
+
+    #[test]
+    fn the_client_config_names_the_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Ports {
+            namenode: 9000,
+            namenode_web: 9001,
+            rm: 9002,
+            jhs: 9003,
+        };
+        write_client_conf(dir.path(), &p).unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert!(read("core-site.xml").contains("<value>hdfs://127.0.0.1:9000</value>"));
+        let yarn = read("yarn-site.xml");
+        assert!(yarn.contains("<name>yarn.is.minicluster</name><value>true</value>"));
+        assert!(read("mapred-site.xml").contains("<value>/staging</value>"));
+    }
+}
