@@ -151,7 +151,7 @@ async fn reset_drops_only_the_learners_namespace() {
             .unwrap();
     }
     let session = scylla::client::session_builder::SessionBuilder::new()
-        .known_node(&c)
+        .known_nodes(c.split(','))
         .connection_timeout(T)
         .build()
         .await
