@@ -11,7 +11,9 @@ use std::process::ExitCode;
 /// Build the images of `kinds` (all three when empty). Prints one line per
 /// image with the time it took; a failure says what to run.
 pub async fn build_images(kinds: Vec<ServiceKind>, ctx: &Ctx) -> ExitCode {
-    let kinds = if kinds.is_empty() {
+    // None named: every kind that has an image (hadoop runs natively only).
+    let every = kinds.is_empty();
+    let kinds = if every {
         ServiceKind::ALL.to_vec()
     } else {
         kinds
@@ -27,6 +29,10 @@ pub async fn build_images(kinds: Vec<ServiceKind>, ctx: &Ctx) -> ExitCode {
                 continue;
             }
         };
+        if every && !def.has_image() {
+            eprintln!("{kind}: no docker image (it runs with the native provider)");
+            continue;
+        }
         let label = kind.name().to_string();
         let progress = move |msg: &str| eprintln!("{label}: {msg}");
         match docker::build_image(

@@ -71,6 +71,12 @@ pub(crate) struct Native {
 }
 
 impl ServiceDef {
+    /// Does this kind have a docker image (`services build-images` skips
+    /// the ones that do not when none is named)?
+    pub fn has_image(&self) -> bool {
+        self.image.is_some()
+    }
+
     /// The docker images, or why the docker provider cannot run this kind.
     pub(crate) fn images(&self) -> Result<&Images, super::ServiceError> {
         self.image
