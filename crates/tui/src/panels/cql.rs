@@ -7,6 +7,7 @@
 //! stops and restarts nodes, from the events the check appends to a file the
 //! panel names in its environment.
 
+use super::events_file::EventsFile;
 use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::panel::{LabPanel, PanelCtx};
 use crate::theme::Theme;
@@ -21,7 +22,6 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
-use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
@@ -116,67 +116,11 @@ impl OutageView {
     }
 }
 
-/// The events file a check appends to, read as it grows.
-struct Feed {
-    _dir: Option<tempfile::TempDir>,
-    path: Option<std::path::PathBuf>,
-    offset: u64,
-}
-
-impl Feed {
-    fn new() -> Feed {
-        let dir = tempfile::Builder::new()
-            .prefix("datalab-cql-outage-")
-            .tempdir()
-            .ok();
-        let path = dir.as_ref().map(|d| d.path().join("events.jsonl"));
-        Feed {
-            _dir: dir,
-            path,
-            offset: 0,
-        }
-    }
-
-    fn run_env(&self) -> Vec<(String, String)> {
-        match &self.path {
-            Some(p) if std::fs::File::create(p).is_ok() => {
-                vec![(EVENTS_ENV.to_string(), p.display().to_string())]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn read_new(&mut self) -> Vec<Event> {
-        let Some(Ok(mut f)) = self.path.as_ref().map(std::fs::File::open) else {
-            return Vec::new();
-        };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-        if len < self.offset {
-            self.offset = 0;
-        }
-        let mut buf = Vec::new();
-        if len == self.offset
-            || f.seek(SeekFrom::Start(self.offset)).is_err()
-            || f.take(1 << 20).read_to_end(&mut buf).is_err()
-        {
-            return Vec::new();
-        }
-        let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
-            return Vec::new();
-        };
-        self.offset += end as u64 + 1;
-        String::from_utf8_lossy(&buf[..=end])
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-}
-
 pub struct CqlPanel {
     pub prompt: Prompt,
     /// The node-failure view, while the shown step runs several nodes.
     pub outage: Option<OutageView>,
-    feed: Feed,
+    feed: EventsFile,
     /// The learner's keyspace in use (`USE`), without the namespace.
     pub keyspace: Option<String>,
     /// One runner (and session) for the panel's life: its consistency level
@@ -205,7 +149,7 @@ impl CqlPanel {
         CqlPanel {
             prompt: Prompt::new(HINT),
             outage: None,
-            feed: Feed::new(),
+            feed: EventsFile::new("datalab-cql-outage-", EVENTS_ENV),
             keyspace: None,
             runner: Arc::new(tokio::sync::Mutex::new(None)),
             tx,
@@ -369,7 +313,7 @@ impl LabPanel for CqlPanel {
             .unwrap_or(1);
         if nodes > 1 {
             let view = self.outage.get_or_insert_with(|| OutageView::new(nodes));
-            for e in self.feed.read_new() {
+            for e in self.feed.read_new::<Event>() {
                 view.apply(&e);
             }
         } else {

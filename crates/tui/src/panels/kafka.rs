@@ -9,7 +9,8 @@
 //! a timeout and sends its result back over a channel, drained in `tick`:
 //! the screen never waits for a broker.
 
-use super::kafka_pipeline::{self, PipelineFeed, PipelineView};
+use super::events_file::EventsFile;
+use super::kafka_pipeline::{self, PipelineView};
 use super::prompt::{Prompt, PromptPanel, Shown};
 use crate::panel::{LabPanel, PanelCtx};
 use crate::theme::Theme;
@@ -138,7 +139,7 @@ pub struct KafkaPanel {
     pub refreshes: u64,
     /// The pipeline check's live view, while the shown step has one.
     pub pipeline: Option<PipelineView>,
-    feed: PipelineFeed,
+    feed: EventsFile,
     /// The step the live view follows (None: not refreshing).
     live_step: Option<usize>,
     generation: u64,
@@ -170,7 +171,7 @@ impl KafkaPanel {
             replication: None,
             refreshes: 0,
             pipeline: None,
-            feed: PipelineFeed::new(),
+            feed: kafka_pipeline::events_file(),
             live_step: None,
             generation: 0,
             refreshing: false,
@@ -328,7 +329,10 @@ impl KafkaPanel {
             return;
         }
         let view = self.pipeline.get_or_insert_with(PipelineView::default);
-        for e in self.feed.read_new() {
+        for e in self
+            .feed
+            .read_new::<datalab_engine::check::kafka_pipeline::events::Event>()
+        {
             view.apply(&e);
         }
     }

@@ -4,11 +4,10 @@
 //! what is new into a [`PipelineView`]: orders scored, alerts written, the
 //! kill and the restart, the verdict.
 
+use super::events_file::EventsFile;
 use datalab_content::Step;
 use datalab_content::checks::CheckSpec;
 use datalab_engine::check::kafka_pipeline::events::{EVENTS_ENV, Event};
-use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
 
 /// Whether a step runs the pipeline check (and the view follows it).
 pub(crate) fn fits(step: &Step) -> bool {
@@ -95,60 +94,7 @@ impl PipelineView {
     }
 }
 
-/// The events file and how much of it was read.
-pub(crate) struct PipelineFeed {
-    _dir: Option<tempfile::TempDir>,
-    path: Option<PathBuf>,
-    offset: u64,
-}
-
-impl PipelineFeed {
-    pub(crate) fn new() -> PipelineFeed {
-        let dir = tempfile::Builder::new()
-            .prefix("datalab-kafka-pipeline-")
-            .tempdir()
-            .ok();
-        let path = dir.as_ref().map(|d| d.path().join("events.jsonl"));
-        PipelineFeed {
-            _dir: dir,
-            path,
-            offset: 0,
-        }
-    }
-
-    /// A check starts: an empty file, named in its environment.
-    pub(crate) fn run_env(&self) -> Vec<(String, String)> {
-        match &self.path {
-            Some(p) if std::fs::File::create(p).is_ok() => {
-                vec![(EVENTS_ENV.to_string(), p.display().to_string())]
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Events appended since the last call (whole lines only).
-    pub(crate) fn read_new(&mut self) -> Vec<Event> {
-        let Some(Ok(mut f)) = self.path.as_ref().map(std::fs::File::open) else {
-            return Vec::new();
-        };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-        if len < self.offset {
-            self.offset = 0; // truncated: a new check
-        }
-        let mut buf = Vec::new();
-        if len == self.offset
-            || f.seek(SeekFrom::Start(self.offset)).is_err()
-            || f.take(1 << 20).read_to_end(&mut buf).is_err()
-        {
-            return Vec::new();
-        }
-        let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
-            return Vec::new();
-        };
-        self.offset += end as u64 + 1;
-        String::from_utf8_lossy(&buf[..=end])
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
+/// The step's events file (the check names it `EVENTS_ENV`).
+pub(crate) fn events_file() -> EventsFile {
+    EventsFile::new("datalab-kafka-pipeline-", EVENTS_ENV)
 }

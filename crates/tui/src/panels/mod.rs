@@ -1,6 +1,7 @@
 //! Lab panels (see [`super::panel`]).
 
 pub mod cql;
+mod events_file;
 pub mod kafka;
 pub mod kafka_pipeline;
 pub mod mapreduce;
