@@ -15,16 +15,17 @@ struct Home(PathBuf);
 
 impl Home {
     fn datalab(&self, args: &[&str], cwd: &Path) -> Output {
-        Command::new(common::datalab_bin())
-            .args(["--provider", "native"])
+        let mut cmd = Command::new(common::datalab_bin());
+        cmd.args(["--provider", "native"])
             .args(args)
             .current_dir(cwd)
             .env("DATALAB_HOME", &self.0)
             .env("DATALAB_CACHE", common::cache_dir())
             .env_remove("DATALAB_PROVIDER")
-            .env_remove("DATALAB_NAMESPACE")
-            .output()
-            .unwrap()
+            .env_remove("DATALAB_NAMESPACE");
+        // Generous for a busy 2-core machine (a start is ~15-40 s, a job
+        // ~80 s); only a hung cluster reaches it.
+        common::output_within(&mut cmd, std::time::Duration::from_secs(15 * 60))
     }
 
     fn ok(&self, args: &[&str], cwd: &Path) -> String {
@@ -70,13 +71,12 @@ fn fs_shell(home: &Home, args: &[&str]) -> String {
         .find(|p| p.to_string_lossy().contains("/hadoop-") && p.is_file())
         .expect("the hadoop classpath in the cache");
     let cp = std::fs::read_to_string(cp_file).unwrap();
-    let o = Command::new("java")
-        .arg("-cp")
+    let mut cmd = Command::new("java");
+    cmd.arg("-cp")
         .arg(format!("{}:{}", conf.display(), cp.trim()))
         .arg("org.apache.hadoop.fs.FsShell")
-        .args(args)
-        .output()
-        .unwrap();
+        .args(args);
+    let o = common::output_within(&mut cmd, std::time::Duration::from_secs(5 * 60));
     assert!(
         o.status.success(),
         "FsShell {args:?}: {}",

@@ -86,3 +86,37 @@ pub fn panel_text(p: &dyn datalab_tui::panel::LabPanel, w: u16, h: u16, focused:
         .expect("draw");
     buffer_text(term.backend().buffer())
 }
+
+/// Run `cmd` to its end like `Command::output`, but give up after `limit`:
+/// the command's whole process group (a `datalab` and the Java or Python it
+/// started) is killed and the test fails saying what it waited for, instead
+/// of a hung service holding the whole suite until CI's own limit.
+pub fn output_within(cmd: &mut std::process::Command, limit: Duration) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let what = format!("{cmd:?}");
+    let mut child = cmd
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if rx.recv_timeout(limit).is_err() {
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let _ = tx.send(());
+    if started.elapsed() >= limit {
+        panic!(
+            "{what} did not finish within {limit:?}; killed. It printed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}

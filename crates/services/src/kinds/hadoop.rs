@@ -113,6 +113,31 @@ async fn list(web: &str, dir: &str, timeout: Duration) -> Result<Vec<(String, St
         .collect())
 }
 
+/// A job waits forever without a running NodeManager (YARN marks one
+/// unhealthy when, say, its disks look full), so the cluster is up only with
+/// one; otherwise the error carries YARN's own health report.
+fn healthy_node(nodes: &serde_json::Value) -> Result<(), String> {
+    let list = nodes["nodes"]["node"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if list.iter().any(|n| n["state"] == "RUNNING") {
+        return Ok(());
+    }
+    let reports: Vec<String> = list
+        .iter()
+        .map(|n| {
+            let state = n["state"].as_str().unwrap_or("unknown");
+            let report = n["healthReport"].as_str().unwrap_or("");
+            format!("{state} {report}").trim().to_string()
+        })
+        .collect();
+    Err(match reports.is_empty() {
+        true => "no YARN NodeManager has registered yet".into(),
+        false => format!("no YARN NodeManager runs jobs: {}", reports.join("; ")),
+    })
+}
+
 #[async_trait::async_trait]
 impl Kind for Hadoop {
     fn about(&self) -> &'static About {
@@ -164,6 +189,10 @@ impl Kind for Hadoop {
         if state != "STARTED" {
             return Err(fail(format!("the ResourceManager is {state}")));
         }
+        let nodes = get_json(&rm, "/ws/v1/cluster/nodes", timeout)
+            .await
+            .map_err(fail)?;
+        healthy_node(&nodes).map_err(fail)?;
         let jhs = format!("{host}:{JHS_WEB_PORT}");
         get_json(&jhs, "/ws/v1/history/info", timeout)
             .await
@@ -382,6 +411,13 @@ fn cluster_command(
         "-D".into(),
         format!("yarn.app.mapreduce.am.staging-dir={STAGING}"),
     ]);
+    // YARN's default stops running jobs once a disk is 90 % used, which
+    // left a job waiting forever on a laptop or CI machine with a full disk;
+    // a learner's small jobs need no such guard.
+    args.extend([
+        "-D".into(),
+        "yarn.nodemanager.disk-health-checker.disk-utilization-threshold.enabled=false".into(),
+    ]);
     // The fixed ports would otherwise listen on every interface.
     for key in BIND_HOSTS {
         args.extend(["-D".into(), format!("{key}=127.0.0.1")]);
@@ -460,6 +496,20 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_without_a_running_nodemanager_is_not_up() {
+        let unhealthy = serde_json::json!({"nodes": {"node": [{
+            "state": "UNHEALTHY",
+            "healthReport": "1/1 local-dirs usable space is below configured utilization percentage"
+        }]}});
+        let e = healthy_node(&unhealthy).unwrap_err();
+        assert!(e.contains("UNHEALTHY 1/1 local-dirs usable space"), "{e}");
+        let none = serde_json::json!({"nodes": null});
+        assert!(healthy_node(&none).unwrap_err().contains("registered"));
+        let running = serde_json::json!({"nodes": {"node": [{"state": "RUNNING"}]}});
+        assert!(healthy_node(&running).is_ok());
+    }
 
     #[test]
     fn addresses_are_namenode_uris_and_webhdfs_is_the_next_port() {
