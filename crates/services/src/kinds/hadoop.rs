@@ -414,10 +414,12 @@ fn cluster_command(
     // YARN's default stops running jobs once a disk is 90 % used, which
     // left a job waiting forever on a laptop or CI machine with a full disk;
     // a learner's small jobs need no such guard.
-    args.extend([
-        "-D".into(),
-        "yarn.nodemanager.disk-health-checker.disk-utilization-threshold.enabled=false".into(),
-    ]);
+    for key in [
+        "yarn.nodemanager.disk-health-checker.disk-utilization-threshold.enabled=false",
+        "yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage=100.0",
+    ] {
+        args.extend(["-D".into(), key.into()]);
+    }
     // The fixed ports would otherwise listen on every interface.
     for key in BIND_HOSTS {
         args.extend(["-D".into(), format!("{key}=127.0.0.1")]);
