@@ -259,6 +259,7 @@ pub async fn check(a: CheckArgs, ctx: &Ctx) -> ExitCode {
     if step.is_none() && lab.def.services.contains(&ServiceKind::Kafka) && lab.max_brokers() > 1 {
         let want = UpOptions {
             nodes: lab.max_brokers(),
+            ..Default::default()
         };
         if let Err(e) = ctx.services.ensure(ServiceKind::Kafka, &want).await {
             eprintln!("datalab check: {e}");
@@ -376,6 +377,30 @@ pub struct GradeArgs {
     /// Write the report here instead of stdout
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// With --lab: grade only this step (repeatable; ids as in `datalab lab LAB`)
+    #[arg(long = "step", requires = "lab")]
+    pub steps: Vec<String>,
+}
+
+/// The lab with only the steps named (all when none is).
+fn only_steps(lab: &Lab, steps: &[String]) -> Result<Lab, ExitCode> {
+    if let Some(bad) = steps
+        .iter()
+        .find(|id| !lab.def.steps.iter().any(|s| &&s.id == id))
+    {
+        let ids: Vec<&str> = lab.def.steps.iter().map(|s| s.id.as_str()).collect();
+        eprintln!(
+            "datalab grade: lab {} has no step {bad:?}; its steps: {}",
+            lab.id,
+            ids.join(", ")
+        );
+        return Err(ExitCode::from(USAGE));
+    }
+    let mut lab = lab.clone();
+    if !steps.is_empty() {
+        lab.def.steps.retain(|s| steps.contains(&s.id));
+    }
+    Ok(lab)
 }
 
 pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
@@ -383,12 +408,12 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let labs: Vec<&Lab> = match &a.lab {
-        Some(id) => match find_lab(&course, id) {
+    let labs: Vec<Lab> = match &a.lab {
+        Some(id) => match find_lab(&course, id).and_then(|l| only_steps(l, &a.steps)) {
             Ok(l) => vec![l],
             Err(code) => return code,
         },
-        None => course.labs.values().collect(),
+        None => course.labs.values().cloned().collect(),
     };
     // A namespace of its own per grading run: two gradings (or two learners)
     // on one cluster never collide, and nothing needs a restart between runs.
@@ -408,7 +433,7 @@ pub async fn grade(a: GradeArgs, ctx: &Ctx) -> ExitCode {
     let namespace = Namespace::for_learner(&run_ns);
     let room = ctx.room_link();
     let mut runs = Vec::new();
-    for lab in labs {
+    for lab in &labs {
         let ws = match (&a.workspace, &a.lab) {
             (Some(w), Some(_)) => w.clone(),
             (Some(w), None) => w.join(&lab.id),
