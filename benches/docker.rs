@@ -39,7 +39,10 @@ async fn run() {
         (ServiceKind::Kafka, 3),
     ];
     for (kind, brokers) in cases {
-        let opts = UpOptions { nodes: brokers };
+        let opts = UpOptions {
+            nodes: brokers,
+            ..Default::default()
+        };
         let label = if brokers > 1 {
             format!("{kind} x{brokers}")
         } else {

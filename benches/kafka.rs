@@ -104,7 +104,13 @@ async fn run(services: Arc<Services>, root: &Path) {
 
     let t = Instant::now();
     let ep = services
-        .ensure(ServiceKind::Kafka, &UpOptions { nodes: 1 })
+        .ensure(
+            ServiceKind::Kafka,
+            &UpOptions {
+                nodes: 1,
+                ..Default::default()
+            },
+        )
         .await
         .expect("Kafka");
     println!(
@@ -179,7 +185,13 @@ async fn run(services: Arc<Services>, root: &Path) {
     // The replication step on 3 brokers.
     let t = Instant::now();
     let ep = services
-        .ensure(ServiceKind::Kafka, &UpOptions { nodes: 3 })
+        .ensure(
+            ServiceKind::Kafka,
+            &UpOptions {
+                nodes: 3,
+                ..Default::default()
+            },
+        )
         .await
         .expect("3-broker Kafka");
     println!(

@@ -171,7 +171,13 @@ async fn main() {
     println!("\n== Kafka with 3 brokers ==");
     let t = Instant::now();
     services
-        .ensure(ServiceKind::Kafka, &UpOptions { nodes: 3 })
+        .ensure(
+            ServiceKind::Kafka,
+            &UpOptions {
+                nodes: 3,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     println!(

@@ -65,7 +65,13 @@ async fn node_failure_step_and_full_grades_on_three_nodes() {
     let services = common::services();
     let t = Instant::now();
     let ep = services
-        .ensure(ServiceKind::Cassandra, &UpOptions { nodes: 3 })
+        .ensure(
+            ServiceKind::Cassandra,
+            &UpOptions {
+                nodes: 3,
+                ..Default::default()
+            },
+        )
         .await
         .expect("a three-node Cassandra");
     assert_eq!(ep.cassandra_contact_points().len(), 3, "{ep:?}");

@@ -99,7 +99,13 @@ async fn replication_step_and_full_grade_on_three_brokers() {
     let services = common::services();
     let t = Instant::now();
     let ep = services
-        .ensure(ServiceKind::Kafka, &UpOptions { nodes: 3 })
+        .ensure(
+            ServiceKind::Kafka,
+            &UpOptions {
+                nodes: 3,
+                ..Default::default()
+            },
+        )
         .await
         .expect("a 3-broker Kafka");
     assert!(ep.nodes >= 3, "{ep:?}");

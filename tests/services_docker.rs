@@ -68,7 +68,13 @@ fn services_in(home: &std::path::Path) -> Services {
 async fn ensure_timed(services: &Services, kind: ServiceKind, brokers: u32) -> Endpoint {
     let t = Instant::now();
     let e = services
-        .ensure(kind, &UpOptions { nodes: brokers })
+        .ensure(
+            kind,
+            &UpOptions {
+                nodes: brokers,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     eprintln!(

@@ -107,7 +107,13 @@ async fn kafka_three_brokers_survive_one_stopping() {
         ..common::services().config.clone()
     });
     let e = services
-        .ensure(ServiceKind::Kafka, &UpOptions { nodes: 3 })
+        .ensure(
+            ServiceKind::Kafka,
+            &UpOptions {
+                nodes: 3,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(e.nodes, 3);

@@ -14,6 +14,7 @@ mod room;
 mod room_live;
 mod room_load;
 pub mod services;
+mod shared;
 
 use clap::{Parser, Subcommand};
 use datalab_content::Content;
@@ -114,10 +115,14 @@ impl Ctx {
             timeout: Duration::from_secs(5),
         })
         .with_content(content.clone());
+        services.register_logins();
         let namespace = match (&cli.learner, std::env::var("DATALAB_NAMESPACE")) {
             (Some(l), _) => Namespace::for_learner(l),
             (None, Ok(ns)) => Namespace::for_learner(&ns),
-            (None, Err(_)) => Namespace::none(),
+            // A learner logged in to a room's shared cluster is that learner.
+            (None, Err(_)) => services
+                .learner()
+                .map_or_else(Namespace::none, |l| Namespace::for_learner(&l)),
         };
         Ctx {
             home,

@@ -17,7 +17,28 @@ pub enum ServicesCommand {
         /// replication step), Cassandra nodes (3 for the node-failure step)
         #[arg(long, visible_alias = "brokers", default_value_t = 1)]
         nodes: u32,
+        /// A room's shared cluster: Kafka and Cassandra (when no kind is
+        /// named) with logins and per-learner permissions on; hand out
+        /// logins with `services credentials NAME`
+        #[arg(long)]
+        shared: bool,
+        /// With --shared: the address the servers listen on
+        #[arg(long, default_value = "127.0.0.1", requires = "shared")]
+        bind: String,
+        /// With --shared: the address learners reach (default: --bind)
+        #[arg(long, requires = "shared")]
+        advertise: Option<String>,
     },
+    /// Instructor, shared cluster: give a learner a login (a new password each time) and write their credentials file
+    Credentials {
+        /// The learner's name (their namespace: topics and keyspaces start with it)
+        name: String,
+        /// Where to write the file (default: ./NAME.credentials.yaml)
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Learner: use the room's shared cluster with the credentials file the instructor handed out
+    Login { file: std::path::PathBuf },
     /// Provider, endpoint, version, health, uptime and a connection string per service
     Status {
         /// Machine-readable output
@@ -102,19 +123,27 @@ fn uptime(started_at: Option<u64>) -> String {
     }
 }
 
-async fn up(services: &Arc<Services>, kinds: Vec<ServiceKind>, nodes: u32) -> ExitCode {
+pub(super) async fn up(
+    services: &Arc<Services>,
+    kinds: Vec<ServiceKind>,
+    nodes: u32,
+    shared: Option<datalab_services::Shared>,
+) -> ExitCode {
     if !(1..=9).contains(&nodes) {
         eprintln!("datalab services up: --nodes must be between 1 and 9 (got {nodes})");
         return ExitCode::from(2);
     }
     let mut failed = false;
-    let kinds = if kinds.is_empty() {
-        ServiceKind::DEFAULT_UP.to_vec()
-    } else {
-        kinds
+    let kinds = match (kinds.is_empty(), &shared) {
+        (true, Some(_)) => datalab_services::shared::SHARED_KINDS.to_vec(),
+        (true, None) => ServiceKind::DEFAULT_UP.to_vec(),
+        (false, _) => kinds,
     };
     for kind in kinds {
-        let opts = UpOptions { nodes };
+        let opts = UpOptions {
+            nodes,
+            shared: shared.clone(),
+        };
         let t = Instant::now();
         let progress = Progress::new(kind.name());
         let cb = progress.callback(kind.name());
@@ -210,7 +239,17 @@ fn print_status(statuses: &[ServiceStatus], json: bool) {
 pub async fn run(cmd: ServicesCommand, ctx: &Ctx) -> ExitCode {
     let services = &ctx.services;
     match cmd {
-        ServicesCommand::Up { kinds, nodes } => up(services, kinds, nodes).await,
+        ServicesCommand::Up {
+            kinds,
+            nodes,
+            shared,
+            bind,
+            advertise,
+        } => super::shared::up(ctx, kinds, nodes, shared.then_some((bind, advertise))).await,
+        ServicesCommand::Credentials { name, out } => {
+            super::shared::credentials(ctx, &name, out).await
+        }
+        ServicesCommand::Login { file } => super::shared::login(ctx, &file),
         ServicesCommand::BuildImages { kinds } => super::images::build_images(kinds, ctx).await,
         ServicesCommand::Status { json } => {
             let statuses = services.status().await;

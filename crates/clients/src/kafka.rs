@@ -46,11 +46,33 @@ pub enum KafkaError {
     )]
     Unreachable { bootstrap: String, secs: u64 },
     /// The topic does not exist.
-    #[error("topic {0} does not exist")]
+    #[error("topic {topic} does not exist{hint}", topic = .0, hint = hidden_hint())]
     NoTopic(String),
     /// The broker answered and refused, or the request was invalid.
-    #[error("{0}")]
+    #[error("{}", authz_words(.0))]
     Failed(String),
+}
+
+/// With a login (a shared cluster), the broker leaves out of its metadata
+/// the topics the learner may not see.
+fn hidden_hint() -> &'static str {
+    if crate::auth::any() {
+        " (or you are not authorised to see it: on a shared cluster each learner sees only the topics of their own namespace, and this one may belong to another learner)"
+    } else {
+        ""
+    }
+}
+
+/// A broker's "authorization failed" said so a learner knows why: on a
+/// shared cluster, what is not theirs belongs to another learner.
+fn authz_words(message: &str) -> String {
+    if message.to_lowercase().contains("authorization failed") {
+        format!(
+            "{message}: not authorised (on a shared cluster a learner's login reaches only the topics, groups and transactional ids of their own namespace; this one belongs to another learner or to no one)"
+        )
+    } else {
+        message.to_string()
+    }
 }
 
 pub(crate) type Result<T> = std::result::Result<T, KafkaError>;
@@ -268,7 +290,47 @@ pub struct Kafka {
     timeout: Duration,
 }
 
-type Admin = AdminClient<DefaultClientContext>;
+type Admin = AdminClient<LoginWatch>;
+
+/// An admin client's context that notes when a broker refused the login
+/// (SASL), which librdkafka otherwise reports only as requests that time
+/// out.
+struct LoginWatch {
+    bootstrap: String,
+}
+
+fn refused_logins() -> &'static Mutex<BTreeSet<String>> {
+    static SET: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+    SET.get_or_init(Default::default)
+}
+
+impl rdkafka::client::ClientContext for LoginWatch {
+    // librdkafka's broker threads log a refused login at once (its error
+    // event would wait for a poll nobody makes on an admin client).
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        if message.contains("SASL authentication error") {
+            self.refused();
+        }
+        DefaultClientContext.log(level, fac, message);
+    }
+
+    fn error(&self, error: RdError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
+            self.refused();
+        }
+        DefaultClientContext.error(error, reason);
+    }
+}
+
+impl LoginWatch {
+    fn refused(&self) {
+        if let Ok(mut set) = refused_logins().lock() {
+            set.insert(self.bootstrap.clone());
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for LoginWatch {}
 
 impl Kafka {
     /// `timeout` bounds each request (metadata, admin, offsets).
@@ -284,6 +346,9 @@ impl Kafka {
     }
 
     fn unreachable(&self) -> KafkaError {
+        if self.login_refused() {
+            return self.refused_login();
+        }
         KafkaError::Unreachable {
             bootstrap: self.bootstrap.clone(),
             secs: self.timeout.as_secs().max(1),
@@ -305,6 +370,12 @@ impl Kafka {
             // waited ~50 ms for its connection, most of a warm check's time
             // (a read of a topic went from ~58 ms to ~8 ms).
             .set("enable.sparse.connections", "false");
+        if let Some(login) = crate::auth::login_for(&self.bootstrap) {
+            c.set("security.protocol", "SASL_PLAINTEXT")
+                .set("sasl.mechanism", "SCRAM-SHA-512")
+                .set("sasl.username", &login.user)
+                .set("sasl.password", &login.password);
+        }
         c
     }
 
@@ -327,14 +398,18 @@ impl Kafka {
     /// tens of milliseconds, more than a warm check should take.
     fn admin(&self) -> Result<Arc<Admin>> {
         static CACHE: OnceLock<Mutex<HashMap<String, Arc<Admin>>>> = OnceLock::new();
-        let key = format!("{}|{}", self.bootstrap, self.timeout.as_millis());
+        let user = crate::auth::login_for(&self.bootstrap).map(|l| l.user);
+        let key = format!("{}|{}|{user:?}", self.bootstrap, self.timeout.as_millis());
         let cache = CACHE.get_or_init(Default::default);
         if let Some(a) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(a);
         }
+        let watch = LoginWatch {
+            bootstrap: self.bootstrap.clone(),
+        };
         let admin: Admin = self
             .config()
-            .create()
+            .create_with_context(watch)
             .map_err(|e| KafkaError::Failed(format!("cannot create a Kafka client: {e}")))?;
         let admin = Arc::new(admin);
         if let Ok(mut m) = cache.lock() {
@@ -368,7 +443,49 @@ impl Kafka {
     ) -> Result<rdkafka::metadata::Metadata> {
         client
             .fetch_metadata(None, self.timeout)
-            .map_err(|_| self.unreachable())
+            .map_err(|e| match e {
+                RdError::MetadataFetch(RDKafkaErrorCode::Authentication) => self.refused_login(),
+                _ => self.unreachable(),
+            })
+    }
+
+    /// With a registered login, did the broker refuse it? Asked of a
+    /// short-lived consumer, whose poll delivers librdkafka's error events
+    /// (an admin client's are never polled).
+    fn login_refused(&self) -> bool {
+        let known = || {
+            refused_logins()
+                .lock()
+                .is_ok_and(|s| s.contains(&self.bootstrap))
+        };
+        if known() || crate::auth::login_for(&self.bootstrap).is_none() {
+            return known();
+        }
+        let watch = LoginWatch {
+            bootstrap: self.bootstrap.clone(),
+        };
+        let probe: std::result::Result<BaseConsumer<LoginWatch>, _> = self
+            .config()
+            .set("group.id", "datalab-login-probe")
+            .create_with_context(watch);
+        if let Ok(c) = probe {
+            let _ = c.fetch_metadata(None, Duration::from_millis(1500));
+            for _ in 0..5 {
+                let _ = c.poll(Duration::from_millis(100));
+            }
+        }
+        known()
+    }
+
+    /// The broker refused the registered login (SASL).
+    fn refused_login(&self) -> KafkaError {
+        let user = crate::auth::login_for(&self.bootstrap).map(|l| l.user);
+        KafkaError::Failed(format!(
+            "Kafka at {} refused the login: wrong password for learner {} (ask the instructor for your credentials file: `datalab services login FILE`)",
+            self.bootstrap,
+            user.as_deref()
+                .unwrap_or("(none: this cluster wants a login)")
+        ))
     }
 
     fn map_admin_err(&self, e: RdError) -> KafkaError {
@@ -738,6 +855,35 @@ impl Kafka {
         .await
     }
 
+    /// Wait (up to `limit`) until no partition of `topic` has a transaction
+    /// whose end is still being written: a producer's commit or abort
+    /// returns before the brokers write its markers, and until they do a
+    /// read_committed reader stops short of the committed records. True when
+    /// settled (every last stable offset equals its high watermark).
+    pub async fn settle_transactions(&self, topic: &str, limit: Duration) -> Result<bool> {
+        let topic = topic.to_string();
+        self.blocking(limit + self.timeout * 3, move |k| {
+            let uncommitted = k.consumer(&[])?;
+            let committed = k.consumer(&[("isolation.level", "read_committed")])?;
+            let deadline = Instant::now() + limit;
+            let settled = loop {
+                let hw = k.watermarks_blocking(&uncommitted, &topic)?;
+                let lso = k.watermarks_blocking(&committed, &topic)?;
+                if hw == lso {
+                    break true;
+                }
+                if Instant::now() > deadline {
+                    break false;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            dispose(uncommitted);
+            dispose(committed);
+            Ok(settled)
+        })
+        .await
+    }
+
     fn partitions_of(&self, c: &BaseConsumer, topic: &str) -> Result<Vec<i32>> {
         let md = self.metadata_of(c.client())?;
         let t = md
@@ -943,7 +1089,7 @@ impl Kafka {
     }
 
     fn consume_blocking(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
-        let c = self.reader(opts)?;
+        let c = self.reader(topic, opts)?;
         let partitions = self.partitions_of(&c, topic)?;
         start_reading(&c, topic, &partitions, opts)?;
         let out = self.read_until_done(&c, topic, &partitions, opts)?;
@@ -967,7 +1113,7 @@ impl Kafka {
 
     /// A consumer configured for `opts`: isolation, where to start, and
     /// how long an empty fetch is held.
-    fn reader(&self, opts: &ConsumeOptions) -> Result<BaseConsumer> {
+    fn reader(&self, topic: &str, opts: &ConsumeOptions) -> Result<BaseConsumer> {
         let isolation = if opts.read_committed {
             "read_committed"
         } else {
@@ -979,6 +1125,7 @@ impl Kafka {
             "latest"
         };
         let one_shot = opts.group.is_none() && opts.stay.is_none();
+        let reader_group = format!("{topic}.datalab-reader");
         let extra: Vec<(&str, &str)> = vec![
             ("isolation.level", isolation),
             ("auto.offset.reset", reset),
@@ -990,11 +1137,10 @@ impl Kafka {
             // member that stays fetches this often while idle.
             ("fetch.wait.max.ms", if one_shot { "1" } else { "10" }),
             // librdkafka wants a group id even for assign(); without a
-            // group nothing is joined or committed under it.
-            (
-                "group.id",
-                opts.group.as_deref().unwrap_or("datalab-reader"),
-            ),
+            // group nothing is joined or committed under it. Named after
+            // the topic, so it lies in the topic's namespace (a shared
+            // cluster lets a learner use only their own groups).
+            ("group.id", opts.group.as_deref().unwrap_or(&reader_group)),
         ];
         self.consumer(&extra)
     }
@@ -1179,16 +1325,29 @@ impl Kafka {
         if tpl.count() == 0 {
             return Ok(by_topic);
         }
-        let committed = c
-            .committed_offsets(tpl, self.timeout)
-            .map_err(|e| match e {
-                RdError::OffsetFetch(
-                    RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut,
-                ) => self.unreachable(),
-                other => KafkaError::Failed(format!(
-                    "cannot read the committed offsets of group {group}: {other}"
-                )),
-            })?;
+        // A group's coordinator moves or is still loading the offsets
+        // topic on a fresh or busy broker: ask again for a while.
+        let deadline = Instant::now() + self.timeout * 3;
+        let committed = loop {
+            match c.committed_offsets(tpl.clone(), self.timeout) {
+                Err(RdError::OffsetFetch(
+                    RDKafkaErrorCode::NotCoordinator
+                    | RDKafkaErrorCode::CoordinatorLoadInProgress
+                    | RDKafkaErrorCode::CoordinatorNotAvailable,
+                )) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => break other,
+            }
+        }
+        .map_err(|e| match e {
+            RdError::OffsetFetch(
+                RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut,
+            ) => self.unreachable(),
+            other => KafkaError::Failed(format!(
+                "cannot read the committed offsets of group {group}: {other}"
+            )),
+        })?;
         for e in committed.elements() {
             let off = match e.offset() {
                 Offset::Offset(n) => Some(n),

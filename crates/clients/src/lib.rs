@@ -2,6 +2,7 @@
 //! the checks and the TUI panels share. Nothing in here prints; every call
 //! has a timeout and returns an error that says what to do.
 
+pub mod auth;
 pub mod console;
 pub mod cql;
 pub mod kafka;

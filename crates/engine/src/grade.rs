@@ -22,7 +22,13 @@ pub async fn grade_lab(lab: &Lab, opts: &RunOptions) -> LabRun {
         };
         let _ = opts
             .services
-            .ensure(*kind, &datalab_services::UpOptions { nodes: brokers })
+            .ensure(
+                *kind,
+                &datalab_services::UpOptions {
+                    nodes: brokers,
+                    ..Default::default()
+                },
+            )
             .await;
     }
     let mut steps = Vec::with_capacity(lab.def.steps.len());

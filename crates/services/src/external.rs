@@ -72,7 +72,7 @@ impl ServicesFile {
         )))
     }
 
-    fn get(&self, kind: ServiceKind) -> Option<&str> {
+    pub(crate) fn get(&self, kind: ServiceKind) -> Option<&str> {
         self.endpoints.get(kind.name()).map(String::as_str)
     }
 }
@@ -84,14 +84,22 @@ pub(crate) struct ExternalProvider {
 
 impl ExternalProvider {
     /// The configured address of `kind`, env first, then the config file.
+    /// A learner's login (`services login`) is registered for it.
     pub(crate) fn address(&self, kind: ServiceKind) -> Result<Option<String>, ServiceError> {
-        if let Ok(v) = std::env::var(kinds::of(kind).env_var())
-            && !v.trim().is_empty()
-        {
-            return Ok(Some(v.trim().to_string()));
+        let address = match std::env::var(kinds::of(kind).env_var()) {
+            Ok(v) if !v.trim().is_empty() => Some(v.trim().to_string()),
+            _ => ServicesFile::load(&self.config_file)?
+                .get(kind)
+                .map(|s| s.trim().to_string()),
+        };
+        if let Some(a) = &address {
+            let credentials = self.config_file.with_file_name("credentials.yaml");
+            if credentials.is_file() {
+                let c = crate::shared::Credentials::load(&credentials)?;
+                datalab_clients::auth::register(a, &c.login());
+            }
         }
-        let file = ServicesFile::load(&self.config_file)?;
-        Ok(file.get(kind).map(|s| s.trim().to_string()))
+        Ok(address)
     }
 
     /// The configured, well-formed address of `kind`, or what to do.

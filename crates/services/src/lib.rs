@@ -19,6 +19,7 @@ mod native;
 pub(crate) mod probe;
 pub mod process;
 pub(crate) mod provider;
+pub mod shared;
 
 pub use kinds::hadoop::HadoopClient;
 pub use manager::{ResetReport, docker_answers};
@@ -111,12 +112,30 @@ pub struct UpOptions {
     /// do not cluster (MongoDB) ignore it. A running single node does not
     /// satisfy a request for 3.
     pub nodes: u32,
+    /// A room's shared cluster: logins and permissions on (native only).
+    pub shared: Option<Shared>,
 }
 
 impl Default for UpOptions {
     fn default() -> Self {
-        UpOptions { nodes: 1 }
+        UpOptions {
+            nodes: 1,
+            shared: None,
+        }
     }
+}
+
+/// How a shared cluster listens and who administers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shared {
+    /// The address the servers listen on (`127.0.0.1` unless told).
+    pub bind: String,
+    /// The address learners reach them at (the bind address unless that
+    /// is `0.0.0.0`).
+    pub advertise: String,
+    /// The instructor's identity: a Kafka super user, a Cassandra superuser
+    /// role (the default `cassandra` role is disabled).
+    pub admin: datalab_clients::auth::Login,
 }
 
 /// Where the services layer keeps state, caches and logs, and which provider

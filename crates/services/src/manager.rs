@@ -23,6 +23,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The mark of a shared cluster's state (`Running::extra`).
+const SHARED: &str = "shared";
+
 /// What `services reset` did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ResetReport {
@@ -84,9 +87,20 @@ impl Services {
             .unwrap_or_else(|| PathBuf::from("services.yaml"))
     }
 
+    /// The recorded service; a shared cluster's admin login is registered
+    /// on the way, so whatever connects to it next presents it.
     fn read_state(&self, kind: ServiceKind) -> Option<Running> {
         let text = fs::read_to_string(self.state_path(kind)).ok()?;
-        serde_json::from_str(&text).ok()
+        let running: Running = serde_json::from_str(&text).ok()?;
+        if running.extra.contains_key(SHARED) {
+            self.register_login(&running.endpoint, true);
+        }
+        Some(running)
+    }
+
+    /// The recorded endpoint of `kind`, if any (no probe).
+    pub(crate) fn recorded(&self, kind: ServiceKind) -> Option<Endpoint> {
+        self.read_state(kind).map(|r| r.endpoint)
     }
 
     fn write_state(&self, running: &Running) -> Result<(), ServiceError> {
@@ -114,6 +128,22 @@ impl Services {
         Ok(ServicesFile::load(&self.config_file())?
             .provider
             .unwrap_or(ProviderKind::Auto))
+    }
+
+    /// The provider for `kind`: as [`Self::requested_provider`], except
+    /// that with neither `--provider` nor `provider:` a kind whose endpoint
+    /// services.yaml names is external (a room's shared Kafka and Cassandra
+    /// beside the laptop's own MongoDB).
+    fn provider_for(&self, kind: ServiceKind) -> Result<ProviderKind, ServiceError> {
+        if self.config.provider != ProviderKind::Auto {
+            return Ok(self.config.provider);
+        }
+        let file = ServicesFile::load(&self.config_file())?;
+        Ok(match (file.provider, file.get(kind)) {
+            (Some(p), _) => p,
+            (None, Some(_)) => ProviderKind::External,
+            (None, None) => ProviderKind::Auto,
+        })
     }
 
     fn external(&self) -> ExternalProvider {
@@ -165,9 +195,12 @@ impl Services {
         }
     }
 
+    /// A shared cluster serves plain requests too (with the admin login);
+    /// a request for a shared one replaces a service without logins.
     fn satisfies(running: &Running, want: ProviderKind, opts: &UpOptions) -> bool {
         (want == ProviderKind::Auto || running.provider == want)
             && running.nodes.len() as u32 >= kinds::of(running.kind).nodes(opts)
+            && (opts.shared.is_none() || running.extra.contains_key(SHARED))
     }
 
     async fn lock(
@@ -232,7 +265,7 @@ impl Services {
         opts: &UpOptions,
         progress: &ProgressFn,
     ) -> Result<Endpoint, ServiceError> {
-        let want = self.requested_provider()?;
+        let want = self.provider_for(kind)?;
         if want == ProviderKind::External {
             let def = self.definition(kind)?;
             let r = self
@@ -240,6 +273,11 @@ impl Services {
                 .start(&def, opts, &self.dirs(kind), progress)
                 .await?;
             return Ok(r.endpoint);
+        }
+        if opts.shared.is_some() && want == ProviderKind::Docker {
+            return Err(ServiceError::Other(
+                "a shared cluster runs natively (logins and permissions are set up for the native servers); drop --provider docker".into(),
+            ));
         }
         // Fast path: no lock, no protocol round trip.
         if let Some(r) = self.read_state(kind)
@@ -275,9 +313,15 @@ impl Services {
         };
         let provider = self.provider(chosen)?;
         provider.available().await?;
-        let running = provider
-            .start(&def, opts, &self.dirs(kind), progress)
-            .await?;
+        let chosen = if opts.shared.is_some() {
+            self.provider(ProviderKind::Native)?
+        } else {
+            provider
+        };
+        let mut running = chosen.start(&def, opts, &self.dirs(kind), progress).await?;
+        if opts.shared.is_some() {
+            running.extra.insert(SHARED.into(), "1".into());
+        }
         self.write_state(&running)?;
         Ok(running.endpoint)
     }
@@ -290,7 +334,7 @@ impl Services {
     /// The endpoint of a running service, or a clear error saying why there
     /// is none (never started, stopped, crashed or killed) and what to run.
     pub async fn check(&self, kind: ServiceKind) -> Result<Endpoint, ServiceError> {
-        if self.requested_provider()? == ProviderKind::External {
+        if self.provider_for(kind)? == ProviderKind::External {
             let ext = self.external();
             let Some(address) = ext.address(kind)? else {
                 return Err(ServiceError::Unavailable {

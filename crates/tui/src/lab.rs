@@ -138,6 +138,7 @@ fn probe(ctx: &Ctx, lab: &Lab) {
                 } else {
                     1
                 },
+                ..Default::default()
             };
             let report = {
                 let (tx, id, shown) = (tx.clone(), id.clone(), shown.clone());

@@ -21,12 +21,16 @@ static SESSIONS: OnceLock<Mutex<HashMap<String, CachedSession>>> = OnceLock::new
 /// A session to these contact points, reused for the life of the process.
 pub async fn session(contact: &str, timeout: Duration) -> Result<Arc<Session>, CqlError> {
     let map = SESSIONS.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(s) = map.lock().ok().and_then(|m| m.get(contact).cloned()) {
+    // A new login for the same servers (a shared cluster's admin replacing
+    // the default role) gets a session of its own.
+    let user = crate::auth::login_for(contact).map(|l| l.user);
+    let key = format!("{contact}|{user:?}");
+    if let Some(s) = map.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(s);
     }
     let s = own_session(contact, timeout).await?;
     if let Ok(mut m) = map.lock() {
-        m.insert(contact.to_string(), s.clone());
+        m.insert(key, s.clone());
     }
     Ok(s)
 }
@@ -40,10 +44,15 @@ pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session
         .consistency(Consistency::One)
         .build()
         .into_handle();
-    let builder = SessionBuilder::new()
+    let mut builder = SessionBuilder::new()
         .known_nodes(&points)
         .connection_timeout(timeout)
         .default_execution_profile_handle(profile);
+    let login = crate::auth::login_for(contact);
+    if let Some(l) = &login {
+        builder = builder.user(&l.user, &l.password);
+    }
+    let who = login.map(|l| l.user);
     // Built on the driver runtime so its connection tasks outlive the
     // caller's runtime (see `driver_runtime`).
     let built = crate::driver_runtime().spawn(async move { builder.build().await });
@@ -55,12 +64,28 @@ pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session
         }),
         Ok(Ok(Err(e))) => Err(CqlError::Connect {
             address: contact.into(),
-            reason: e.to_string(),
+            reason: login_words(e.to_string(), who.as_deref()),
         }),
         Err(_) => Err(CqlError::Connect {
             address: contact.into(),
             reason: format!("no answer within {timeout:?}"),
         }),
+    }
+}
+
+/// A refused login said as such, not as a driver's connection error.
+fn login_words(reason: String, user: Option<&str>) -> String {
+    let lower = reason.to_lowercase();
+    if !(lower.contains("authentication") || lower.contains("bad credentials")) {
+        return reason;
+    }
+    match user {
+        Some(u) => format!(
+            "wrong password for learner {u}, or no such learner on this cluster (ask the instructor for your credentials file: `datalab services login FILE`); the server said: {reason}"
+        ),
+        None => format!(
+            "this Cassandra wants a login (a room's shared cluster): get your credentials file from the instructor and run `datalab services login FILE`; the server said: {reason}"
+        ),
     }
 }
 
@@ -76,8 +101,14 @@ fn db_error(e: &ExecutionError) -> Option<(&DbError, &str)> {
 
 pub(super) fn map_exec(e: ExecutionError) -> CqlError {
     if let Some((d, m)) = db_error(&e) {
+        let message = match d {
+            DbError::Unauthorized => format!(
+                "{m} (not authorised: on a shared cluster a learner's role reaches only the keyspaces of their own namespace; this one belongs to another learner)"
+            ),
+            _ => m.to_string(),
+        };
         return CqlError::Server {
-            message: m.to_string(),
+            message,
             syntax: matches!(d, DbError::SyntaxError),
         };
     }

@@ -732,6 +732,11 @@ impl Check for Isolation {
     async fn run(&self, ctx: &CheckContext) -> Outcome {
         let out = async {
             let k = client(ctx).await?;
+            // The script's last commit or abort may still be being written.
+            let full = ctx.namespace.topic(&self.topic);
+            k.settle_transactions(&full, std::time::Duration::from_secs(15))
+                .await
+                .map_err(|e| kafka_err(ctx, e, &self.topic))?;
             let rc = records(ctx, &k, &self.topic, true).await?.len();
             let ru = records(ctx, &k, &self.topic, false).await?.len();
             if rc != self.committed {

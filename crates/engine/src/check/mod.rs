@@ -139,6 +139,7 @@ impl CheckContext {
         };
         let opts = UpOptions {
             nodes: nodes.max(1),
+            ..Default::default()
         };
         self.services.ensure(kind, &opts).await
     }

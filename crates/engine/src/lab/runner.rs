@@ -266,6 +266,7 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
     for kind in &lab.def.services {
         let want = UpOptions {
             nodes: step.nodes_of(*kind),
+            ..Default::default()
         };
         match opts.services.ensure(*kind, &want).await {
             Ok(ep) => {

@@ -178,6 +178,38 @@ impl Kind for Cassandra {
         env
     }
 
+    /// A shared cluster: the admin role made with the default superuser,
+    /// then that superuser disabled (no login, no rights, a random
+    /// password); with several nodes the roles are kept on every node.
+    async fn native_ready(
+        &self,
+        address: &str,
+        opts: &UpOptions,
+        timeout: Duration,
+    ) -> Result<(), ServiceError> {
+        let Some(shared) = &opts.shared else {
+            return Ok(());
+        };
+        let (user, pw) = (&shared.admin.user, &shared.admin.password);
+        let slow = timeout.max(Duration::from_secs(30));
+        as_role(address, &format!(
+            "CREATE ROLE IF NOT EXISTS {user} WITH PASSWORD = '{pw}' AND SUPERUSER = true AND LOGIN = true"
+        ), slow).await?;
+        datalab_clients::auth::register(address, &shared.admin);
+        let scrap = datalab_clients::auth::new_password()
+            .map_err(|e| native::other(format!("no randomness: {e}")))?;
+        as_role(address, &format!(
+            "ALTER ROLE cassandra WITH PASSWORD = '{scrap}' AND SUPERUSER = false AND LOGIN = false"
+        ), slow).await?;
+        if self.nodes(opts) > 1 {
+            let rf = self.nodes(opts).min(3);
+            as_role(address, &format!(
+                "ALTER KEYSPACE system_auth WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"
+            ), slow).await?;
+        }
+        Ok(())
+    }
+
     async fn native_prepare(
         &self,
         def: &ServiceDef,
@@ -193,12 +225,18 @@ impl Kind for Cassandra {
             n,
             native_port: cluster_port(n)?,
             storage_port: cluster_port(n)?,
+            shared: shared_host(opts, n)?,
         };
         let mut commands = Vec::new();
         let mut addresses = Vec::new();
         for i in 0..n {
             commands.push(native_node(def, dirs, &java, &cp, &net, i)?);
-            addresses.push(format!("{}:{}", node_host(i), net.native_port));
+            addresses.push(format!("{}:{}", net.host(i), net.native_port));
+        }
+        if net.shared.is_some() {
+            // Until `native_ready` makes the admin role, only the default
+            // superuser can log in.
+            datalab_clients::auth::register(&addresses.join(","), &default_superuser());
         }
         let flavor = if n == 1 {
             format!("Apache Cassandra {}", def.version)
@@ -219,6 +257,51 @@ struct Net {
     n: u32,
     native_port: u16,
     storage_port: u16,
+    /// A shared cluster (logins on): the one node's address.
+    shared: Option<String>,
+}
+
+impl Net {
+    fn host(&self, i: u32) -> String {
+        match (&self.shared, self.n) {
+            (Some(host), 1) => host.clone(),
+            _ => node_host(i),
+        }
+    }
+}
+
+/// A shared cluster's node address: the bind address for one node; several
+/// nodes on one machine need 127.0.0.x addresses of their own.
+fn shared_host(opts: &UpOptions, n: u32) -> Result<Option<String>, ServiceError> {
+    let Some(s) = &opts.shared else {
+        return Ok(None);
+    };
+    if n > 1 && !s.bind.starts_with("127.") {
+        return Err(native::other(format!(
+            "a shared Cassandra of {n} nodes runs on 127.0.0.x addresses of one machine, not on {}: share one node on the room's network, or keep the cluster on loopback",
+            s.bind
+        )));
+    }
+    Ok(Some(s.bind.clone()))
+}
+
+/// Run `cql` as whoever is registered for `address` now, on a session of
+/// its own (the cached one may carry an older login).
+async fn as_role(address: &str, cql: &str, timeout: Duration) -> Result<(), ServiceError> {
+    let fail = |e: cql::CqlError| native::other(format!("securing the shared Cassandra: {e}"));
+    let session = cql::own_session(address, timeout).await.map_err(fail)?;
+    cql::execute(&session, cql, scylla::statement::Consistency::One, timeout)
+        .await
+        .map(|_| ())
+        .map_err(fail)
+}
+
+/// Cassandra's built-in superuser, disabled once the admin role exists.
+fn default_superuser() -> datalab_clients::auth::Login {
+    datalab_clients::auth::Login {
+        user: "cassandra".into(),
+        password: "cassandra".into(),
+    }
 }
 
 /// Node `i`'s configuration files and command line.
@@ -240,6 +323,10 @@ fn native_node(
         &logback_config(&dirs.logs.join(format!("node-{i}.log"))),
     )?;
     let mut args: Vec<String> = def.native.jvm_opts.clone();
+    if net.shared.is_some() {
+        // The default superuser at once, not after ten seconds.
+        args.push("-Dcassandra.superuser_setup_delay_ms=0".into());
+    }
     if net.n > 1 {
         // The last -Xms/-Xmx wins; non-seed nodes wait for the seed's
         // gossip (it may start later than they do) instead of giving up
@@ -267,8 +354,12 @@ fn native_node(
 /// Node `i` of `net.n` on `127.0.0.<i+1>` with its data under `d`, sized
 /// for a laptop; node 0 is the seed.
 fn cassandra_yaml(d: &Path, net: &Net, i: u32) -> String {
-    let host = node_host(i);
-    let (seed, storage_port, native_port) = (node_host(0), net.storage_port, net.native_port);
+    let host = net.host(i);
+    let (seed, storage_port, native_port) = (net.host(0), net.storage_port, net.native_port);
+    let (authenticator, authorizer) = match net.shared {
+        Some(_) => ("PasswordAuthenticator", "CassandraAuthorizer"),
+        None => ("AllowAllAuthenticator", "AllowAllAuthorizer"),
+    };
     // Several nodes starting together would all pick the same tokens
     // (none knows the others' yet): give each one token, evenly spaced.
     let tokens = if net.n > 1 {
@@ -284,8 +375,9 @@ fn cassandra_yaml(d: &Path, net: &Net, i: u32) -> String {
          cluster_name: datalab\n\
          {tokens}\
          partitioner: org.apache.cassandra.dht.Murmur3Partitioner\n\
-         authenticator: AllowAllAuthenticator\n\
-         authorizer: AllowAllAuthorizer\n\
+         authenticator: {authenticator}\n\
+         authorizer: {authorizer}\n\
+         role_manager: CassandraRoleManager\n\
          data_file_directories: [\"{d}/data\"]\n\
          commitlog_directory: \"{d}/commitlog\"\n\
          saved_caches_directory: \"{d}/saved_caches\"\n\
@@ -338,6 +430,7 @@ mod tests {
             n: 3,
             native_port: 19042,
             storage_port: 17000,
+            shared: None,
         };
         let yamls: Vec<String> = (0..3)
             .map(|i| cassandra_yaml(Path::new("/d"), &net, i))
@@ -356,5 +449,31 @@ mod tests {
         assert!(initial_token(2, 3) > 0);
         let one = cassandra_yaml(Path::new("/d"), &Net { n: 1, ..net }, 0);
         assert!(one.contains("num_tokens: 16") && !one.contains("auto_bootstrap"));
+        assert!(one.contains("authenticator: AllowAllAuthenticator"));
+    }
+
+    #[test]
+    fn a_shared_node_listens_where_told_and_asks_for_logins() {
+        let net = Net {
+            n: 1,
+            native_port: 19042,
+            storage_port: 17000,
+            shared: Some("10.1.2.3".into()),
+        };
+        let y = cassandra_yaml(Path::new("/d"), &net, 0);
+        assert!(y.contains("rpc_address: 10.1.2.3\n"), "{y}");
+        assert!(y.contains("authenticator: PasswordAuthenticator\n"), "{y}");
+        assert!(y.contains("authorizer: CassandraAuthorizer\n"), "{y}");
+        let mut opts = UpOptions {
+            nodes: 3,
+            shared: Some(crate::Shared {
+                bind: "10.1.2.3".into(),
+                advertise: "10.1.2.3".into(),
+                admin: default_superuser(),
+            }),
+        };
+        assert!(shared_host(&opts, 3).is_err());
+        opts.shared.as_mut().unwrap().bind = "127.0.0.1".into();
+        assert!(shared_host(&opts, 3).is_ok());
     }
 }

@@ -194,6 +194,17 @@ pub(crate) trait Kind: Send + Sync {
         dirs: &ServiceDirs,
         progress: &ProgressFn,
     ) -> Result<Prepared, ServiceError>;
+
+    /// The last step of a native start, once every node answers (a shared
+    /// cluster's roles). Default: nothing.
+    async fn native_ready(
+        &self,
+        _address: &str,
+        _opts: &UpOptions,
+        _timeout: Duration,
+    ) -> Result<(), ServiceError> {
+        Ok(())
+    }
 }
 
 /// `a:1, b` → `["a:1", "b:<default>"]` (entries without a port keep theirs

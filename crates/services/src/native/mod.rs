@@ -95,6 +95,10 @@ pub(crate) fn fresh_dirs(dirs: &ServiceDirs) -> Result<(), ServiceError> {
         }
         fs::create_dir_all(d).map_err(|e| io_err("cannot create", d, e))?;
     }
+    // A shared cluster's run files hold its admin password.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&run, fs::Permissions::from_mode(0o700))
+        .map_err(|e| io_err("cannot restrict", &run, e))?;
     Ok(())
 }
 
@@ -313,6 +317,11 @@ impl Provider for NativeProvider {
         match wait_ready(&running, dirs, deadline, self.timeout, None).await {
             Ok(info) => {
                 kind.describe(&mut running.endpoint, &info);
+                let address = running.endpoint.address.clone();
+                if let Err(e) = kind.native_ready(&address, opts, self.timeout).await {
+                    let _ = self.stop(&running).await;
+                    return Err(e);
+                }
                 Ok(running)
             }
             Err(e) => {

@@ -1,0 +1,230 @@
+//! A room's shared cluster on the native provider, with logins and
+//! permissions on (real Kafka with SASL/SCRAM and the standard authorizer,
+//! real Cassandra with PasswordAuthenticator and CassandraAuthorizer): the
+//! instructor starts it and hands out credentials; learner ada passes lab
+//! steps with hers; learner bob, with his own login, is refused reading,
+//! writing and deleting ada's topic, group and keyspace, with messages that
+//! say why; a wrong password is named as such; no password is printed; the
+//! admin resets ada's namespace. Every learner is a separate home, as on
+//! separate laptops.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+struct Home(PathBuf);
+
+impl Home {
+    fn run(&self, args: &[&str], cwd: &Path) -> Output {
+        let mut cmd = Command::new(common::datalab_bin());
+        cmd.args(args)
+            .current_dir(cwd)
+            .env("DATALAB_HOME", &self.0)
+            .env("DATALAB_CACHE", common::cache_dir())
+            .env("DATALAB_BIN", common::datalab_bin())
+            .env_remove("DATALAB_PROVIDER")
+            .env_remove("DATALAB_NAMESPACE")
+            .env_remove("DATALAB_KAFKA_BOOTSTRAP")
+            .env_remove("DATALAB_CASSANDRA_CONTACT");
+        // Generous for a busy 2-core machine; only a hung server reaches it.
+        common::output_within(&mut cmd, Duration::from_secs(10 * 60))
+    }
+
+    fn ok(&self, args: &[&str], cwd: &Path) -> String {
+        let o = self.run(args, cwd);
+        assert!(o.status.success(), "datalab {args:?} failed:\n{}", text(&o));
+        text(&o)
+    }
+
+    /// The command fails, and says `needle`.
+    fn refused(&self, args: &[&str], cwd: &Path, needle: &str) -> String {
+        let o = self.run(args, cwd);
+        let t = text(&o);
+        assert!(!o.status.success(), "datalab {args:?} should fail:\n{t}");
+        assert!(
+            t.contains(needle),
+            "datalab {args:?}: no {needle:?} in:\n{t}"
+        );
+        t
+    }
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        if self.0.join("services/shared.json").exists() {
+            let _ = self.run(&["services", "down"], &self.0.clone());
+        }
+    }
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
+}
+
+fn password(file: &Path) -> String {
+    let t = std::fs::read_to_string(file).unwrap();
+    let line = t.lines().find(|l| l.starts_with("password:")).unwrap();
+    line["password:".len()..]
+        .trim()
+        .trim_matches('"')
+        .to_string()
+}
+
+#[test]
+fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let teacher = Home(dir.join("instructor"));
+    let ada = Home(dir.join("ada"));
+    let bob = Home(dir.join("bob"));
+
+    // The instructor: a shared cluster, MongoDB refused, two learners.
+    teacher.refused(
+        &[
+            "--provider",
+            "native",
+            "services",
+            "up",
+            "--shared",
+            "mongodb",
+        ],
+        dir,
+        "not shared",
+    );
+    let up = teacher.ok(&["--provider", "native", "services", "up", "--shared"], dir);
+    assert!(up.contains("logins and permissions on"), "{up}");
+    let mut printed = up;
+    for name in ["ada", "bob"] {
+        printed += &teacher.ok(&["services", "credentials", name], dir);
+    }
+    teacher.refused(&["services", "credentials", "ada_2"], dir, "overlaps");
+    let (ada_file, bob_file) = (
+        dir.join("ada.credentials.yaml"),
+        dir.join("bob.credentials.yaml"),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&ada_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the credentials file is private");
+
+    // The learners log in on their own laptops.
+    printed += &ada.ok(&["services", "login", ada_file.to_str().unwrap()], dir);
+    printed += &bob.ok(&["services", "login", bob_file.to_str().unwrap()], dir);
+
+    // Ada's lab steps pass against the shared cluster, with her login.
+    let ws = dir.join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (lab, file) in [("kafka", "01_topics.sh"), ("cassandra", "keyspace.cql")] {
+        std::fs::copy(
+            repo.join("labs").join(lab).join("solution").join(file),
+            ws.join(file),
+        )
+        .unwrap();
+    }
+    let ws_arg = ws.to_str().unwrap();
+    printed += &ada.ok(&["check", "kafka", "topics", "--workspace", ws_arg], dir);
+    printed += &ada.ok(
+        &["check", "cassandra", "keyspace", "--workspace", ws_arg],
+        dir,
+    );
+    printed += &ada.ok(&["kafka", "produce", "orders", "hello"], dir);
+    printed += &ada.ok(
+        &[
+            "kafka",
+            "consume",
+            "orders",
+            "--from-beginning",
+            "--max",
+            "1",
+        ],
+        dir,
+    );
+    printed += &ada.ok(
+        &[
+            "kafka",
+            "consume",
+            "orders",
+            "--from-beginning",
+            "--max",
+            "1",
+            "--group",
+            "g",
+        ],
+        dir,
+    );
+    printed += &ada.ok(
+        &["cql", "-e", "CREATE TABLE IF NOT EXISTS iot.r (id int PRIMARY KEY, v text); INSERT INTO iot.r (id, v) VALUES (1, 'x');"],
+        dir,
+    );
+
+    // Bob, aiming at ada's namespace with his own login, is refused.
+    let as_ada = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(["--learner".into(), "ada".into()]);
+        v
+    };
+    let bob_refused = |args: &[&str], needle: &str| {
+        let v = as_ada(args);
+        let v: Vec<&str> = v.iter().map(String::as_str).collect();
+        bob.refused(&v, dir, needle)
+    };
+    printed += &bob_refused(
+        &[
+            "kafka",
+            "consume",
+            "orders",
+            "--from-beginning",
+            "--max",
+            "1",
+        ],
+        "not authorised",
+    );
+    printed += &bob_refused(
+        &["kafka", "consume", "orders", "--max", "1", "--group", "g"],
+        "not authorised",
+    );
+    printed += &bob_refused(&["kafka", "produce", "orders", "x"], "not authorised");
+    printed += &bob_refused(&["kafka", "topics", "delete", "orders"], "not authorised");
+    printed += &bob_refused(&["cql", "-e", "SELECT * FROM iot.r"], "not authorised");
+    printed += &bob_refused(&["cql", "-e", "DROP KEYSPACE iot"], "not authorised");
+    printed += &ada.ok(&["cql", "-e", "SELECT * FROM iot.r"], dir);
+
+    // A wrong password is said to be one.
+    let bob_creds = bob.0.join("credentials.yaml");
+    let t = std::fs::read_to_string(&bob_creds).unwrap();
+    let good = password(&bob_creds);
+    std::fs::write(&bob_creds, t.replace(&good, "not-the-password")).unwrap();
+    printed += &bob.refused(
+        &["kafka", "topics", "describe"],
+        dir,
+        "wrong password for learner bob",
+    );
+    printed += &bob.refused(
+        &["cql", "-e", "SELECT * FROM system.local"],
+        dir,
+        "wrong password for learner bob",
+    );
+
+    // The instructor resets ada's namespace; ada's topic and keyspace go.
+    printed += &teacher.ok(&["services", "reset", "--learner", "ada"], dir);
+    let topics = ada.ok(&["kafka", "topics", "describe"], dir);
+    assert!(!topics.contains("orders"), "{topics}");
+    printed += &ada.refused(&["cql", "-e", "SELECT * FROM iot.r"], dir, "iot");
+
+    // No password was ever printed.
+    for secret in [password(&ada_file), good] {
+        assert!(
+            !printed.contains(&secret),
+            "a password was printed:\n{printed}"
+        );
+    }
+    let shared = std::fs::read_to_string(teacher.0.join("services/shared.json")).unwrap();
+    let admin: serde_json::Value = serde_json::from_str(&shared).unwrap();
+    let admin_pw = admin["admin"]["password"].as_str().unwrap();
+    assert!(
+        !printed.contains(admin_pw),
+        "the admin password was printed"
+    );
+}
