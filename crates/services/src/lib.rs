@@ -19,6 +19,7 @@ mod native;
 pub(crate) mod probe;
 pub mod process;
 pub(crate) mod provider;
+pub mod spark;
 
 pub use kinds::hadoop::HadoopClient;
 pub use manager::{ResetReport, docker_answers};
