@@ -95,7 +95,7 @@ pub fn output_within(cmd: &mut std::process::Command, limit: Duration) -> std::p
     use std::os::unix::process::CommandExt;
     use std::process::Stdio;
     let what = format!("{cmd:?}");
-    let mut child = cmd
+    let child = cmd
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
