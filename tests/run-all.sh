@@ -4,7 +4,7 @@
 #   2. fetch what the native services need (Kafka, Cassandra and Hadoop jars
 #      from Maven Central, the MongoDB server) into ~/.cache/datalab
 #      (`services install` with no kind names every kind, hadoop included);
-#   2b. the Python venv the labs' Python-route tests use (tests/python-venv.sh:
+#   2b. the Python venv the labs' Python-route and Spark tests use (tests/python-venv.sh:
 #      ~/.cache/datalab/venv, pip only when a requirement is missing);
 #   2c. Debian's chromium and chromium-driver for the projector page's
 #      browser test (tests/browser-setup.sh: apt-get only when missing);
@@ -49,7 +49,7 @@ trap cleanup EXIT INT TERM
 step "build"
 cargo build --all-targets --locked
 
-step "python venv for the labs' Python route (confluent-kafka)"
+step "python venv for the labs' Python route (confluent-kafka, pyspark)"
 bash tests/python-venv.sh
 
 step "chromium + chromedriver for the projector page's browser test"
