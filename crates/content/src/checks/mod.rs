@@ -51,6 +51,7 @@ pub enum CheckSpec {
     SparkOutput(spark::SparkOutput),
     SparkCache(spark::SparkCache),
     SparkShuffle(spark::SparkShuffle),
+    SparkStreamWindows(spark::SparkStreamWindows),
 }
 
 impl CheckSpec {

@@ -57,3 +57,27 @@ pub struct SparkShuffle {
     #[serde(default)]
     pub file: Option<String>,
 }
+
+/// `spark_stream_windows: { input: orders, output: order-counts,
+/// window_seconds: 10, checkpoint: checkpoints/order-counts, runs: 2 }`: a
+/// Structured Streaming query counted the records of the Kafka topic
+/// `input` per tumbling window of their Kafka timestamps and wrote
+/// `{"start": <epoch seconds>, "count": n}` records to `output` (update
+/// mode: the latest record of a window is its count). Every window's
+/// latest count must equal the checker's own count from `input`, and the
+/// query's checkpoint must say it read `input` to its end in at least
+/// `runs` runs that each read new records (a restart resumed from it).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparkStreamWindows {
+    pub input: String,
+    pub output: String,
+    pub window_seconds: u64,
+    /// The query's checkpoint folder, relative to the workspace.
+    pub checkpoint: String,
+    /// Batches that read new records, at least (default 1).
+    #[serde(default)]
+    pub runs: Option<usize>,
+    #[serde(default)]
+    pub file: Option<String>,
+}

@@ -24,6 +24,7 @@ pub(crate) mod mapreduce;
 pub(crate) mod mongo;
 pub(crate) mod spark;
 mod spark_log;
+mod spark_stream;
 
 use async_trait::async_trait;
 use datalab_content::checks::CheckSpec;
@@ -195,5 +196,6 @@ pub fn check_of(spec: &CheckSpec) -> &dyn Check {
         CheckSpec::SparkOutput(c) => c,
         CheckSpec::SparkCache(c) => c,
         CheckSpec::SparkShuffle(c) => c,
+        CheckSpec::SparkStreamWindows(c) => c,
     }
 }

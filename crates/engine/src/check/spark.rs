@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A failure pointing at the learner's script when there is one.
-fn fail(file: &Option<String>, msg: String) -> Outcome {
+pub(super) fn fail(file: &Option<String>, msg: String) -> Outcome {
     match file {
         Some(f) => Outcome::fail(msg).in_file(f),
         None => Outcome::fail(msg),
@@ -22,12 +22,16 @@ fn fail(file: &Option<String>, msg: String) -> Outcome {
 }
 
 /// Lines of a job's output that are Spark's own noise: its
-/// `yy/MM/dd HH:mm:ss LEVEL` log lines and its start-up notes.
+/// `yy/MM/dd HH:mm:ss LEVEL` log lines, its start-up notes, Java stack
+/// frames.
 fn noise(l: &str) -> bool {
     let b = l.as_bytes();
     let log =
         b.len() > 18 && b[0].is_ascii_digit() && b[2] == b'/' && b[5] == b'/' && b[11] == b':';
-    log || l.trim().is_empty()
+    // Java stack frames: the exception's own line says what went wrong.
+    let frame = l.trim_start().starts_with("at ") || l.trim_start().starts_with("... ");
+    log || frame
+        || l.trim().is_empty()
         || l.starts_with("WARNING: Using incubator modules")
         || l.starts_with("Using Spark's default log4j profile")
 }
@@ -45,7 +49,7 @@ fn job_tail(stdout: &str, stderr: &str, n: usize) -> String {
 
 /// A step command that failed or timed out: say so instead of judging an
 /// older event log or output.
-fn job_failed(ctx: &CheckContext, file: &Option<String>) -> Option<Outcome> {
+pub(super) fn job_failed(ctx: &CheckContext, file: &Option<String>) -> Option<Outcome> {
     let out = ctx.step_output.as_ref()?;
     if out.timed_out {
         return Some(fail(
@@ -369,7 +373,7 @@ mod tests {
 
     #[test]
     fn spark_log_lines_are_left_out_of_a_failure() {
-        let err = "26/12/01 14:55:01 WARN NativeCodeLoader: no\nTraceback (most recent call last):\n  File \"x.py\"\nNameError: boom\n26/12/01 14:55:02 INFO ShutdownHookManager: bye\n";
+        let err = "26/12/01 14:55:01 WARN NativeCodeLoader: no\nTraceback (most recent call last):\n  File \"x.py\"\nNameError: boom\n\tat org.apache.spark.Foo(Foo.scala:1)\n\t... 12 more\n26/12/01 14:55:02 INFO ShutdownHookManager: bye\n";
         assert_eq!(
             job_tail("", err, 12),
             "Traceback (most recent call last):\n  File \"x.py\"\nNameError: boom"
