@@ -3,7 +3,9 @@
 //! `$DATALAB_VENV`): the reference solution passes every step and the
 //! starter fails every step, each for its own reason, through the real
 //! runner, `datalab spark submit` and Spark's event log. One Spark run per
-//! step and workspace. A missing PySpark is a failure, not a skip.
+//! step and workspace. Steps 4 and 5 stream from and to the shared native
+//! Kafka (tests/common), in a namespace of their own. A missing PySpark is
+//! a failure, not a skip.
 
 mod common;
 
@@ -47,6 +49,26 @@ fn require_pyspark() {
 /// Every step of the lab with `files` (solution/ or starter/) as the
 /// learner's workspace.
 fn run_all(files: &str) -> Vec<StepResult> {
+    run_steps(files, |_| {}, 0..usize::MAX, Vec::new())
+}
+
+/// A namespace of this test's own on the shared broker.
+fn unique_ns(tag: &str) -> Namespace {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    Namespace::for_learner(&format!("t{}_{tag}_{t}", std::process::id()))
+}
+
+/// The steps in `steps` with `files` as the workspace, changed by `change`,
+/// with extra environment for the step commands.
+fn run_steps(
+    files: &str,
+    change: impl FnOnce(&Path),
+    steps: std::ops::Range<usize>,
+    env: Vec<(String, String)>,
+) -> Vec<StepResult> {
     require_pyspark();
     // Step commands call `datalab`: put this build first on PATH.
     let bin_dir = common::datalab_bin().parent().unwrap().to_path_buf();
@@ -63,17 +85,19 @@ fn run_all(files: &str) -> Vec<StepResult> {
     lab.content
         .extract_dir(&format!("labs/spark/{files}"), &ws, true)
         .unwrap();
+    change(&ws);
     let data = datalab_engine::lab::materialize_data(&lab, &tmp.path().join("data")).unwrap();
     let opts = RunOptions {
         workspace: ws,
         lab_data: data,
-        namespace: Namespace::none(),
+        namespace: unique_ns(files),
         services: common::services(),
         check_timeout: Duration::from_secs(10),
-        env: Vec::new(),
+        env,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    (0..lab.def.steps.len())
+    let end = steps.end.min(lab.def.steps.len());
+    (steps.start..end)
         .map(|i| rt.block_on(run_step(&lab, i, &opts)))
         .collect()
 }
@@ -107,7 +131,7 @@ fn message<'a>(r: &'a StepResult, kind: &str) -> &'a str {
 #[test]
 fn the_solution_passes_every_step() {
     let results = run_all("solution");
-    assert_eq!(results.len(), 3);
+    assert_eq!(results.len(), 5);
     for r in &results {
         assert!(r.passed(), "{}", describe(r));
     }
@@ -117,6 +141,12 @@ fn the_solution_passes_every_step() {
     assert!(cache.contains(" s"), "{cache}");
     let shuffle = message(&results[2], "spark_shuffle");
     assert!(shuffle.contains("hashpartitioning(country"), "{shuffle}");
+    // The restart read the new orders only, from the checkpoint.
+    let restart = message(&results[4], "spark_stream_windows");
+    assert!(
+        restart.contains("2 batch(es) with new records"),
+        "{restart}"
+    );
 }
 
 /// Each starter step fails for the reason the step is about.
@@ -140,6 +170,42 @@ fn the_starter_fails_every_step_with_its_reason() {
     assert!(message(&results[2], "spark_output").contains("missing"));
     let shuffle = message(&results[2], "spark_shuffle");
     assert!(shuffle.contains("has no Exchange"), "{shuffle}");
+    // Step 4's script raises; step 5 runs it again.
+    let stream = message(&results[3], "spark_stream_windows");
+    assert!(stream.contains("NotImplementedError: step 4"), "{stream}");
+}
+
+/// A broker that does not answer: the step's script stops at its first
+/// `datalab kafka` command, before Spark starts, and the check quotes it.
+#[test]
+fn a_missing_broker_is_named() {
+    let env = vec![(
+        "DATALAB_KAFKA_BOOTSTRAP".to_string(),
+        "127.0.0.1:9".to_string(),
+    )];
+    let r = &run_steps("solution", |_| {}, 3..4, env)[0];
+    assert!(!r.passed(), "{}", describe(r));
+    let msg = message(r, "spark_stream_windows");
+    assert!(msg.contains("the Spark job failed"), "{msg}");
+    assert!(msg.contains("127.0.0.1:9"), "{msg}");
+}
+
+/// A checkpoint folder that is a file: Spark's own error is quoted.
+#[test]
+fn a_bad_checkpoint_folder_is_named() {
+    let change = |ws: &Path| {
+        std::fs::create_dir_all(ws.join("checkpoints")).unwrap();
+        std::fs::write(ws.join("checkpoints/order-counts"), "not a folder\n").unwrap();
+        let script = ws.join("05_restart.sh");
+        let text = std::fs::read_to_string(&script).unwrap();
+        std::fs::write(&script, text.replace("sh produce_orders.sh 30\n", "")).unwrap();
+    };
+    let r = &run_steps("solution", change, 4..5, Vec::new())[0];
+    assert!(!r.passed(), "{}", describe(r));
+    let msg = message(r, "spark_stream_windows");
+    assert!(msg.contains("the Spark job failed"), "{msg}");
+    assert!(msg.contains("checkpoints/order-counts"), "{msg}");
+    assert!(msg.contains("not a directory"), "{msg}");
 }
 
 /// Without PySpark, `datalab spark submit` says how to get it (no JVM).
@@ -167,6 +233,11 @@ fn submit_without_pyspark_says_how_to_install_it() {
 #[test]
 fn the_data_is_the_mapreduce_labs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
+    let kafka = std::fs::read(root.join("kafka/data/orders.jsonl")).unwrap();
+    assert_eq!(
+        std::fs::read(root.join("spark/data/orders.jsonl")).unwrap(),
+        kafka
+    );
     for dir in ["corpus", "shop"] {
         for e in std::fs::read_dir(root.join("spark/data").join(dir)).unwrap() {
             let e = e.unwrap();
