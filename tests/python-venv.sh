@@ -9,7 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${DATALAB_CACHE:-$HOME/.cache/datalab}"
 venv="${DATALAB_VENV:-$cache/venv}"
-reqs=(labs/kafka/starter/requirements.txt)
+reqs=(labs/kafka/starter/requirements.txt labs/spark/starter/requirements.txt)
+# PySpark's source archive is 450 MB and pip builds a wheel from it: keep
+# pip's cache with datalab's, out of ~/.cache/pip.
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$cache/pip}"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "python venv: creating $venv"
@@ -21,7 +24,8 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 # Satisfied = every `name>=version` (or bare name) line is installed at a
-# high enough version. Anything else in a file: let pip decide.
+# high enough version, every `name==version` line at that very version.
+# Anything else in a file: let pip decide.
 satisfied() {
   "$venv/bin/python" - "$@" <<'PY'
 import re, sys
@@ -33,14 +37,16 @@ for path in sys.argv[1:]:
         line = line.split("#")[0].strip()
         if not line:
             continue
-        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(?:>=\s*([0-9.]+))?", line)
+        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(?:(>=|==)\s*([0-9.]+))?", line)
         if not m:
             sys.exit(1)
         try:
             have = version(m.group(1))
         except PackageNotFoundError:
             sys.exit(1)
-        if m.group(2) and vt(have) < vt(m.group(2)):
+        if m.group(2) == ">=" and vt(have) < vt(m.group(3)):
+            sys.exit(1)
+        if m.group(2) == "==" and vt(have) != vt(m.group(3)):
             sys.exit(1)
 PY
 }
@@ -54,3 +60,4 @@ else
   "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "${args[@]}"
 fi
 "$venv/bin/python" -c 'import confluent_kafka; print("python venv: confluent-kafka", confluent_kafka.__version__)'
+"$venv/bin/python" -c 'import pyspark; print("python venv: pyspark", pyspark.__version__)'

@@ -4,10 +4,12 @@
 #   2. fetch what the native services need (Kafka, Cassandra and Hadoop jars
 #      from Maven Central, the MongoDB server) into ~/.cache/datalab
 #      (`services install` with no kind names every kind, hadoop included);
-#   2b. the Python venv the labs' Python-route tests use (tests/python-venv.sh:
+#   2b. the Python venv the labs' Python-route and Spark tests use (tests/python-venv.sh:
 #      ~/.cache/datalab/venv, pip only when a requirement is missing);
 #   2c. Debian's chromium and chromium-driver for the projector page's
 #      browser test (tests/browser-setup.sh: apt-get only when missing);
+#   2d. the Spark Kafka connector's jars (`datalab spark install`), before
+#      the native tests;
 #   3. every test against the NATIVE provider (real Kafka, Cassandra and the
 #      MongoDB server as local processes), each service started once per run;
 #   4. the DOCKER provider: install and start dockerd, build the images from
@@ -49,7 +51,7 @@ trap cleanup EXIT INT TERM
 step "build"
 cargo build --all-targets --locked
 
-step "python venv for the labs' Python route (confluent-kafka)"
+step "python venv for the labs' Python route (confluent-kafka, pyspark)"
 bash tests/python-venv.sh
 
 step "chromium + chromedriver for the projector page's browser test"
@@ -58,6 +60,8 @@ bash tests/browser-setup.sh
 if [ "$suite" != docker ]; then
   step "native services: fetch into $DATALAB_CACHE"
   DATALAB_HOME="$native_home" "$bin" services install
+  step "spark: PySpark in the venv (done above) and the Kafka connector's jars"
+  DATALAB_HOME="$native_home" "$bin" spark install
   step "tests against the native provider"
   DATALAB_PROVIDER=native DATALAB_HOME="$native_home" DATALAB_TEST_HOME="$native_home" \
     cargo test --locked --no-fail-fast -- --test-threads=2

@@ -15,6 +15,7 @@ mod room_live;
 mod room_load;
 pub mod services;
 mod shared;
+pub mod spark;
 
 use clap::{Parser, Subcommand};
 use datalab_content::Content;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Run MapReduce jobs locally (mappers and reducers in any language)
     #[command(subcommand)]
     Mapreduce(mapreduce::MapreduceCommand),
+    /// Apache Spark (PySpark): install it, run jobs with spark-submit (local[*] by default)
+    #[command(subcommand)]
+    Spark(spark::SparkCommand),
     /// A MongoDB console: find, aggregate, explain, indexes, update, import (Extended JSON)
     Mongo(mongo::MongoArgs),
     /// A CQL console: run statements (-e) or a file (--file); understands CONSISTENCY and COPY … FROM
@@ -167,6 +171,7 @@ pub fn main() -> ExitCode {
         Some(Command::Mongo(a)) => rt.block_on(mongo::run(a, &ctx)),
         Some(Command::Cql(a)) => rt.block_on(cql::run(a, &ctx)),
         Some(Command::Mapreduce(cmd)) => mapreduce::run(cmd, &ctx),
+        Some(Command::Spark(cmd)) => spark::run(cmd, &ctx, &rt),
         Some(Command::Kafka(a)) => rt.block_on(kafka::run(a, &ctx)),
         Some(Command::Room(a)) => room::run(a, &ctx, &rt),
         Some(Command::Join(a)) => room::join(a, &ctx),

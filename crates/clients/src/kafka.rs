@@ -230,6 +230,10 @@ pub struct Record {
     pub offset: i64,
     pub key: Option<String>,
     pub value: String,
+    /// The record's timestamp (ms since the epoch), when it has one; the
+    /// event time of a stream processor's windows. Not printed.
+    #[serde(skip)]
+    pub timestamp_ms: Option<i64>,
 }
 
 /// The partitions a group member owns.
@@ -1493,6 +1497,7 @@ fn record_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
             .payload()
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .unwrap_or_default(),
+        timestamp_ms: m.timestamp().to_millis(),
     }
 }
 

@@ -20,6 +20,7 @@ pub(crate) mod probe;
 pub mod process;
 pub(crate) mod provider;
 pub mod shared;
+pub mod spark;
 
 pub use kinds::hadoop::HadoopClient;
 pub use manager::{ResetReport, docker_answers};

@@ -7,6 +7,7 @@ pub mod generic;
 pub mod kafka;
 pub mod mapreduce;
 pub mod mongo;
+pub mod spark;
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,10 @@ pub enum CheckSpec {
     KafkaFailover(kafka::Failover),
     KafkaLagAnswer(kafka::LagAnswer),
     KafkaExactlyOncePipeline(kafka::ExactlyOncePipeline),
+    SparkOutput(spark::SparkOutput),
+    SparkCache(spark::SparkCache),
+    SparkShuffle(spark::SparkShuffle),
+    SparkStreamWindows(spark::SparkStreamWindows),
 }
 
 impl CheckSpec {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Key → values in output order (one value each, except for top-N).
-type Table = BTreeMap<String, Vec<String>>;
+pub(crate) type Table = BTreeMap<String, Vec<String>>;
 
 fn words(line: &str) -> impl Iterator<Item = String> + '_ {
     line.split(|c: char| !c.is_ascii_alphabetic())
@@ -127,9 +127,9 @@ pub fn expected(expect: Expect, input: &Path, n: usize) -> std::io::Result<Table
 /// The learner's output: every `part-*` file, key → values in order, and
 /// which part file each key came from.
 /// Key → the part files it was found in.
-type Origins = HashMap<String, HashSet<String>>;
+pub(crate) type Origins = HashMap<String, HashSet<String>>;
 
-fn read_output(dir: &Path) -> Result<(Table, usize, Origins), String> {
+pub(crate) fn read_output(dir: &Path) -> Result<(Table, usize, Origins), String> {
     let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| e.to_string())?
         .flatten()
@@ -295,15 +295,15 @@ impl Check for MapreduceOutput {
 
 /// How the output differs from what was expected: the first difference
 /// in key order, and how many keys are wrong, missing or unexpected.
-struct Diff {
-    first: String,
+pub(crate) struct Diff {
+    pub first: String,
     wrong: usize,
     missing: usize,
     extra: usize,
 }
 
 impl Diff {
-    fn counts(&self) -> String {
+    pub fn counts(&self) -> String {
         let mut counts = Vec::new();
         for (n, what) in [
             (self.wrong, "wrong"),
@@ -318,7 +318,7 @@ impl Diff {
     }
 }
 
-fn compare(want: &Table, got: &Table) -> Option<Diff> {
+pub(crate) fn compare(want: &Table, got: &Table) -> Option<Diff> {
     let mut d = Diff {
         first: String::new(),
         wrong: 0,

@@ -13,7 +13,7 @@
 //! To add a kind: write a params struct (`#[derive(Deserialize)]`,
 //! `deny_unknown_fields`), implement [`Check`] for it, and add a variant to
 //! `CheckSpec` (datalab-content) plus a line in [`check_of`]. Service checks live
-//! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`).
+//! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`, `spark.rs`).
 
 pub(crate) mod cql;
 pub mod cql_outage;
@@ -22,6 +22,9 @@ pub(crate) mod kafka;
 pub mod kafka_pipeline;
 pub(crate) mod mapreduce;
 pub(crate) mod mongo;
+pub(crate) mod spark;
+mod spark_log;
+mod spark_stream;
 
 use async_trait::async_trait;
 use datalab_content::checks::CheckSpec;
@@ -191,5 +194,9 @@ pub fn check_of(spec: &CheckSpec) -> &dyn Check {
         CheckSpec::KafkaFailover(c) => c,
         CheckSpec::KafkaLagAnswer(c) => c,
         CheckSpec::KafkaExactlyOncePipeline(c) => c,
+        CheckSpec::SparkOutput(c) => c,
+        CheckSpec::SparkCache(c) => c,
+        CheckSpec::SparkShuffle(c) => c,
+        CheckSpec::SparkStreamWindows(c) => c,
     }
 }

@@ -161,6 +161,7 @@ mod tests {
             offset,
             key: None,
             value: value.into(),
+            timestamp_ms: None,
         }
     }
 
