@@ -52,3 +52,26 @@ fn without_a_terminal_datalab_says_what_to_run() {
     assert!(text.contains("this is not a terminal"), "{text}");
     assert!(text.contains("datalab quiz ID --plain"), "{text}");
 }
+
+/// `datalab outline | head -1`: the reader goes away early; datalab ends
+/// quietly (no panic message), as a command killed by SIGPIPE would.
+#[test]
+fn a_closed_pipe_ends_the_outline_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(common::datalab_bin())
+        .args(["outline", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The read end goes at once: datalab is still loading the course.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(141)),
+        "{:?} {stderr}",
+        out.status
+    );
+}

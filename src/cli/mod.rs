@@ -144,7 +144,29 @@ pub fn default_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".datalab"))
 }
 
+/// `datalab outline | head`: once the reader is gone, `println!` panics
+/// ("failed printing to stdout: Broken pipe"). End quietly instead, with the
+/// status a shell gives a process killed by SIGPIPE. SIGPIPE itself stays
+/// ignored, so the room server and every socket write still get EPIPE as an
+/// error they handle.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.starts_with("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     let ctx = Ctx::from_cli(&cli);
     let rt = match tokio::runtime::Builder::new_multi_thread()
