@@ -93,9 +93,33 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         dir,
         "not shared",
     );
-    let up = teacher.ok(&["--provider", "native", "services", "up", "--shared"], dir);
+    // Three brokers: replication between them goes through the login too.
+    let up = teacher.ok(
+        &[
+            "--provider",
+            "native",
+            "services",
+            "up",
+            "--shared",
+            "--nodes",
+            "3",
+            "kafka",
+        ],
+        dir,
+    );
     assert!(up.contains("logins and permissions on"), "{up}");
     let mut printed = up;
+    printed += &teacher.ok(
+        &[
+            "--provider",
+            "native",
+            "services",
+            "up",
+            "--shared",
+            "cassandra",
+        ],
+        dir,
+    );
     for name in ["ada", "bob"] {
         printed += &teacher.ok(&["services", "credentials", name], dir);
     }
@@ -129,6 +153,23 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         &["check", "cassandra", "keyspace", "--workspace", ws_arg],
         dir,
     );
+    printed += &ada.ok(
+        &[
+            "kafka",
+            "topics",
+            "create",
+            "copies",
+            "--replication-factor",
+            "3",
+        ],
+        dir,
+    );
+    let copies = ada.ok(&["kafka", "topics", "describe", "copies"], dir);
+    assert!(
+        copies.contains("1,2,3") || copies.contains("2,3,1") || copies.contains("3,1,2"),
+        "{copies}"
+    );
+    printed += &ada.ok(&["kafka", "produce", "copies", "--acks", "all", "x"], dir);
     printed += &ada.ok(&["kafka", "produce", "orders", "hello"], dir);
     printed += &ada.ok(
         &[
