@@ -10,18 +10,6 @@ use std::path::Path;
 use std::process::Command;
 
 /// Copy a folder's files (recursively) to `to`.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
 
 /// `datalab grade --lab ID --workspace <copy of its solution> --format json`.
 fn grade_solution(lab: &str) {
@@ -29,7 +17,7 @@ fn grade_solution(lab: &str) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join(lab);
-    copy_dir(&repo.join("labs").join(lab).join("solution"), &ws);
+    common::copy_dir(&repo.join("labs").join(lab).join("solution"), &ws);
     assert!(!ws.join("data").exists(), "graded without a data/ folder");
     let provider = std::env::var("DATALAB_PROVIDER").unwrap_or_else(|_| "native".into());
     // Step 11's scorer is Python (confluent-kafka): the venv that

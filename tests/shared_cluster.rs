@@ -170,6 +170,35 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         "{copies}"
     );
     printed += &ada.ok(&["kafka", "produce", "copies", "--acks", "all", "x"], dir);
+    // A transaction's id lies in her namespace too (the exactly-once step).
+    let kafka_ws = dir.join("kafka-ws");
+    common::copy_dir(&repo.join("labs/kafka/solution"), &kafka_ws);
+    let kafka_ws = kafka_ws.to_str().unwrap();
+    printed += &ada.ok(
+        &[
+            "grade",
+            "--lab",
+            "kafka",
+            "--step",
+            "exactly-once",
+            "--workspace",
+            kafka_ws,
+        ],
+        dir,
+    );
+    ada.refused(
+        &[
+            "grade",
+            "--lab",
+            "kafka",
+            "--step",
+            "no-such-step",
+            "--workspace",
+            kafka_ws,
+        ],
+        dir,
+        "has no step",
+    );
     printed += &ada.ok(&["kafka", "produce", "orders", "hello"], dir);
     printed += &ada.ok(
         &[

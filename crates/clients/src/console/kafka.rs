@@ -495,9 +495,11 @@ async fn produce(
     let full = ns.topic(&p.topic);
     let opts = ProduceOptions {
         acks: p.acks.clone(),
+        // Starts with the namespaced topic: inside the learner's namespace,
+        // where a shared cluster lets them use transactional ids.
         transactional_id: p.transactional.then(|| {
             format!(
-                "datalab-{full}-{}-{}",
+                "{full}.datalab-tx-{}-{}",
                 std::process::id(),
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
