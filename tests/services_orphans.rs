@@ -93,10 +93,11 @@ fn killing_datalab_mid_start_leaves_nothing_after_down() {
         return;
     }
     let h = home("killed");
+    let said = h.join("datalab.stderr");
     let mut child = datalab(&h)
         .args(["services", "up", "kafka"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&said).unwrap())
         .spawn()
         .unwrap();
     // Wait until the broker process exists (its pid file is written at
@@ -108,13 +109,18 @@ fn killing_datalab_mid_start_leaves_nothing_after_down() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let exited_first = child.try_wait().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
     // The detached broker survived its parent: it is the orphan to catch.
     let orphans = processes_under(&h);
+    let broker_out = h.join("services/kafka/logs/node-0.out");
     assert!(
         !orphans.is_empty(),
-        "expected the broker to outlive datalab"
+        "expected the broker to outlive datalab (pid files {:?}; datalab had exited by itself: {exited_first:?}; it said: {}; the broker's output: {})",
+        pid_files(&h),
+        std::fs::read_to_string(&said).unwrap_or_default(),
+        std::fs::read_to_string(&broker_out).unwrap_or_default()
     );
 
     let o = datalab(&h).args(["services", "down"]).output().unwrap();
