@@ -87,23 +87,19 @@ fn down_leaves_no_server_behind() {
     assert!(pid_files(&h).is_empty());
 }
 
-#[test]
-fn killing_datalab_mid_start_leaves_nothing_after_down() {
-    if common::provider() != datalab_services::ProviderKind::Native {
-        return;
-    }
-    let h = home("killed");
+/// Start Kafka in `h` and kill datalab hard once the broker is spawned (its
+/// pid file is written at spawn, before readiness). The broker's processes,
+/// or why there are none.
+fn kill_mid_start(h: &Path) -> Result<Vec<(u32, String)>, String> {
     let said = h.join("datalab.stderr");
-    let mut child = datalab(&h)
+    let mut child = datalab(h)
         .args(["services", "up", "kafka"])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&said).unwrap())
         .spawn()
         .unwrap();
-    // Wait until the broker process exists (its pid file is written at
-    // spawn, before readiness), then kill datalab hard.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while pid_files(&h).is_empty() && Instant::now() < deadline {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while pid_files(h).is_empty() && Instant::now() < deadline {
         if child.try_wait().unwrap().is_some() {
             break;
         }
@@ -112,16 +108,36 @@ fn killing_datalab_mid_start_leaves_nothing_after_down() {
     let exited_first = child.try_wait().unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    // The detached broker survived its parent: it is the orphan to catch.
-    let orphans = processes_under(&h);
+    let orphans = processes_under(h);
+    if !orphans.is_empty() {
+        return Ok(orphans);
+    }
     let broker_out = h.join("services/kafka/logs/node-0.out");
-    assert!(
-        !orphans.is_empty(),
-        "expected the broker to outlive datalab (pid files {:?}; datalab had exited by itself: {exited_first:?}; it said: {}; the broker's output: {})",
-        pid_files(&h),
+    Err(format!(
+        "no broker outlived datalab (pid files {:?}; datalab had exited by itself: {exited_first:?}; it said: {}; the broker's output: {})",
+        pid_files(h),
         std::fs::read_to_string(&said).unwrap_or_default(),
         std::fs::read_to_string(&broker_out).unwrap_or_default()
-    );
+    ))
+}
+
+#[test]
+fn killing_datalab_mid_start_leaves_nothing_after_down() {
+    if common::provider() != datalab_services::ProviderKind::Native {
+        return;
+    }
+    // The detached broker survives its parent: it is the orphan to catch.
+    // Once in CI (load 11) none was there to catch; a broker that died by
+    // itself on a busy machine is not what this test is about, so it gets
+    // one more try, and the reason is printed either way.
+    let h = home("killed");
+    let orphans = kill_mid_start(&h).or_else(|why| {
+        eprintln!("first try: {why}");
+        let _ = datalab(&h).args(["services", "down"]).output();
+        kill_mid_start(&home("killed"))
+    });
+    let orphans = orphans.unwrap_or_else(|why| panic!("{why}"));
+    assert!(!orphans.is_empty());
 
     let o = datalab(&h).args(["services", "down"]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
