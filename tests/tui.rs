@@ -81,8 +81,9 @@ impl Harness {
     fn draw_at(&mut self, w: u16, h: u16) -> String {
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
         term.draw(|f| self.app.render(f)).expect("draw");
-        common::buffer_text(term.backend().buffer())
-            .replace(&self.home.path().display().to_string(), "<home>")
+        let text = common::buffer_text(term.backend().buffer())
+            .replace(&self.home.path().display().to_string(), "<home>");
+        steady_timings(&text)
     }
 
     fn draw(&mut self) -> String {
@@ -1179,4 +1180,39 @@ fn a_room_poll_is_announced_and_an_answer_without_a_room_says_so() {
     }
     h.key(KeyCode::Esc);
     assert!(matches!(h.app.screen, Screen::Home));
+}
+
+/// A check's measured time ("13 ms · c to check again" in a lab's footer)
+/// reads "0 ms" at the same width, so a snapshot does not depend on how
+/// busy the machine was: the extra digits become border.
+fn steady_timings(screen: &str) -> String {
+    const MARK: &str = " ms · ";
+    let mut out = String::new();
+    for line in screen.split_inclusive('\n') {
+        let Some(at) = line.find(MARK) else {
+            out.push_str(line);
+            continue;
+        };
+        let head = &line[..at];
+        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let before = &head[..head.len() - digits];
+        if digits == 0 || !before.ends_with(' ') {
+            out.push_str(line);
+            continue;
+        }
+        out.push_str(&before[..before.len() - 1]);
+        out.push_str(&"─".repeat(digits - 1));
+        out.push_str(" 0");
+        out.push_str(&line[at..]);
+    }
+    out
+}
+
+#[test]
+fn timings_in_a_screen_are_steadied_at_the_same_width() {
+    let a = "╰──── 13 ms · c to check again ╯\n";
+    let b = "╰───── 0 ms · c to check again ╯\n";
+    assert_eq!(steady_timings(a), b);
+    assert_eq!(steady_timings(b), b);
+    assert_eq!(steady_timings(a).chars().count(), a.chars().count());
 }
