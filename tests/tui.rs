@@ -1221,7 +1221,7 @@ fn snapshot_spark_panel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn spark_panel_follows_the_submitted_log_across_its_rename() {
     use datalab_services::spark::{SUBMITS_ENV, SubmitLine};
-    use datalab_tui::panel::{LabPanel, PanelCtx, for_lab};
+    use datalab_tui::panel::{PanelCtx, for_lab};
     use datalab_tui::panels::spark_log::Status;
     let home = tempfile::tempdir().unwrap();
     let content = Content::disk(env!("CARGO_MANIFEST_DIR"));

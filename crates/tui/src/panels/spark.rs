@@ -225,13 +225,13 @@ fn stages_table(log: &SparkLog, height: u16, t: &Theme) -> Table<'static> {
     let skip = log.stages.len().saturating_sub(fit);
     let rows = log.stages[skip..].iter().map(|s| stage_row(s, t));
     let widths = [
-        Constraint::Length(4),
-        Constraint::Length(6),
+        Constraint::Length(3),
+        Constraint::Length(5),
         Constraint::Fill(1),
-        Constraint::Length(9),
-        Constraint::Length(20),
+        Constraint::Length(7),
+        Constraint::Length(22),
     ];
-    let header = Row::new(["job", " stage", "name", "    tasks", "status"]).style(t.dim());
+    let header = Row::new(["job", "stage", "name", "  tasks", "status"]).style(t.dim());
     Table::new(rows, widths).header(header).column_spacing(1)
 }
 
@@ -259,9 +259,16 @@ fn stage_row(s: &StageView, t: &Theme) -> Row<'static> {
     };
     Row::new(vec![
         Line::raw(format!("{:>3}", s.job)),
-        Line::raw(format!("{:>6}", s.id)),
-        Line::raw(format!("{}{attempt}", s.name)),
-        Line::raw(format!("{:>9}", format!("{}/{}", s.done, s.tasks))),
+        Line::raw(format!("{:>5}", s.id)),
+        Line::raw(format!("{}{attempt}", short_name(&s.name))),
+        Line::raw(format!("{:>7}", format!("{}/{}", s.done, s.tasks))),
         Line::styled(status, style),
     ])
+}
+
+/// A stage's name without the call site every PySpark action has (the
+/// Python call reaches Spark through Java reflection): `save`, `count`.
+fn short_name(name: &str) -> &str {
+    name.strip_suffix(" at NativeMethodAccessorImpl.java:0")
+        .unwrap_or(name)
 }
