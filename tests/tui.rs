@@ -1216,3 +1216,103 @@ fn timings_in_a_screen_are_steadied_at_the_same_width() {
     assert_eq!(steady_timings(b), b);
     assert_eq!(steady_timings(a).chars().count(), a.chars().count());
 }
+
+/// A Spark 4 event log as `datalab spark submit` has it written, trimmed to
+/// the scheduler's events: the word count's read job done, its write job
+/// half way (stage 2 running, stage 3 waiting on its shuffle).
+fn spark_log() -> String {
+    let lines = [
+        r#"{"Event":"SparkListenerLogStart","Spark Version":"4.2.0"}"#,
+        r#"{"Event":"SparkListenerApplicationStart","App Name":"wordcount","App ID":"local-1764600000000","Timestamp":1764600000000,"User":"ada"}"#,
+        r#"{"Event":"SparkListenerJobStart","Job ID":0,"Stage Infos":[{"Stage ID":0,"Stage Attempt ID":0,"Stage Name":"text at NativeMethodAccessorImpl.java:0","Number of Tasks":1}],"Stage IDs":[0]}"#,
+        r#"{"Event":"SparkListenerStageSubmitted","Stage Info":{"Stage ID":0,"Stage Attempt ID":0,"Stage Name":"text at NativeMethodAccessorImpl.java:0","Number of Tasks":1}}"#,
+        r#"{"Event":"SparkListenerTaskStart","Stage ID":0,"Stage Attempt ID":0,"Task Info":{"Task ID":0}}"#,
+        r#"{"Event":"SparkListenerTaskEnd","Stage ID":0,"Stage Attempt ID":0,"Task End Reason":{"Reason":"Success"}}"#,
+        r#"{"Event":"SparkListenerStageCompleted","Stage Info":{"Stage ID":0,"Stage Attempt ID":0,"Stage Name":"text at NativeMethodAccessorImpl.java:0","Number of Tasks":1}}"#,
+        r#"{"Event":"SparkListenerJobEnd","Job ID":0,"Job Result":{"Result":"JobSucceeded"}}"#,
+        r#"{"Event":"SparkListenerJobStart","Job ID":1,"Stage Infos":[{"Stage ID":2,"Stage Attempt ID":0,"Stage Name":"save at NativeMethodAccessorImpl.java:0","Number of Tasks":4},{"Stage ID":1,"Stage Attempt ID":0,"Stage Name":"save at NativeMethodAccessorImpl.java:0","Number of Tasks":3}],"Stage IDs":[1,2]}"#,
+        r#"{"Event":"SparkListenerStageSubmitted","Stage Info":{"Stage ID":1,"Stage Attempt ID":0,"Stage Name":"save at NativeMethodAccessorImpl.java:0","Number of Tasks":3}}"#,
+        r#"{"Event":"SparkListenerTaskStart","Stage ID":1,"Stage Attempt ID":0,"Task Info":{"Task ID":1}}"#,
+        r#"{"Event":"SparkListenerTaskStart","Stage ID":1,"Stage Attempt ID":0,"Task Info":{"Task ID":2}}"#,
+        r#"{"Event":"SparkListenerTaskEnd","Stage ID":1,"Stage Attempt ID":0,"Task End Reason":{"Reason":"ExceptionFailure","Description":"lost"}}"#,
+        r#"{"Event":"SparkListenerTaskStart","Stage ID":1,"Stage Attempt ID":0,"Task Info":{"Task ID":3}}"#,
+        r#"{"Event":"SparkListenerTaskEnd","Stage ID":1,"Stage Attempt ID":0,"Task End Reason":{"Reason":"Success"}}"#,
+    ];
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn snapshot_spark_panel() {
+    use datalab_tui::panels::spark::SparkPanel;
+    let running = SparkPanel::from_log(&spark_log());
+    let screen = common::panel_text(&running, 80, 24, false);
+    insta::assert_snapshot!("spark_panel_running", screen);
+    let empty = SparkPanel::new();
+    assert!(draw_panel(&empty).contains("c runs the step"));
+}
+
+/// The live path without Spark: the submit line the CLI writes, a log that
+/// grows under Spark's `.inprogress` name, then is renamed when the
+/// application ends; the panel reads on across the rename.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn spark_panel_follows_the_submitted_log_across_its_rename() {
+    use datalab_services::spark::{SUBMITS_ENV, SubmitLine};
+    use datalab_tui::panel::{PanelCtx, for_lab};
+    use datalab_tui::panels::spark_log::Status;
+    let home = tempfile::tempdir().unwrap();
+    let content = Content::disk(env!("CARGO_MANIFEST_DIR"));
+    let lab = datalab_content::Lab {
+        id: "spark".into(),
+        def: datalab_content::parse_lab(&content, "spark").expect("the Spark lab parses"),
+        content,
+    };
+    let mut panel = for_lab(&lab).expect("the Spark lab has a panel");
+    assert_eq!(panel.title(), "Spark stages");
+    let services = services(home.path());
+    let ns = Namespace::for_learner("ada");
+    let rt = tokio::runtime::Handle::current();
+    let ctx = PanelCtx {
+        lab: &lab,
+        services: &services,
+        namespace: &ns,
+        runtime: &rt,
+        workspace: home.path(),
+        step: 0,
+        checking: true,
+    };
+    let env = panel.run_env();
+    let submits = &env.iter().find(|(k, _)| k == SUBMITS_ENV).unwrap().1;
+    let dir = home.path().join("spark-events/wordcount");
+    std::fs::create_dir_all(&dir).unwrap();
+    // An older run's log, a minute old: not this submit's.
+    let now = std::time::SystemTime::now();
+    let older = dir.join("local-1");
+    std::fs::write(&older, spark_log()).unwrap();
+    let f = std::fs::File::options().write(true).open(&older).unwrap();
+    f.set_modified(now - Duration::from_secs(60)).unwrap();
+    let at_ms = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let line = SubmitLine {
+        event_log: dir.clone(),
+        at_ms,
+    };
+    std::fs::write(submits, serde_json::to_string(&line).unwrap() + "\n").unwrap();
+    panel.tick(&ctx);
+    assert!(common::panel_text(&*panel, 80, 24, false).contains("spark-events/wordcount"));
+    let log = spark_log();
+    let (head, tail) = log.split_at(log.len() / 2);
+    let live = dir.join("local-2.inprogress");
+    std::fs::write(&live, head).unwrap();
+    panel.tick(&ctx);
+    std::fs::write(&live, format!("{head}{tail}")).unwrap();
+    std::fs::rename(&live, dir.join("local-2")).unwrap();
+    panel.tick(&ctx);
+    let want = datalab_tui::panels::spark::SparkPanel::from_log(&log);
+    assert_eq!(
+        common::panel_text(&*panel, 80, 24, false),
+        common::panel_text(&want, 80, 24, false)
+    );
+    assert_eq!(want.log().stages[1].status, Status::Running);
+}

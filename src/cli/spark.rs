@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use clap::{Args, Subcommand};
-use datalab_services::spark::PYSPARK_VERSION;
+use datalab_services::spark::{PYSPARK_VERSION, SUBMITS_ENV, SubmitLine};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -170,7 +170,8 @@ fn submit(a: &SubmitArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Result<Exi
     }
     let mut cmd = Command::new(&spark_submit);
     cmd.args(["--master", &a.master]);
-    let mut confs = lab_confs(&absolute(&a.event_log)?);
+    let event_log = absolute(&a.event_log)?;
+    let mut confs = lab_confs(&event_log);
     confs.extend(a.conf.iter().cloned());
     for c in confs {
         cmd.args(["--conf", &c]);
@@ -183,10 +184,39 @@ fn submit(a: &SubmitArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> Result<Exi
         cmd.args(["--jars", &jars.join(",")]);
     }
     cmd.arg(&a.script).args(&a.args);
+    announce(&event_log);
     let status = cmd.envs(spark_env(&venv)).status();
     match status {
         Ok(s) => Ok(ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8)),
         Err(e) => Err(format!("cannot run {}: {e}", spark_submit.display())),
+    }
+}
+
+/// Tell a TUI panel following this run (see [`SUBMITS_ENV`]) where Spark's
+/// event log goes; without the variable, or if the file cannot be written,
+/// the job runs all the same.
+fn announce(event_log: &Path) {
+    let Some(file) = std::env::var_os(SUBMITS_ENV) else {
+        return;
+    };
+    let at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let line = SubmitLine {
+        event_log: event_log.to_path_buf(),
+        at_ms,
+    };
+    let Ok(json) = serde_json::to_string(&line) else {
+        return;
+    };
+    use std::io::Write;
+    let appended = std::fs::OpenOptions::new()
+        .append(true)
+        .open(file)
+        .and_then(|mut f| writeln!(f, "{json}"));
+    if let Err(e) = appended {
+        eprintln!("spark: cannot tell the lab panel about this run: {e}");
     }
 }
 

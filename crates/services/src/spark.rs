@@ -12,6 +12,19 @@ use std::path::PathBuf;
 /// up to 4.2.0 (no 4.3.x), and the two must match.
 pub const PYSPARK_VERSION: &str = "4.2.0";
 
+/// The environment variable naming a JSON-lines file `datalab spark submit`
+/// appends one [`SubmitLine`] to before it starts Spark: how the TUI's lab
+/// panel learns which event-log folder to follow while a step runs.
+pub const SUBMITS_ENV: &str = "DATALAB_SPARK_SUBMITS";
+
+/// One `datalab spark submit` starting: its event-log folder (absolute) and
+/// when (ms since the epoch); Spark's log file there is newer than that.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SubmitLine {
+    pub event_log: PathBuf,
+    pub at_ms: u64,
+}
+
 /// The connector and the jars it needs that PySpark lacks, each without its
 /// own dependencies (they would bring second copies of jars Spark already
 /// has, in other versions).

@@ -67,6 +67,10 @@ pub fn for_lab(lab: &Lab) -> Option<Box<dyn LabPanel>> {
     if super::panels::mapreduce::fits(lab) {
         return Some(Box::new(super::panels::mapreduce::MapReducePanel::new()));
     }
+    // Before Kafka: the Spark lab streams from Kafka but its panel is Spark's.
+    if super::panels::spark::fits(lab) {
+        return Some(Box::new(super::panels::spark::SparkPanel::new()));
+    }
     if lab.def.services.contains(&ServiceKind::Kafka) {
         return Some(Box::new(super::panels::kafka::KafkaPanel::new()));
     }

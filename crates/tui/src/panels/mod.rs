@@ -7,3 +7,5 @@ pub mod kafka_pipeline;
 pub mod mapreduce;
 pub mod mongo;
 pub mod prompt;
+pub mod spark;
+pub mod spark_log;
