@@ -9,8 +9,6 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-/// Copy a folder's files (recursively) to `to`.
-
 /// `datalab grade --lab ID --workspace <copy of its solution> --format json`.
 fn grade_solution(lab: &str) {
     common::services(); // sets DATALAB_BIN for step commands
