@@ -272,12 +272,27 @@ pub(crate) fn random_cluster_id() -> std::io::Result<String> {
     if bits > 0 {
         out.push(ALPHABET[((buf << (6 - bits)) & 63) as usize] as char);
     }
+    // One id in 64 began with '-', which kafka-storage's argument parser
+    // takes for an option ("--cluster-id: expected one argument"); Kafka's
+    // own Uuid draws again in that case, and so does this.
+    if out.starts_with('-') {
+        return random_cluster_id();
+    }
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_id_never_looks_like_an_option() {
+        for _ in 0..2000 {
+            let id = random_cluster_id().unwrap();
+            assert_eq!(id.len(), 22);
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 
     #[test]
     fn cluster_id_is_22_url_safe_chars() {
