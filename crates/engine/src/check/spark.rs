@@ -70,6 +70,15 @@ pub(super) fn job_failed(ctx: &CheckContext, file: &Option<String>) -> Option<Ou
     })
 }
 
+/// What every event-log check starts with: the step's job ran to its end
+/// (else say how it failed), and the application it logged in `dir`.
+fn finished_app(ctx: &CheckContext, dir: &str, file: &Option<String>) -> Result<App, Outcome> {
+    match job_failed(ctx, file) {
+        Some(o) => Err(o),
+        None => app_of(ctx, dir, file),
+    }
+}
+
 /// The newest application of the step's event log folder, ended.
 fn app_of(ctx: &CheckContext, dir: &str, file: &Option<String>) -> Result<App, Outcome> {
     let app = newest_app(&ctx.ws(dir)).map_err(|e| {
@@ -231,10 +240,7 @@ impl Check for SparkOutput {
     }
 
     async fn run(&self, ctx: &CheckContext) -> Outcome {
-        if let Some(o) = job_failed(ctx, &self.file) {
-            return o;
-        }
-        let app = match app_of(ctx, &self.event_log, &self.file) {
+        let app = match finished_app(ctx, &self.event_log, &self.file) {
             Ok(a) => a,
             Err(o) => return o,
         };
@@ -276,10 +282,7 @@ impl Check for SparkCache {
     }
 
     async fn run(&self, ctx: &CheckContext) -> Outcome {
-        if let Some(o) = job_failed(ctx, &self.file) {
-            return o;
-        }
-        let app = match app_of(ctx, &self.event_log, &self.file) {
+        let app = match finished_app(ctx, &self.event_log, &self.file) {
             Ok(a) => a,
             Err(o) => return o,
         };
@@ -319,10 +322,7 @@ impl Check for SparkShuffle {
     }
 
     async fn run(&self, ctx: &CheckContext) -> Outcome {
-        if let Some(o) = job_failed(ctx, &self.file) {
-            return o;
-        }
-        let app = match app_of(ctx, &self.event_log, &self.file) {
+        let app = match finished_app(ctx, &self.event_log, &self.file) {
             Ok(a) => a,
             Err(o) => return o,
         };
