@@ -42,13 +42,7 @@ fn run_with_env(
     steps: usize,
     env: Vec<(String, String)>,
 ) -> Vec<StepResult> {
-    // Step commands call `datalab`: put this build first on PATH.
-    let bin_dir = common::datalab_bin().parent().unwrap().to_path_buf();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut parts = vec![bin_dir];
-    parts.extend(std::env::split_paths(&path));
-    // SAFETY: set before the runtime and any step command start.
-    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+    common::put_datalab_on_path();
 
     let lab = load();
     let tmp = tempfile::tempdir().unwrap();

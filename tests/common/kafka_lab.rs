@@ -21,18 +21,6 @@ pub fn load() -> Lab {
     }
 }
 
-/// Step commands call `datalab`: put this build first on PATH.
-pub fn put_datalab_on_path() {
-    let bin_dir = crate::common::datalab_bin().parent().unwrap().to_path_buf();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut parts = vec![bin_dir];
-    parts.extend(std::env::split_paths(&path));
-    // SAFETY: set before step commands start; every test sets the same value.
-    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
-    // The console must take the endpoint the runner hands it, not a stale one.
-    unsafe { std::env::remove_var("DATALAB_KAFKA_BOOTSTRAP") };
-}
-
 /// A learner's workspace: the starter (and data), with `files` (`solution`
 /// or `starter`) copied over it.
 pub struct Workspace {
@@ -50,7 +38,10 @@ pub fn unique_ns(tag: &str) -> Namespace {
 }
 
 pub fn workspace(files: &str, tag: &str) -> Workspace {
-    put_datalab_on_path();
+    crate::common::put_datalab_on_path();
+    // The console must take the endpoint the runner hands it, not a stale one.
+    // SAFETY: set before step commands start; every test sets the same value.
+    unsafe { std::env::remove_var("DATALAB_KAFKA_BOOTSTRAP") };
     let lab = load();
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");

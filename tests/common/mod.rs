@@ -134,3 +134,13 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Step commands call `datalab`: put this build first on PATH.
+pub fn put_datalab_on_path() {
+    let bin_dir = datalab_bin().parent().unwrap().to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut parts = vec![bin_dir];
+    parts.extend(std::env::split_paths(&path));
+    // SAFETY: set before step commands start; every test sets the same value.
+    unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
+}
