@@ -119,14 +119,14 @@ impl Ctx {
             timeout: Duration::from_secs(5),
         })
         .with_content(content.clone());
-        services.register_logins();
+        let logged_in = services.register_logins();
         let namespace = match (&cli.learner, std::env::var("DATALAB_NAMESPACE")) {
             (Some(l), _) => Namespace::for_learner(l),
             (None, Ok(ns)) => Namespace::for_learner(&ns),
             // A learner logged in to a room's shared cluster is that learner.
-            (None, Err(_)) => services
-                .learner()
-                .map_or_else(Namespace::none, |l| Namespace::for_learner(&l)),
+            (None, Err(_)) => {
+                logged_in.map_or_else(Namespace::none, |l| Namespace::for_learner(&l))
+            }
         };
         Ctx {
             home,

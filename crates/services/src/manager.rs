@@ -93,7 +93,7 @@ impl Services {
         let text = fs::read_to_string(self.state_path(kind)).ok()?;
         let running: Running = serde_json::from_str(&text).ok()?;
         if running.extra.contains_key(SHARED) {
-            self.register_login(&running.endpoint, true);
+            self.register_admin(&running.endpoint);
         }
         Some(running)
     }

@@ -138,8 +138,8 @@ impl Services {
     }
 
     /// Present the admin login to the shared cluster this home runs.
-    pub(crate) fn register_login(&self, endpoint: &Endpoint, shared_here: bool) {
-        if let (true, Some(s)) = (shared_here, self.shared()) {
+    pub(crate) fn register_admin(&self, endpoint: &Endpoint) {
+        if let Some(s) = self.shared() {
             auth::register(&endpoint.address, &s.admin);
         }
     }
@@ -147,25 +147,22 @@ impl Services {
     /// Register the logins this home holds, for clients that reach a
     /// server by an address from the environment (a lab step's commands):
     /// the learner's for the shared cluster's endpoints, the admin's for the
-    /// shared cluster this home runs. Cheap: a few small files.
-    pub fn register_logins(&self) {
-        if let Ok(c) = Credentials::load(&self.credentials_file()) {
+    /// shared cluster this home runs. Cheap: a few small files. Returns the
+    /// learner whose credentials this home holds.
+    pub fn register_logins(&self) -> Option<String> {
+        let learner = Credentials::load(&self.credentials_file()).ok().map(|c| {
             for address in [&c.kafka, &c.cassandra].into_iter().flatten() {
                 auth::register(address, &c.login());
             }
-        }
+            c.learner
+        });
         if self.shared_file().is_file() {
             for kind in SHARED_KINDS {
+                // Reading the state registers the admin (`read_state`).
                 let _ = self.recorded(kind);
             }
         }
-    }
-
-    /// The learner whose credentials this home holds.
-    pub fn learner(&self) -> Option<String> {
-        Credentials::load(&self.credentials_file())
-            .ok()
-            .map(|c| c.learner)
+        learner
     }
 
     /// Give `name` a login on the shared cluster this home runs (a new
