@@ -53,6 +53,16 @@ pub enum KafkaError {
     Failed(String),
 }
 
+/// A group's coordinator is moving or still loading: asking again helps.
+fn coordinator_moving(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::NotCoordinator
+            | RDKafkaErrorCode::CoordinatorLoadInProgress
+            | RDKafkaErrorCode::CoordinatorNotAvailable
+    )
+}
+
 /// With a login (a shared cluster), the broker leaves out of its metadata
 /// the topics the learner may not see.
 fn hidden_hint() -> &'static str {
@@ -760,17 +770,9 @@ impl Kafka {
                 let res =
                     futures::executor::block_on(admin.delete_groups(&[&group], &k.admin_opts()))
                         .map_err(|e| k.map_admin_err(e))?;
-                let transient = res.iter().any(|r| {
-                    matches!(
-                        r,
-                        Err((
-                            _,
-                            RDKafkaErrorCode::CoordinatorLoadInProgress
-                                | RDKafkaErrorCode::NotCoordinator
-                                | RDKafkaErrorCode::CoordinatorNotAvailable
-                        ))
-                    )
-                });
+                let transient = res
+                    .iter()
+                    .any(|r| matches!(r, Err((_, code)) if coordinator_moving(*code)));
                 if !transient || std::time::Instant::now() >= deadline {
                     break res;
                 }
@@ -1334,11 +1336,10 @@ impl Kafka {
         let deadline = Instant::now() + self.timeout * 3;
         let committed = loop {
             match c.committed_offsets(tpl.clone(), self.timeout) {
-                Err(RdError::OffsetFetch(
-                    RDKafkaErrorCode::NotCoordinator
-                    | RDKafkaErrorCode::CoordinatorLoadInProgress
-                    | RDKafkaErrorCode::CoordinatorNotAvailable,
-                )) if Instant::now() < deadline => {
+                // librdkafka reports it as either kind of error.
+                Err(RdError::OffsetFetch(code) | RdError::MetadataFetch(code))
+                    if coordinator_moving(code) && Instant::now() < deadline =>
+                {
                     std::thread::sleep(Duration::from_millis(200));
                 }
                 other => break other,
