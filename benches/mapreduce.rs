@@ -4,6 +4,8 @@
 //! cargo bench --bench mapreduce
 //! DATALAB_BENCH_MB=50 cargo bench --bench mapreduce   # a smaller input
 //! DATALAB_BENCH_MB=0 cargo bench --bench mapreduce    # only the tiny job
+//! DATALAB_BENCH_TEXT_ONLY=1 cargo bench --profile dev --bench mapreduce
+//!     # only writes the text and prints its path (for benches/spark-wordcount.sh)
 //! ```
 //!
 //! 1. word count on a generated text (200 MB by default, cached under
@@ -235,6 +237,10 @@ fn main() {
         let t = Instant::now();
         generate(&input, mb);
         println!("generated {} in {}", input.display(), secs(t.elapsed()));
+    }
+    if std::env::var_os("DATALAB_BENCH_TEXT_ONLY").is_some() {
+        println!("text: {}", input.display());
+        return;
     }
     let size = std::fs::metadata(&input).unwrap().len();
     let work = tempfile::tempdir_in(&data_dir).unwrap();

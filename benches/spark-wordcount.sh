@@ -6,19 +6,31 @@
 #   3. the Spark lab's DataFrame word count with `--master local[2]`,
 #      its whole process and the write alone (the job, after start-up);
 # and checks that both outputs hold the same counts.
-# Usage: benches/spark-wordcount.sh [COPIES]   (the lab corpus, 43 KB, COPIES times; default 100)
+# Usage: benches/spark-wordcount.sh [COPIES | FILE]
+#   COPIES: the lab corpus (43 KB) that many times (default 100);
+#   FILE:   a text of your own, e.g. the MapReduce bench's 200 MB text:
+#     DATALAB_BENCH_TEXT_ONLY=1 cargo bench --profile dev --bench mapreduce   # prints its path
+#     benches/spark-wordcount.sh target/bench-data/mapreduce-200M.txt
 # Environment: DATALAB (the binary; default target/debug/datalab under
 # $CARGO_TARGET_DIR), DATALAB_HOME as for datalab. Needs `datalab spark install`.
 set -euo pipefail
+# Python's default (block) buffering for the mapper and reducer, as in the
+# MapReduce bench: a PYTHONUNBUFFERED in the environment makes every print a
+# write of its own and slows datalab's side, not Spark's.
+unset PYTHONUNBUFFERED
 root="$(cd "$(dirname "$0")/.." && pwd)"
-copies="${1:-100}"
+arg="${1:-100}"
 bin="${DATALAB:-${CARGO_TARGET_DIR:-$root/target}/debug/datalab}"
 [ -x "$bin" ] || { echo "no datalab binary at $bin: build it, or set DATALAB or CARGO_TARGET_DIR" >&2; exit 1; }
 work=$(mktemp -d /tmp/datalab-spark-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/input"
-for i in $(seq 1 "$copies"); do cat "$root"/labs/mapreduce/data/corpus/*.txt; done > "$work/input/corpus.txt"
-echo "input: $(du -h "$work/input/corpus.txt" | cut -f1), $(wc -w < "$work/input/corpus.txt") words; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+if [ -f "$arg" ]; then
+  ln -s "$(realpath "$arg")" "$work/input/corpus.txt"
+else
+  for i in $(seq 1 "$arg"); do cat "$root"/labs/mapreduce/data/corpus/*.txt; done > "$work/input/corpus.txt"
+fi
+echo "input: $(du -hL "$work/input/corpus.txt" | cut -f1), $(wc -w < "$work/input/corpus.txt") words; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 cd "$work"
 secs() { local t0=$(date +%s.%N); "$@" >/dev/null 2>&1; printf "%.2f" "$(echo "$(date +%s.%N) - $t0" | bc)"; }
 
