@@ -260,15 +260,8 @@ fn stage_row(s: &StageView, t: &Theme) -> Row<'static> {
     Row::new(vec![
         Line::raw(format!("{:>3}", s.job)),
         Line::raw(format!("{:>5}", s.id)),
-        Line::raw(format!("{}{attempt}", short_name(&s.name))),
+        Line::raw(format!("{}{attempt}", s.name)),
         Line::raw(format!("{:>7}", format!("{}/{}", s.done, s.tasks))),
         Line::styled(status, style),
     ])
-}
-
-/// A stage's name without the call site every PySpark action has (the
-/// Python call reaches Spark through Java reflection): `save`, `count`.
-fn short_name(name: &str) -> &str {
-    name.strip_suffix(" at NativeMethodAccessorImpl.java:0")
-        .unwrap_or(name)
 }

@@ -60,6 +60,65 @@ pub struct StageInfo {
     tasks: u32,
     #[serde(rename = "Failure Reason")]
     failure: Option<String>,
+    #[serde(rename = "RDD Info", default)]
+    rdds: Vec<RddInfo>,
+}
+
+/// One RDD of a stage; SQL plans name the operator that made it in `Scope`
+/// (itself JSON: `{"id":"…","name":"Exchange"}`).
+#[derive(Debug, Deserialize)]
+pub struct RddInfo {
+    #[serde(rename = "RDD ID", default)]
+    id: u32,
+    #[serde(rename = "Scope")]
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Scope {
+    name: String,
+}
+
+impl StageInfo {
+    /// The stage's name for a learner: the PySpark action that made it
+    /// (without the call site every PySpark action has, the Python call
+    /// reaching Spark through Java reflection), then the plan operators its
+    /// RDDs run, in order: `save: AQEShuffleRead → WriteFiles`. Spark 4 runs a
+    /// DataFrame's stages from a thread pool and names them by its internal
+    /// call site (`$anonfun$withThreadLocalCaptured$1 at
+    /// CompletableFuture.java:…`): those get the operators alone.
+    fn label(&self) -> String {
+        let action = self
+            .name
+            .strip_suffix(" at NativeMethodAccessorImpl.java:0")
+            .unwrap_or(&self.name);
+        let ops = self.operators();
+        match (action.contains("$anonfun$"), ops.is_empty()) {
+            (_, true) => action.to_string(),
+            (true, false) => ops,
+            (false, false) => format!("{action}: {ops}"),
+        }
+    }
+
+    fn operators(&self) -> String {
+        let mut rdds: Vec<&RddInfo> = self.rdds.iter().collect();
+        rdds.sort_by_key(|r| r.id);
+        let mut ops: Vec<String> = Vec::new();
+        for op in rdds.iter().filter_map(|r| operator(r.scope.as_deref()?)) {
+            if !ops.contains(&op) {
+                ops.push(op);
+            }
+        }
+        ops.join(" → ")
+    }
+}
+
+/// The plan operator of an RDD's scope, without the code-generation
+/// wrapper every stage has (`WholeStageCodegen (2)`).
+fn operator(scope: &str) -> Option<String> {
+    let name = serde_json::from_str::<Scope>(scope).ok()?.name;
+    let name = name.trim();
+    (!name.is_empty() && !name.starts_with("WholeStageCodegen")).then(|| name.to_string())
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,7 +249,7 @@ impl SparkLog {
                     id: i.id,
                     attempt: i.attempt,
                     job,
-                    name: i.name.clone(),
+                    name: i.label(),
                     tasks: i.tasks,
                     done: 0,
                     running: 0,
@@ -221,7 +280,7 @@ impl SparkLog {
                 id: i.id,
                 attempt: i.attempt,
                 job,
-                name: i.name,
+                name: i.label(),
                 tasks: i.tasks,
                 done: 0,
                 running: 0,
@@ -312,7 +371,7 @@ mod tests {
         assert_eq!(log.jobs[0].status, Status::Running);
         let s0 = &log.stages[0];
         assert_eq!((s0.id, s0.job, s0.tasks), (0, 0, 3));
-        assert_eq!(s0.name, "text at NativeMethodAccessorImpl.java:0");
+        assert_eq!(s0.name, "text");
         // The third task's end is cut: it still runs.
         assert_eq!((s0.done, s0.running, s0.status), (2, 1, Status::Running));
         let s1 = &log.stages[1];
@@ -369,5 +428,33 @@ mod tests {
         let s = &log.stages[0];
         assert_eq!((s.attempt, s.tasks, s.done, s.failed), (1, 1, 0, 0));
         assert_eq!(s.status, Status::Running);
+    }
+
+    /// Spark 4 names a DataFrame's stages by an internal call site; the view
+    /// names them by the plan operators of their RDDs (a line of a real
+    /// word count's log, trimmed to the fields read here).
+    #[test]
+    fn a_stage_named_by_a_thread_pool_is_named_by_its_operators() {
+        let line = concat!(
+            r#"{"Event":"SparkListenerStageSubmitted","Stage Info":{"Stage ID":0,"Stage Attempt ID":0,"#,
+            r#""Stage Name":"$anonfun$withThreadLocalCaptured$1 at CompletableFuture.java:1768","Number of Tasks":2,"RDD Info":["#,
+            r#"{"RDD ID":3,"Name":"MapPartitionsRDD","Scope":"{\"id\":\"spark_plan_45\",\"name\":\"Exchange\"}"},"#,
+            r#"{"RDD ID":1,"Name":"MapPartitionsRDD","Scope":"{\"id\":\"spark_plan_19\",\"name\":\"Scan text \"}"},"#,
+            r#"{"RDD ID":2,"Name":"MapPartitionsRDD","Scope":"{\"id\":\"spark_plan_44\",\"name\":\"WholeStageCodegen (1)\"}"},"#,
+            r#"{"RDD ID":0,"Name":"FileScanRDD","Scope":"{\"id\":\"spark_plan_19\",\"name\":\"Scan text \"}"}]}}"#,
+            "\n"
+        );
+        let mut log = SparkLog::default();
+        log.feed(line);
+        assert_eq!(log.stages[0].name, "Scan text → Exchange");
+        let start = concat!(
+            r#"{"Event":"SparkListenerStageSubmitted","Stage Info":{"Stage ID":1,"#,
+            r#""Stage Name":"start at NativeMethodAccessorImpl.java:0","Number of Tasks":2,"RDD Info":["#,
+            r#"{"RDD ID":9,"Scope":"{\"id\":\"7\",\"name\":\"StateStoreSave\"}"},"#,
+            r#"{"RDD ID":8,"Scope":"{\"id\":\"6\",\"name\":\"Exchange\"}"}]}}"#,
+            "\n"
+        );
+        log.feed(start);
+        assert_eq!(log.stages[1].name, "start: Exchange → StateStoreSave");
     }
 }
