@@ -18,6 +18,12 @@
 //! - Kafka with N brokers: N containers on one user-defined network, a KRaft
 //!   quorum across them (controller and inter-broker listeners on the
 //!   network), each advertising `127.0.0.1:<its host port>` to clients.
+//! - Cassandra with N > 1 nodes: N containers on one user-defined network,
+//!   node 0 started first and the seed of the others. Drivers learn the
+//!   nodes from `system.peers` (addresses, no ports), so clients dial the
+//!   containers' addresses on the network (port 9042), which the host routes
+//!   to; a stopped node keeps its address when it starts again
+//!   ([`network::pin_address`]). One node keeps its published port.
 //!
 //! The locally built images (`containers/docker/<kind>/`) take the official
 //! images' ports and environment, so both run through the same code here.
@@ -25,11 +31,12 @@
 mod build;
 mod containers;
 mod images;
+mod network;
 
 pub use build::{BuiltImage, build_image};
 
 use crate::definition::ServiceDef;
-use crate::kinds::{self, DockerNode, PingInfo};
+use crate::kinds::{self, DockerNode, PingInfo, Wiring};
 use crate::provider::{NodeHandle, ProgressFn, Provider, Running, ServiceDirs};
 use crate::{
     Endpoint, ProviderKind, ServiceError, ServiceKind, ServicesConfig, UpOptions, probe, process,
@@ -38,7 +45,7 @@ use containers::{
     NodeSpec, container_logs, id_by_name, remove_container, remove_leftovers, start_node_container,
 };
 use images::resolve_image;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use testcontainers::bollard::query_parameters::StopContainerOptions;
@@ -180,6 +187,7 @@ struct Plan {
     image: String,
     names: Vec<String>,
     host_ports: Vec<u16>,
+    wiring: Wiring,
     network: Option<String>,
 }
 
@@ -219,23 +227,9 @@ impl DockerProvider {
         kind: ServiceKind,
     ) -> Result<String, ServiceError> {
         let name = format!("datalab-{}-{}", home_tag(&self.data_dir), kind.name());
-        let _ = docker.remove_network(&name).await;
-        let req = bollard::models::NetworkCreateRequest {
-            name: name.clone(),
-            driver: Some("bridge".into()),
-            labels: Some(HashMap::from([
-                (LABEL.to_string(), "1".to_string()),
-                (LABEL_KIND.to_string(), kind.name().to_string()),
-                (LABEL_HOME.to_string(), self.home()),
-            ])),
-            ..Default::default()
-        };
-        docker.create_network(req).await.map_err(|e| {
-            other(format!(
-                "cannot create the docker network {name}: {}",
-                short(&e)
-            ))
-        })?;
+        network::create_network(docker, &name, kind, &self.home())
+            .await
+            .map_err(other)?;
         Ok(name)
     }
 
@@ -255,26 +249,36 @@ impl DockerProvider {
             .collect::<Result<Vec<u16>, _>>()
             .map_err(|e| other(format!("no free port on 127.0.0.1: {e}")))?;
         let names = (0..n).map(|i| self.name(kind, i)).collect();
-        let network = match kinds::of(kind).docker_network() {
-            true => Some(self.create_network(docker, kind).await?),
-            false => None,
+        let wiring = kinds::of(kind).docker_wiring(n);
+        let network = match wiring {
+            Wiring::Published => None,
+            Wiring::Named | Wiring::Seeded => Some(self.create_network(docker, kind).await?),
         };
         Ok(Plan {
             image,
             names,
             host_ports,
+            wiring,
             network,
         })
     }
 
     /// What container `index` of `plan` is started with.
-    fn spec(&self, def: &ServiceDef, plan: &Plan, index: u32, cluster_id: &str) -> NodeSpec {
+    fn spec(
+        &self,
+        def: &ServiceDef,
+        plan: &Plan,
+        index: u32,
+        cluster_id: &str,
+        seed: Option<&str>,
+    ) -> NodeSpec {
         let i = index as usize;
         let node = DockerNode {
             index,
             host_port: plan.host_ports[i],
             names: &plan.names,
             cluster_id,
+            seed,
         };
         NodeSpec {
             index,
@@ -292,8 +296,9 @@ impl DockerProvider {
     }
 
     /// Start every container of `plan` at once (a KRaft quorum needs a
-    /// majority to come up); on a failure, its last log lines and no
-    /// leftovers.
+    /// majority to come up); a seeded cluster's seed first, without waiting
+    /// for it to serve (the others wait for its gossip). On a failure, its
+    /// last log lines and no leftovers.
     async fn start_all(
         &self,
         docker: &Docker,
@@ -302,34 +307,64 @@ impl DockerProvider {
     ) -> Result<Vec<NodeHandle>, ServiceError> {
         let cluster_id =
             process::random_cluster_id().map_err(|e| other(format!("no randomness: {e}")))?;
-        let specs = (0..plan.names.len() as u32).map(|i| self.spec(def, plan, i, &cluster_id));
-        let results = futures::future::join_all(specs.map(|s| async move {
-            let index = s.index;
-            (index, start_node_container(s).await)
-        }))
-        .await;
         let mut nodes = Vec::new();
-        for (index, r) in results {
-            let i = index as usize;
-            match r {
-                Ok(id) => nodes.push(NodeHandle {
-                    index,
-                    address: host(plan.host_ports[i]),
-                    container_id: Some(id),
-                    extra: BTreeMap::from([
-                        ("name".to_string(), plan.names[i].clone()),
-                        ("host_port".to_string(), plan.host_ports[i].to_string()),
-                        ("image".to_string(), plan.image.clone()),
-                    ]),
-                    ..Default::default()
-                }),
-                Err((reason, _)) => {
-                    return Err(self.failed(docker, def.kind, plan, i, reason).await);
-                }
-            }
+        let mut seed = None;
+        if plan.wiring == Wiring::Seeded {
+            let mut spec = self.spec(def, plan, 0, &cluster_id, None);
+            spec.ready_log = None;
+            let node = self.start_one(docker, def, plan, spec).await?;
+            seed = node.extra.get("ip").cloned();
+            nodes.push(node);
+        }
+        let first = nodes.len() as u32;
+        let specs = (first..plan.names.len() as u32)
+            .map(|i| self.spec(def, plan, i, &cluster_id, seed.as_deref()));
+        let results =
+            futures::future::join_all(specs.map(|s| self.start_one(docker, def, plan, s))).await;
+        for r in results {
+            nodes.push(r?);
         }
         nodes.sort_by_key(|n| n.index);
         Ok(nodes)
+    }
+
+    /// Start one container of `plan` and describe it; clients of a seeded
+    /// cluster dial its address on the network.
+    async fn start_one(
+        &self,
+        docker: &Docker,
+        def: &ServiceDef,
+        plan: &Plan,
+        spec: NodeSpec,
+    ) -> Result<NodeHandle, ServiceError> {
+        let (index, i) = (spec.index, spec.index as usize);
+        let id = match start_node_container(spec).await {
+            Ok(id) => id,
+            Err((reason, _)) => return Err(self.failed(docker, def.kind, plan, i, reason).await),
+        };
+        let mut extra = BTreeMap::from([
+            ("name".to_string(), plan.names[i].clone()),
+            ("host_port".to_string(), plan.host_ports[i].to_string()),
+            ("image".to_string(), plan.image.clone()),
+        ]);
+        let mut address = host(plan.host_ports[i]);
+        if let Some(net) = &plan.network {
+            let Some(ip) = network::address_on(docker, &id, net).await else {
+                let reason = format!("it has no address on the network {net}");
+                return Err(self.failed(docker, def.kind, plan, i, reason).await);
+            };
+            if plan.wiring == Wiring::Seeded {
+                address = format!("{ip}:{}", def.port);
+            }
+            extra.insert("ip".into(), ip);
+        }
+        Ok(NodeHandle {
+            index,
+            address,
+            container_id: Some(id),
+            extra,
+            ..Default::default()
+        })
     }
 
     /// A container that did not come up: its last log lines, and every
@@ -395,7 +430,7 @@ impl Provider for DockerProvider {
         let (title, image) = (k.title(), &plan.image);
         progress(&format!("starting {n} {title} container{s} from {image}"));
         let nodes = self.start_all(&docker, def, &plan).await?;
-        let hosts: Vec<String> = plan.host_ports.iter().map(|&p| host(p)).collect();
+        let hosts: Vec<String> = nodes.iter().map(|n| n.address.clone()).collect();
         let address = k.address(&hosts);
         progress(&format!("waiting for {title} to answer at {address}"));
         let deadline = started + Duration::from_secs(def.ready.timeout.max(10));
@@ -449,7 +484,7 @@ impl Provider for DockerProvider {
     }
 
     async fn stop_node(&self, running: &Running, index: u32) -> Result<(), ServiceError> {
-        let (_, id) = container_of(running, index)?;
+        let (node, id) = container_of(running, index)?;
         let docker = connect_for(running.kind).await?;
         let opts = StopContainerOptions {
             t: Some(10),
@@ -461,7 +496,14 @@ impl Provider for DockerProvider {
                 running.kind,
                 short(&e)
             ))
-        })
+        })?;
+        // Docker would hand the address out again at the next start.
+        match (running.extra.get("network"), node.extra.get("ip")) {
+            (Some(net), Some(ip)) => network::pin_address(&docker, id, net, ip)
+                .await
+                .map_err(other),
+            _ => Ok(()),
+        }
     }
 
     async fn start_node(&self, running: &Running, index: u32) -> Result<(), ServiceError> {
@@ -474,17 +516,9 @@ impl Provider for DockerProvider {
                 short(&e)
             ))
         })?;
-        let port: u16 = node
-            .extra
-            .get("host_port")
-            .and_then(|p| p.parse().ok())
-            .or_else(|| {
-                node.address
-                    .rsplit_once(':')
-                    .and_then(|(_, p)| p.parse().ok())
-            })
-            .unwrap_or_default();
-        let address = kinds::of(running.kind).address(&[host(port)]);
+        // The node's own address: its published port, or its address on a
+        // seeded cluster's network.
+        let address = kinds::of(running.kind).address(std::slice::from_ref(&node.address));
         let deadline = Instant::now() + Duration::from_secs(120);
         wait_protocol(running.kind, &address, 1, deadline, self.timeout)
             .await

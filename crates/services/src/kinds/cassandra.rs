@@ -1,6 +1,7 @@
 //! Apache Cassandra, one node or a cluster of `n`: natively `CassandraDaemon`
 //! from the `cassandra-all` jars with a generated `cassandra.yaml` per node;
-//! in docker the image's `CASSANDRA_*` environment.
+//! in docker the image's `CASSANDRA_*` environment (a cluster: one container
+//! per node on a network of their own, see [`cluster_env`]).
 //!
 //! A native cluster puts node `i` on loopback address `127.0.0.<i+1>`, every
 //! node on the same client and storage ports: drivers learn the other nodes
@@ -157,25 +158,39 @@ impl Kind for Cassandra {
         opts.nodes.max(1)
     }
 
-    /// Clients learn the node's RPC address from `system.local`: keep it on
-    /// loopback so no driver wanders off it. Several nodes would name node 0
-    /// as their seed, but the docker provider gives Cassandra no network of
-    /// its own (the single node's setup is unchanged), so a three-node docker
-    /// cluster is not supported yet: the node-failure step runs natively.
+    /// One node: clients learn its RPC address from `system.local`, so keep
+    /// it on loopback (where its port is published). Several nodes: see
+    /// [`cluster_env`].
     fn docker_env(
         &self,
         def: &ServiceDef,
         node: &super::DockerNode<'_>,
     ) -> BTreeMap<String, String> {
         let mut env = def.env.clone();
-        env.entry("CASSANDRA_BROADCAST_RPC_ADDRESS".into())
-            .or_insert_with(|| "127.0.0.1".into());
         if node.names.len() > 1 {
-            env.insert("CASSANDRA_SEEDS".into(), node.names[0].clone());
-            env.insert("MAX_HEAP_SIZE".into(), "512M".into());
-            env.insert("HEAP_NEWSIZE".into(), "100M".into());
+            cluster_env(&mut env, node);
+        } else {
+            env.entry("CASSANDRA_BROADCAST_RPC_ADDRESS".into())
+                .or_insert_with(|| "127.0.0.1".into());
         }
         env
+    }
+
+    /// Several nodes tell drivers about each other by address
+    /// (`system.peers`): they need a network whose addresses the host
+    /// reaches, with node 0 as the seed.
+    fn docker_wiring(&self, nodes: u32) -> super::Wiring {
+        match nodes {
+            0 | 1 => super::Wiring::Published,
+            _ => super::Wiring::Seeded,
+        }
+    }
+
+    fn docker_flavor(&self, info: &PingInfo, nodes: u32) -> Option<String> {
+        match nodes {
+            0 | 1 => info.flavor.clone(),
+            n => Some(format!("Apache Cassandra ({n} nodes)")),
+        }
     }
 
     /// A shared cluster: the admin role made with the default superuser,
@@ -250,6 +265,38 @@ impl Kind for Cassandra {
             flavor,
         })
     }
+}
+
+/// Node `i` of a docker cluster, the native cluster's rule in the image's
+/// variables: its own container address for everything (the entrypoint's
+/// default), node 0's as the seed, one evenly spaced token and no bootstrap
+/// (the nodes start together on a fresh ring), the cluster heap, and a long
+/// ring delay on the non-seeds (the seed may answer gossip later than they
+/// start).
+fn cluster_env(env: &mut BTreeMap<String, String>, node: &super::DockerNode<'_>) {
+    let (i, n) = (node.index, node.names.len() as u32);
+    if let Some(seed) = node.seed {
+        env.insert("CASSANDRA_SEEDS".into(), seed.to_string());
+    }
+    env.insert("CASSANDRA_NUM_TOKENS".into(), "1".into());
+    env.insert("MAX_HEAP_SIZE".into(), "512M".into());
+    env.insert("HEAP_NEWSIZE".into(), "100M".into());
+    let ring_delay = if i > 0 { "15000" } else { "100" };
+    let mut opts: Vec<String> = (env.get("JVM_EXTRA_OPTS").map(String::as_str))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter(|o| {
+            !o.starts_with("-Dcassandra.initial_token=")
+                && !o.starts_with("-Dcassandra.ring_delay_ms=")
+        })
+        .map(String::from)
+        .collect();
+    opts.push(format!("-Dcassandra.initial_token={}", initial_token(i, n)));
+    opts.push("-Dcassandra.auto_bootstrap=false".into());
+    opts.push(format!("-Dcassandra.ring_delay_ms={ring_delay}"));
+    // After the entrypoint's -Xms/-Xmx of MAX_HEAP_SIZE: the last one wins.
+    opts.extend(CLUSTER_HEAP.map(String::from));
+    env.insert("JVM_EXTRA_OPTS".into(), opts.join(" "));
 }
 
 /// The ports every node of a native start shares, and how many nodes.
@@ -450,6 +497,49 @@ mod tests {
         let one = cassandra_yaml(Path::new("/d"), &Net { n: 1, ..net }, 0);
         assert!(one.contains("num_tokens: 16") && !one.contains("auto_bootstrap"));
         assert!(one.contains("authenticator: AllowAllAuthenticator"));
+    }
+
+    #[test]
+    fn docker_nodes_share_the_seed_and_get_their_own_token() {
+        let def: ServiceDef = serde_saphyr::from_str(
+            "kind: cassandra\nversion: '1'\nimage: {official: a, local: b}\nport: 9042\nready: {timeout: 1}\nenv: {JVM_EXTRA_OPTS: -Dx=1 -Dcassandra.initial_token=0 -Dcassandra.ring_delay_ms=100}\n",
+        )
+        .unwrap();
+        let names = ["n0".to_string(), "n1".into(), "n2".into()];
+        let node = |index, seed| super::super::DockerNode {
+            index,
+            host_port: 4000,
+            names: &names,
+            cluster_id: "id",
+            seed,
+        };
+        let seed = Cassandra.docker_env(&def, &node(0, None));
+        assert!(!seed.contains_key("CASSANDRA_SEEDS"), "{seed:?}");
+        assert!(!seed.contains_key("CASSANDRA_BROADCAST_RPC_ADDRESS"));
+        let env = Cassandra.docker_env(&def, &node(2, Some("172.30.0.2")));
+        assert_eq!(env["CASSANDRA_SEEDS"], "172.30.0.2");
+        assert_eq!(env["CASSANDRA_NUM_TOKENS"], "1");
+        let opts = &env["JVM_EXTRA_OPTS"];
+        let token = format!("-Dcassandra.initial_token={}", initial_token(2, 3));
+        assert!(
+            opts.starts_with("-Dx=1 ") && opts.contains(&token),
+            "{opts}"
+        );
+        assert!(!opts.contains("initial_token=0 ") && !opts.contains("ring_delay_ms=100"));
+        assert!(opts.contains("-Dcassandra.auto_bootstrap=false"), "{opts}");
+        assert!(opts.ends_with("-Xms384m -Xmx512m"), "{opts}");
+        let one = ["n0".to_string()];
+        let single = Cassandra.docker_env(
+            &def,
+            &super::super::DockerNode {
+                names: &one,
+                ..node(0, None)
+            },
+        );
+        assert_eq!(single["CASSANDRA_BROADCAST_RPC_ADDRESS"], "127.0.0.1");
+        assert_eq!(single["JVM_EXTRA_OPTS"], def.env["JVM_EXTRA_OPTS"]);
+        assert_eq!(Cassandra.docker_wiring(1), super::super::Wiring::Published);
+        assert_eq!(Cassandra.docker_wiring(3), super::super::Wiring::Seeded);
     }
 
     #[test]

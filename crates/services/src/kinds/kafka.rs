@@ -167,8 +167,8 @@ impl Kind for Kafka {
         env
     }
 
-    fn docker_network(&self) -> bool {
-        true
+    fn docker_wiring(&self, _nodes: u32) -> super::Wiring {
+        super::Wiring::Named
     }
 
     fn docker_flavor(&self, _info: &PingInfo, nodes: u32) -> Option<String> {
@@ -436,6 +436,7 @@ mod tests {
             host_port: 4000,
             names: &names,
             cluster_id: "id",
+            seed: None,
         };
         let env = Kafka.docker_env(&def, &node);
         assert_eq!(env["KAFKA_NODE_ID"], "2");

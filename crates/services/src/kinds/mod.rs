@@ -60,6 +60,27 @@ pub(crate) struct DockerNode<'a> {
     pub(crate) names: &'a [String],
     /// A random id every node of this start shares.
     pub(crate) cluster_id: &'a str,
+    /// [`Wiring::Seeded`]: node 0's address on the network, for the others
+    /// (node 0 itself starts without one).
+    pub(crate) seed: Option<&'a str>,
+}
+
+/// How the containers of one docker start are connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wiring {
+    /// No network of their own; clients use each container's client port,
+    /// published on 127.0.0.1.
+    Published,
+    /// A network of their own where nodes reach each other by container
+    /// name; clients still use the published ports (Kafka brokers advertise
+    /// them).
+    Named,
+    /// A network of their own; node 0 starts first and is the seed of the
+    /// others, by address; clients dial the containers' addresses on the
+    /// network (the host routes to a bridge network), because the nodes
+    /// tell drivers about each other by address (Cassandra's
+    /// `system.peers`) and a published port cannot stand for that.
+    Seeded,
 }
 
 /// The plain facts of a kind.
@@ -150,9 +171,10 @@ pub(crate) trait Kind: Send + Sync {
         def.env.clone()
     }
 
-    /// Do the containers of one start need a network of their own?
-    fn docker_network(&self) -> bool {
-        false
+    /// How the containers of a start of `nodes` nodes are connected.
+    fn docker_wiring(&self, nodes: u32) -> Wiring {
+        let _ = nodes;
+        Wiring::Published
     }
 
     /// What a docker container runs, in words, from its ping.
