@@ -55,9 +55,11 @@ async fn strings(
     timeout: Duration,
     limit: Duration,
 ) -> Result<Vec<String>, ServiceError> {
-    let session = cql::session(contact, timeout)
-        .await
-        .map_err(|e| unreachable(KIND, contact, first_line(&e.to_string())))?;
+    let session = cql::session(contact, timeout).await.map_err(|e| match e {
+        // The server answered: a refused login is not "did not answer".
+        cql::CqlError::Login { .. } => ServiceError::Other(e.to_string()),
+        e => unreachable(KIND, contact, first_line(&e.to_string())),
+    })?;
     let rows = tokio::time::timeout(limit, session.query_unpaged(query, &[]))
         .await
         .map_err(|_| unreachable(KIND, contact, "no answer in time"))?
