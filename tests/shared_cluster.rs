@@ -9,6 +9,8 @@
 //! separate laptops.
 
 mod common;
+#[path = "common/kafka_lab.rs"]
+mod kl;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,7 +20,12 @@ struct Home(PathBuf);
 
 impl Home {
     fn run(&self, args: &[&str], cwd: &Path) -> Output {
+        self.run_with(args, cwd, &[])
+    }
+
+    fn run_with(&self, args: &[&str], cwd: &Path, env: &[(&str, String)]) -> Output {
         let mut cmd = Command::new(common::datalab_bin());
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.args(args)
             .current_dir(cwd)
             .env("DATALAB_HOME", &self.0)
@@ -199,6 +206,7 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         dir,
         "has no step",
     );
+    printed += &python_route(&ada, dir, &repo.join("labs/kafka"));
     printed += &ada.ok(&["kafka", "produce", "orders", "hello"], dir);
     printed += &ada.ok(
         &[
@@ -297,4 +305,38 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         !printed.contains(admin_pw),
         "the admin password was printed"
     );
+}
+
+/// The Kafka lab's Python route (confluent-kafka, the venv of
+/// `tests/python-venv.sh`) on the shared cluster: step `keys` passes with
+/// ada's login, which the step's environment hands to the lab's helper
+/// (`python/lab.py`); with a wrong password the same step fails saying so.
+/// Returns what was printed.
+fn python_route(ada: &Home, dir: &Path, lab: &Path) -> String {
+    let ws = dir.join("python-ws");
+    common::copy_dir(&lab.join("solution"), &ws);
+    common::copy_dir(&lab.join("solution-python"), &ws);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut parts = vec![kl::venv_bin()];
+    parts.extend(std::env::split_paths(&path));
+    let path = std::env::join_paths(parts).unwrap();
+    let env = [("PATH", path.to_string_lossy().to_string())];
+    let ws_arg = ws.to_str().unwrap();
+    let grade = ["grade", "--lab", "kafka", "--step", "keys"];
+    let grade = [&grade[..], &["--workspace", ws_arg, "--format", "json"]].concat();
+    let o = ada.run_with(&grade, dir, &env);
+    let mut printed = text(&o);
+    assert!(o.status.success(), "the Python route failed:\n{printed}");
+
+    let creds = ada.0.join("credentials.yaml");
+    let good = std::fs::read_to_string(&creds).unwrap();
+    std::fs::write(&creds, good.replace(&password(&creds), "not-the-password")).unwrap();
+    let o = ada.run_with(&["check", "kafka", "keys", "--workspace", ws_arg], dir, &env);
+    std::fs::write(&creds, &good).unwrap();
+    let t = text(&o);
+    assert!(!o.status.success(), "a wrong password passed:\n{t}");
+    assert!(t.contains("wrong password for learner ada"), "{t}");
+    assert!(!t.contains("did not answer"), "a refused login is not silence:\n{t}");
+    printed += &t;
+    printed
 }
