@@ -44,9 +44,14 @@ pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session
         .consistency(Consistency::One)
         .build()
         .into_handle();
+    // Only what routing needs of the schema: every session start and every
+    // schema change otherwise reads the columns of every keyspace on the
+    // server (on a room's shared node, every learner's); datalab reads the
+    // schema it wants from `system_schema` itself.
     let mut builder = SessionBuilder::new()
         .known_nodes(&points)
         .connection_timeout(timeout)
+        .fetch_full_schema_metadata(false)
         .default_execution_profile_handle(profile);
     let login = crate::auth::login_for(contact);
     if let Some(l) = &login {

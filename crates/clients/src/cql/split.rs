@@ -313,6 +313,15 @@ pub enum Command {
     Use(String),
 }
 
+/// Does this statement change the schema (`CREATE`, `ALTER`, `DROP`)?
+/// Those wait for the server's schema lock, which many learners' changes
+/// at once on a shared node queue behind.
+pub(crate) fn is_schema_change(stmt: &str) -> bool {
+    let toks = tokenize(stmt);
+    let first = toks.iter().find(|t| !matches!(t, Tok::Space(_)));
+    first.is_some_and(|t| ["create", "alter", "drop"].iter().any(|w| is_word(t, w)))
+}
+
 /// Classify a (namespaced) statement.
 pub fn parse_command(stmt: &str) -> Result<Command, String> {
     let toks: Vec<Tok> = tokenize(stmt)

@@ -328,6 +328,11 @@ fn native_node(
     if net.shared.is_some() {
         // The default superuser at once, not after ten seconds.
         args.push("-Dcassandra.superuser_setup_delay_ms=0".into());
+        // A room's learners change the schema at once and the node applies
+        // the changes one at a time; without a flush of the schema tables
+        // after each (the commit log still keeps them), a CREATE takes
+        // milliseconds instead of a memtable flush.
+        args.push("-Dcassandra.test.flush_local_schema_changes=false".into());
     }
     if net.n > 1 {
         // The last -Xms/-Xmx wins; non-seed nodes wait for the seed's
