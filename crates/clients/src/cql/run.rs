@@ -96,7 +96,8 @@ impl Runner {
                 ))
             }
             Command::Cql(c) => {
-                let rows = execute(&self.session, &c, self.consistency, self.timeout_of(&c)).await?;
+                let rows =
+                    execute(&self.session, &c, self.consistency, self.timeout_of(&c)).await?;
                 Ok((cql, rows))
             }
         }
