@@ -418,6 +418,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn schema_changes_are_told_from_other_statements() {
+        assert!(is_schema_change(
+            "CREATE TABLE IF NOT EXISTS ada_iot.t (id int PRIMARY KEY)"
+        ));
+        assert!(is_schema_change("  drop keyspace ada_iot"));
+        // A file's comments are gone by the time a statement runs.
+        let stmts = split("-- why\nALTER TABLE t ADD x int;").unwrap();
+        assert!(is_schema_change(&stmts[0].text));
+        assert!(!is_schema_change("INSERT INTO t (id) VALUES (1)"));
+        assert!(!is_schema_change("SELECT * FROM created"));
+    }
+
+    #[test]
     fn splits_on_semicolons_outside_quotes_and_comments() {
         let t = "-- a comment; not a statement\nCREATE KEYSPACE iot WITH x = {'a': 'b;c'};\n\n/* block;\n */ SELECT 'it''s;' FROM t; -- tail\nINSERT INTO t (a) VALUES ($$x;y$$)";
         let s = split(t).unwrap();
