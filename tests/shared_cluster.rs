@@ -311,8 +311,8 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
 }
 
 /// The Kafka lab's Python route (confluent-kafka, the venv of
-/// `tests/python-venv.sh`) on the shared cluster: step `keys` passes with
-/// ada's login, which the step's environment hands to the lab's helper
+/// `tests/python-venv.sh`) on the shared cluster: steps `keys` and
+/// `exactly-once` (a transactional id in her namespace) pass with ada's login, which the step's environment hands to the lab's helper
 /// (`python/lab.py`); with a wrong password the same step fails saying so.
 /// Returns what was printed.
 fn python_route(ada: &Home, dir: &Path, lab: &Path) -> String {
@@ -325,7 +325,15 @@ fn python_route(ada: &Home, dir: &Path, lab: &Path) -> String {
     let path = std::env::join_paths(parts).unwrap();
     let env = [("PATH", path.to_string_lossy().to_string())];
     let ws_arg = ws.to_str().unwrap();
-    let grade = ["grade", "--lab", "kafka", "--step", "keys"];
+    let grade = [
+        "grade",
+        "--lab",
+        "kafka",
+        "--step",
+        "keys",
+        "--step",
+        "exactly-once",
+    ];
     let grade = [&grade[..], &["--workspace", ws_arg, "--format", "json"]].concat();
     let o = ada.run_with(&grade, dir, &env);
     let mut printed = text(&o);
