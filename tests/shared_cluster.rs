@@ -361,7 +361,8 @@ fn python_route(ada: &Home, dir: &Path, lab: &Path) -> String {
 
 /// The instructor's room, serving with `--shared-services`: carol's `join`
 /// brings back her own login (stored 0600), with which she works in her
-/// namespace; the room's own output never shows it. Returns what the
+/// namespace; "Ada", who has a login from a file, gets none by joining
+/// (hers is not replaced); the room's own output never shows a password. Returns what the
 /// learner saw.
 fn room_join(teacher: &Home, carol: &Home, dir: &Path) -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -398,9 +399,17 @@ fn room_join(teacher: &Home, carol: &Home, dir: &Path) -> String {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&creds).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "the credentials are private");
-    let printed = printed + &carol.ok(&["kafka", "topics", "create", "notes"], dir);
-    drop(server);
     let secret = password(&creds);
+    // A joiner named like a learner who already has a login (ada, from a
+    // file) gets none: ada's stays hers (she works with it below).
+    let other = Home(dir.join("ada-2"));
+    let t = text(&other.run(&["join", w[2], w[3], "--name", "Ada"], dir));
+    assert!(
+        t.contains("already has a login") && !t.contains("logged in"),
+        "{t}"
+    );
+    let printed = printed + &t + &carol.ok(&["kafka", "topics", "create", "notes"], dir);
+    drop(server);
     let served = out + &std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!served.contains(&secret), "the room printed a password");
     assert!(!printed.contains(&secret), "join printed the password");

@@ -128,7 +128,7 @@ pub(super) struct RoomLogins {
 }
 
 impl RoomLogins {
-    /// None (and why) when this home runs no shared cluster.
+    /// Why not, when this home runs no shared cluster.
     pub(super) fn new(services: Arc<Services>) -> Result<RoomLogins, String> {
         if services.shared().is_none() {
             return Err(
