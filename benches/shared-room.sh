@@ -34,6 +34,7 @@ steps=()
 for s in $kafka_steps; do steps+=(--step "$s"); done
 csteps=()
 for s in $cassandra_steps; do csteps+=(--step "$s"); done
+echo "load average before grading: $(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$(date +%s.%N)
 for i in $(seq 1 "$n"); do
   name="l$i"
@@ -48,18 +49,28 @@ total=$(echo "$(date +%s.%N) - $t0" | bc)
 python3 - "$work" "$n" "$total" <<'PY'
 import json, glob, sys
 work, n, total = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-checks, bad = [], []
+checks, bad, by_lab, slow = [], [], {}, []
 for f in sorted(glob.glob(f"{work}/*.json")):
     report = json.load(open(f))
+    lab = f.rsplit("-", 1)[-1].removesuffix(".json")
     for c in report.get("checks", report if isinstance(report, list) else []):
         checks.append(c["duration_ms"])
+        by_lab.setdefault(lab, []).append(c["duration_ms"])
+        slow.append((c["duration_ms"], f"{lab} {c['step']}: {c.get('check', c.get('kind', ''))}"))
         if not c["passed"]:
             bad.append(f"{f.split('/')[-1]} {c['step']}: {c['message']}")
-checks.sort()
-pct = lambda p: checks[min(len(checks) - 1, int(p * len(checks)))] if checks else 0
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * len(xs)))] if xs else 0
 print(f"{n} learners graded (kafka: 8 single-broker steps, cassandra: 8 one-node steps) in {total:.1f} s")
-print(f"checks: {len(checks)}, p50 {pct(0.5)} ms, p95 {pct(0.95)} ms, max {checks[-1] if checks else 0} ms")
+print(f"checks: {len(checks)}, p50 {pct(checks, 0.5)} ms, p95 {pct(checks, 0.95)} ms, max {max(checks, default=0)} ms")
+for lab, xs in sorted(by_lab.items()):
+    print(f"  {lab}: {len(xs)} checks, p50 {pct(xs, 0.5)} ms, p95 {pct(xs, 0.95)} ms, max {max(xs)} ms")
+print("slowest checks:")
+for ms, what in sorted(slow, reverse=True)[:8]:
+    print(f"  {ms} ms {what}")
 print(f"checks not passed: {len(bad)}")
 for b in bad[:20]:
     print("  " + b)
 PY
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,16 +9,24 @@
 //! separate laptops.
 
 mod common;
+#[path = "common/kafka_lab.rs"]
+mod kl;
 
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 struct Home(PathBuf);
 
 impl Home {
     fn run(&self, args: &[&str], cwd: &Path) -> Output {
+        self.run_with(args, cwd, &[])
+    }
+
+    fn run_with(&self, args: &[&str], cwd: &Path, env: &[(&str, String)]) -> Output {
         let mut cmd = Command::new(common::datalab_bin());
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.args(args)
             .current_dir(cwd)
             .env("DATALAB_HOME", &self.0)
@@ -135,6 +143,8 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
     // The learners log in on their own laptops.
     printed += &ada.ok(&["services", "login", ada_file.to_str().unwrap()], dir);
     printed += &bob.ok(&["services", "login", bob_file.to_str().unwrap()], dir);
+    // Or get their login by joining the instructor's room.
+    printed += &room_join(&teacher, &Home(dir.join("carol")), dir);
 
     // Ada's lab steps pass against the shared cluster, with her login.
     let ws = dir.join("ws");
@@ -199,6 +209,7 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         dir,
         "has no step",
     );
+    printed += &python_route(&ada, dir, &repo.join("labs/kafka"));
     printed += &ada.ok(&["kafka", "produce", "orders", "hello"], dir);
     printed += &ada.ok(
         &[
@@ -297,4 +308,120 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         !printed.contains(admin_pw),
         "the admin password was printed"
     );
+}
+
+/// The Kafka lab's Python route (confluent-kafka, the venv of
+/// `tests/python-venv.sh`) on the shared cluster: steps `keys` and
+/// `exactly-once` (a transactional id in her namespace) pass with ada's login, which the step's environment hands to the lab's helper
+/// (`python/lab.py`); with a wrong password the same step fails saying so.
+/// Returns what was printed.
+fn python_route(ada: &Home, dir: &Path, lab: &Path) -> String {
+    let ws = dir.join("python-ws");
+    common::copy_dir(&lab.join("solution"), &ws);
+    common::copy_dir(&lab.join("solution-python"), &ws);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut parts = vec![kl::venv_bin()];
+    parts.extend(std::env::split_paths(&path));
+    let path = std::env::join_paths(parts).unwrap();
+    let env = [("PATH", path.to_string_lossy().to_string())];
+    let ws_arg = ws.to_str().unwrap();
+    let grade = [
+        "grade",
+        "--lab",
+        "kafka",
+        "--step",
+        "keys",
+        "--step",
+        "exactly-once",
+    ];
+    let grade = [&grade[..], &["--workspace", ws_arg, "--format", "json"]].concat();
+    let o = ada.run_with(&grade, dir, &env);
+    let mut printed = text(&o);
+    assert!(o.status.success(), "the Python route failed:\n{printed}");
+
+    let creds = ada.0.join("credentials.yaml");
+    let good = std::fs::read_to_string(&creds).unwrap();
+    std::fs::write(&creds, good.replace(&password(&creds), "not-the-password")).unwrap();
+    let o = ada.run_with(
+        &["check", "kafka", "keys", "--workspace", ws_arg],
+        dir,
+        &env,
+    );
+    std::fs::write(&creds, &good).unwrap();
+    let t = text(&o);
+    assert!(!o.status.success(), "a wrong password passed:\n{t}");
+    assert!(t.contains("wrong password for learner ada"), "{t}");
+    assert!(
+        !t.contains("did not answer"),
+        "a refused login is not silence:\n{t}"
+    );
+    printed += &t;
+    printed
+}
+
+/// The instructor's room, serving with `--shared-services`: carol's `join`
+/// brings back her own login (stored 0600), with which she works in her
+/// namespace; "Ada", who has a login from a file, gets none by joining
+/// (hers is not replaced); the room's own output never shows a password. Returns what the
+/// learner saw.
+fn room_join(teacher: &Home, carol: &Home, dir: &Path) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.join("room-serve.log");
+    let mut server = Killed(
+        Command::new(common::datalab_bin())
+            .args(["room", "serve", "--shared-services", "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("DATALAB_HOME", &teacher.0)
+            .env("DATALAB_CACHE", common::cache_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("datalab room serve starts"),
+    );
+    let mut out = String::new();
+    let mut lines = std::io::BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let join_line = lines
+        .by_ref()
+        .map(|l| l.unwrap())
+        .inspect(|l| out += &format!("{l}\n"))
+        .find(|l| l.trim_start().starts_with("datalab join "))
+        .expect("the room printed no join line");
+    std::thread::spawn(move || lines.for_each(drop));
+    let w: Vec<&str> = join_line.split_whitespace().collect();
+    let printed = carol.ok(&["join", w[2], w[3], "--name", "carol"], dir);
+    assert!(printed.contains("logged in as learner carol"), "{printed}");
+    let creds = carol.0.join("credentials.yaml");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&creds).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the credentials are private");
+    let secret = password(&creds);
+    // A joiner named like a learner who already has a login (ada, from a
+    // file) gets none: ada's stays hers (she works with it below).
+    let other = Home(dir.join("ada-2"));
+    let t = text(&other.run(&["join", w[2], w[3], "--name", "Ada"], dir));
+    assert!(
+        t.contains("already has a login") && !t.contains("logged in"),
+        "{t}"
+    );
+    let printed = printed + &t + &carol.ok(&["kafka", "topics", "create", "notes"], dir);
+    drop(server);
+    let served = out + &std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!served.contains(&secret), "the room printed a password");
+    assert!(!printed.contains(&secret), "join printed the password");
+    printed
+}
+
+/// A child process of the test's own, killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -7,6 +7,7 @@ use datalab_room::{ClientError, ExportFormat, RoomModel, ServeConfig, Store, Vie
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -44,6 +45,9 @@ pub struct ServeArgs {
     /// Address to listen on; 0.0.0.0:PORT serves the LAN over HTTPS [default: 127.0.0.1:7878]
     #[arg(long)]
     pub bind: Option<SocketAddr>,
+    /// Give each learner who joins a login on this home's shared cluster (`services up --shared`)
+    #[arg(long)]
+    pub shared_services: bool,
 }
 
 #[derive(Args, Debug)]
@@ -106,7 +110,7 @@ pub fn run(a: RoomArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> ExitCode {
     let dir = room_dir(ctx, &a);
     match a.command {
         None => view(&a, &dir, ctx),
-        Some(RoomCommand::Serve(s)) => serve(s, dir, rt),
+        Some(RoomCommand::Serve(s)) => serve(s, dir, ctx, rt),
         Some(RoomCommand::Status) => status(ctx),
         Some(RoomCommand::Export(e)) => export(e, &dir),
         Some(RoomCommand::Load(l)) => super::room_load::run(l, ctx, rt),
@@ -114,10 +118,19 @@ pub fn run(a: RoomArgs, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> ExitCode {
     }
 }
 
-fn serve(a: ServeArgs, dir: PathBuf, rt: &tokio::runtime::Runtime) -> ExitCode {
+fn serve(a: ServeArgs, dir: PathBuf, ctx: &Ctx, rt: &tokio::runtime::Runtime) -> ExitCode {
     let mut config = ServeConfig::new(dir);
     if let Some(bind) = a.bind {
         config.bind = bind;
+    }
+    if a.shared_services {
+        match super::shared::RoomLogins::new(ctx.services.clone()) {
+            Ok(h) => config.join_hook = Some(datalab_room::JoinHookHandle(Arc::new(h))),
+            Err(e) => {
+                eprintln!("datalab room serve: {e}");
+                return ExitCode::from(USAGE);
+            }
+        }
     }
     match rt.block_on(datalab_room::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -252,8 +265,8 @@ pub fn join(a: JoinArgs, ctx: &Ctx) -> ExitCode {
         eprintln!("datalab join: cannot create {}: {e}", ctx.home.display());
         return ExitCode::from(1);
     }
-    match datalab_room::join(&ctx.home, &a.url, &a.code, &a.name) {
-        Ok(j) => {
+    match datalab_room::join_handed(&ctx.home, &a.url, &a.code, &a.name) {
+        Ok((j, handed)) => {
             println!(
                 "joined the room at {} as {} (learner {})",
                 j.url,
@@ -263,7 +276,7 @@ pub fn join(a: JoinArgs, ctx: &Ctx) -> ExitCode {
             println!(
                 "datalab now reports your progress there; `datalab room status` shows delivery, `datalab leave` stops it"
             );
-            ExitCode::SUCCESS
+            super::shared::login_from_room(ctx, &handed)
         }
         Err(e) => {
             eprintln!("datalab join: {}", join_error(&e, &a.url));

@@ -85,6 +85,42 @@ fn authz_words(message: &str) -> String {
     }
 }
 
+/// The librdkafka settings that present the login registered for
+/// `bootstrap` (a room's shared cluster: SASL/SCRAM-SHA-512 over plain
+/// TCP); none when nobody registered one.
+fn login_config(bootstrap: &str) -> Vec<(&'static str, String)> {
+    let Some(login) = crate::auth::login_for(bootstrap) else {
+        return Vec::new();
+    };
+    vec![
+        ("security.protocol", "SASL_PLAINTEXT".into()),
+        ("sasl.mechanism", "SCRAM-SHA-512".into()),
+        ("sasl.username", login.user),
+        ("sasl.password", login.password),
+    ]
+}
+
+/// Each login setting and the environment variable that carries it to a
+/// learner's own clients (the Kafka lab's Python helper reads them).
+const LOGIN_VARS: [(&str, &str); 4] = [
+    ("security.protocol", "DATALAB_KAFKA_SECURITY_PROTOCOL"),
+    ("sasl.mechanism", "DATALAB_KAFKA_SASL_MECHANISM"),
+    ("sasl.username", "DATALAB_KAFKA_SASL_USERNAME"),
+    ("sasl.password", "DATALAB_KAFKA_SASL_PASSWORD"),
+];
+
+/// The login registered for `bootstrap` as environment variables
+/// ([`LOGIN_VARS`]); empty without one.
+pub fn login_env(bootstrap: &str) -> Vec<(String, String)> {
+    login_config(bootstrap)
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let (_, var) = LOGIN_VARS.iter().find(|(k, _)| *k == key)?;
+            Some((var.to_string(), value))
+        })
+        .collect()
+}
+
 pub(crate) type Result<T> = std::result::Result<T, KafkaError>;
 
 /// One partition of a topic, from the cluster metadata.
@@ -384,11 +420,8 @@ impl Kafka {
             // waited ~50 ms for its connection, most of a warm check's time
             // (a read of a topic went from ~58 ms to ~8 ms).
             .set("enable.sparse.connections", "false");
-        if let Some(login) = crate::auth::login_for(&self.bootstrap) {
-            c.set("security.protocol", "SASL_PLAINTEXT")
-                .set("sasl.mechanism", "SCRAM-SHA-512")
-                .set("sasl.username", &login.user)
-                .set("sasl.password", &login.password);
+        for (key, value) in login_config(&self.bootstrap) {
+            c.set(key, value);
         }
         c
     }
@@ -1505,6 +1538,22 @@ fn record_of(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registered_login_reaches_a_scripts_environment() {
+        assert!(login_env("10.9.8.7:9092").is_empty());
+        let login = crate::auth::Login {
+            user: "ada".into(),
+            password: "s3cret".into(),
+        };
+        crate::auth::register("10.9.8.7:9092", &login);
+        let env: HashMap<String, String> = login_env("10.9.8.7:9092").into_iter().collect();
+        assert_eq!(env.len(), 4);
+        assert_eq!(env["DATALAB_KAFKA_SECURITY_PROTOCOL"], "SASL_PLAINTEXT");
+        assert_eq!(env["DATALAB_KAFKA_SASL_MECHANISM"], "SCRAM-SHA-512");
+        assert_eq!(env["DATALAB_KAFKA_SASL_USERNAME"], "ada");
+        assert_eq!(env["DATALAB_KAFKA_SASL_PASSWORD"], "s3cret");
+    }
 
     #[test]
     fn assignment_bytes_decode() {

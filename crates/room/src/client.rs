@@ -3,8 +3,8 @@
 
 use crate::http::{ClientError, Endpoint, HttpClient, block_on};
 use crate::outbox::{FILE_VERSION, RoomDir, RoomFile};
-use crate::protocol::{self, Event, JoinRequest, JoinResponse, MeResponse};
-use crate::sender::{self, REQUEST_TIMEOUT, Shared};
+use crate::protocol::{self, Event, JoinRequest, JoinResponse, MeResponse, Secret};
+use crate::sender::{self, Shared};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,10 +34,32 @@ pub struct RoomStatus {
     pub dropped: u64,
 }
 
+/// What the room handed a learner at `join` besides admission: their login
+/// on the room's shared services, or why it could not make one.
+#[derive(Clone, Debug, Default)]
+pub struct Handed {
+    pub credentials: Option<Secret>,
+    pub credentials_error: Option<String>,
+}
+
+/// How long a join may take: a room that hands out logins makes one on
+/// its shared cluster first (a JVM's work, seconds on a busy laptop).
+const JOIN_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Join the room at `url` (`http://…` or `https://…#sha256=…`) with its join
 /// code; stores the room, the learner id and token in `<data_dir>/room.json`
-/// (0600). Blocks up to about 15 s; call it from the `join` command.
+/// (0600). Blocks up to [`JOIN_TIMEOUT`]; call it from the `join` command.
 pub fn join(data_dir: &Path, url: &str, code: &str, name: &str) -> Result<Joined, ClientError> {
+    join_handed(data_dir, url, code, name).map(|(j, _)| j)
+}
+
+/// [`join`], with what the room handed over (kept by the caller, not here).
+pub fn join_handed(
+    data_dir: &Path,
+    url: &str,
+    code: &str,
+    name: &str,
+) -> Result<(Joined, Handed), ClientError> {
     let dir = RoomDir::new(data_dir);
     if let Some(existing) = dir.load()? {
         return Err(ClientError::AlreadyJoined {
@@ -54,7 +76,7 @@ pub fn join(data_dir: &Path, url: &str, code: &str, name: &str) -> Result<Joined
     .map_err(|e| ClientError::Network(e.to_string()))?;
     let ep = endpoint.clone();
     let bytes = block_on(async move {
-        let mut http = HttpClient::new(ep, REQUEST_TIMEOUT)?;
+        let mut http = HttpClient::new(ep, JOIN_TIMEOUT)?;
         http.request(hyper::Method::POST, "/api/v1/join", None, Some(body))
             .await
     })?;
@@ -73,7 +95,11 @@ pub fn join(data_dir: &Path, url: &str, code: &str, name: &str) -> Result<Joined
         dropped: 0,
     };
     dir.create(&file)?;
-    Ok(joined(&file))
+    let handed = Handed {
+        credentials: resp.credentials,
+        credentials_error: resp.credentials_error,
+    };
+    Ok((joined(&file), handed))
 }
 
 fn joined(f: &RoomFile) -> Joined {

@@ -12,6 +12,7 @@
 mod auth;
 mod client;
 mod fsutil;
+mod hook;
 mod http;
 mod hub;
 mod listen;
@@ -34,8 +35,11 @@ pub mod store;
 pub mod tls;
 pub mod view;
 
-pub use client::{Flushed, Joined, Left, Reporter, RoomStatus, join, leave, probe, status};
+pub use client::{
+    Flushed, Handed, Joined, Left, Reporter, RoomStatus, join, join_handed, leave, probe, status,
+};
 pub use export::{ExportFormat, GradeRow};
+pub use hook::{HookFuture, JoinHook, JoinHookHandle};
 pub use http::{ClientError, Endpoint};
 pub use hub::{Hub, HubEvent};
 pub use listen::{

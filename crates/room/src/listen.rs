@@ -43,6 +43,9 @@ pub struct ServeConfig {
     /// Host put in the join URL; default the bind address, or this
     /// machine's LAN address when binding 0.0.0.0.
     pub advertise_host: Option<String>,
+    /// Run for each accepted join: the learner's login on the instructor's
+    /// shared services (`room serve --shared-services`).
+    pub join_hook: Option<crate::JoinHookHandle>,
 }
 
 impl ServeConfig {
@@ -52,6 +55,7 @@ impl ServeConfig {
             dir: dir.into(),
             tls: TlsMode::Auto,
             advertise_host: None,
+            join_hook: None,
         }
     }
 }
@@ -140,6 +144,7 @@ impl RoomServer {
             live_tx,
             live_lock: tokio::sync::Mutex::new(()),
             stopping: stop_rx.clone(),
+            join_hook: config.join_hook.clone(),
         });
         let listener = TcpListener::bind(config.bind)
             .await

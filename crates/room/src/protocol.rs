@@ -75,6 +75,25 @@ pub struct JoinResponse {
     pub learner: u64,
     pub token: String,
     pub name: String,
+    /// The learner's own login on services the room's instructor runs
+    /// (see [`crate::JoinHook`]), when the room hands logins out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Secret>,
+    /// Why the room could not make that login (the join itself stands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_error: Option<String>,
+}
+
+/// A document the room passes on without reading it (a learner's
+/// credentials); its `Debug` hides it, so no log shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! | route | who | what |
 //! |---|---|---|
 //! | `GET /health` | anyone | `{"ok":true}` |
-//! | `POST /join` | anyone with the join code | a learner id and token |
+//! | `POST /join` | anyone with the join code | a learner id and token (and, with a [`crate::JoinHook`], that learner's credentials) |
 //! | `POST /events` | a learner | store a batch of that learner's events |
 //! | `GET /me` | a learner | that learner's own counts, nothing of others |
 //! | `GET /summary` | instructor or view token | per-unit finished counts |
@@ -51,6 +51,8 @@ pub(crate) struct AppState {
     pub live_lock: tokio::sync::Mutex<()>,
     /// Turns true when the server stops: live streams end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Credentials handed to each learner who joins, when the room has them.
+    pub join_hook: Option<crate::JoinHookHandle>,
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -138,10 +140,19 @@ async fn join(State(state): State<Shared>, body: Bytes) -> Result<Json<JoinRespo
         other => err(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
     })?;
     state.auth.add_learner(token_hash, id);
+    let (credentials, credentials_error) = match &state.join_hook {
+        None => (None, None),
+        Some(hook) => match hook.0.credentials(&req.name).await {
+            Ok(c) => (Some(c), None),
+            Err(e) => (None, Some(e)),
+        },
+    };
     Ok(Json(JoinResponse {
         learner: id,
         token,
         name: req.name,
+        credentials,
+        credentials_error,
     }))
 }
 

@@ -54,12 +54,24 @@ impl Credentials {
     pub fn load(path: &Path) -> Result<Credentials, ServiceError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ServiceError::Other(format!("cannot read {}: {e}", path.display())))?;
-        serde_saphyr::from_str(&text).map_err(|e| {
+        Credentials::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse credentials from `origin` (a file, the room); a malformed text
+    /// says `origin:line:col`.
+    pub fn parse(text: &str, origin: &str) -> Result<Credentials, ServiceError> {
+        serde_saphyr::from_str(text).map_err(|e| {
             ServiceError::Other(match e.location() {
-                Some(l) => format!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
-                None => format!("{}: {e}", path.display()),
+                Some(l) => format!("{origin}:{}:{}: {e}", l.line(), l.column()),
+                None => format!("{origin}: {e}"),
             })
         })
+    }
+
+    /// The YAML that [`Credentials::parse`] reads.
+    pub fn to_yaml(&self) -> Result<String, ServiceError> {
+        serde_saphyr::to_string(self)
+            .map_err(|e| ServiceError::Other(format!("cannot encode credentials: {e}")))
     }
 
     /// Write it for its owner's eyes only.
@@ -68,8 +80,7 @@ impl Credentials {
             "# datalab credentials for learner {}: keep this file to yourself.\n# Use it with: datalab services login {}\n{}",
             self.learner,
             path.file_name().unwrap_or_default().to_string_lossy(),
-            serde_saphyr::to_string(self)
-                .map_err(|e| ServiceError::Other(format!("cannot encode credentials: {e}")))?
+            self.to_yaml()?
         );
         let text = if text.ends_with('\n') {
             text
@@ -214,12 +225,27 @@ impl Services {
 
     /// Record `name` among the learners, unless its prefix and another's
     /// overlap: `ada_` would reach the topics of `ada_b` (`ada_b_orders`).
-    fn claim_name(&self, name: &str) -> Result<(), ServiceError> {
-        let path = self.config.data_dir.join("shared-learners.json");
-        let mut names: Vec<String> = std::fs::read_to_string(&path)
+    fn learners_file(&self) -> PathBuf {
+        self.config.data_dir.join("shared-learners.json")
+    }
+
+    /// The learner names given a login so far.
+    fn learner_names(&self) -> Vec<String> {
+        std::fs::read_to_string(self.learners_file())
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+            .unwrap_or_default()
+    }
+
+    /// Has the learner `name` (as a namespace) a login already?
+    pub fn has_learner(&self, name: &str) -> bool {
+        let ns = Namespace::for_learner(name);
+        self.learner_names().iter().any(|n| n == ns.as_str())
+    }
+
+    fn claim_name(&self, name: &str) -> Result<(), ServiceError> {
+        let path = self.learners_file();
+        let mut names = self.learner_names();
         if let Some(clash) = names.iter().find(|n| overlaps(n, name)) {
             return Err(ServiceError::Other(format!(
                 "learner name {name:?} overlaps {clash:?} (one's topics and keyspaces would start with the other's prefix); choose another name"

@@ -52,6 +52,9 @@ pub enum CqlError {
     Timeout(Duration),
     #[error("cannot reach Cassandra at {address}: {reason}")]
     Connect { address: String, reason: String },
+    /// The server answered and refused the login (wrong password, no login).
+    #[error("Cassandra at {address} refused the login: {reason}")]
+    Login { address: String, reason: String },
     /// The server's own error for a statement.
     #[error("{message}")]
     Server {

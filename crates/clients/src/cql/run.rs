@@ -2,7 +2,7 @@
 //! one at a time or a whole file (checked for syntax before any runs).
 
 use super::session::{execute, parse_consistency, syntax_check};
-use super::split::{Command, Stmt, parse_command, rewrite_keyspaces};
+use super::split::{Command, Stmt, is_schema_change, parse_command, rewrite_keyspaces};
 use super::{CqlError, Rows};
 use crate::Namespace;
 use scylla::client::session::Session;
@@ -10,6 +10,9 @@ use scylla::statement::Consistency;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The least time a schema change is given (see [`Runner::timeout_of`]).
+const SCHEMA_CHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What running a file did, statement by statement.
 #[derive(Clone, Debug, Default)]
@@ -93,9 +96,22 @@ impl Runner {
                 ))
             }
             Command::Cql(c) => {
-                let rows = execute(&self.session, &c, self.consistency, self.timeout).await?;
+                let rows =
+                    execute(&self.session, &c, self.consistency, self.timeout_of(&c)).await?;
                 Ok((cql, rows))
             }
+        }
+    }
+
+    /// A schema change may wait its turn behind other learners' on a
+    /// shared node (the server applies them one at a time): it gets at least
+    /// [`SCHEMA_CHANGE_TIMEOUT`], where a timeout would leave the learner's
+    /// next statement without its table. Other statements get `timeout`.
+    fn timeout_of(&self, cql: &str) -> Duration {
+        if is_schema_change(cql) {
+            self.timeout.max(SCHEMA_CHANGE_TIMEOUT)
+        } else {
+            self.timeout
         }
     }
 

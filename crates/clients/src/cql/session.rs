@@ -44,9 +44,14 @@ pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session
         .consistency(Consistency::One)
         .build()
         .into_handle();
+    // Only what routing needs of the schema: every session start and every
+    // schema change otherwise reads the columns of every keyspace on the
+    // server (on a room's shared node, every learner's); datalab reads the
+    // schema it wants from `system_schema` itself.
     let mut builder = SessionBuilder::new()
         .known_nodes(&points)
         .connection_timeout(timeout)
+        .fetch_full_schema_metadata(false)
         .default_execution_profile_handle(profile);
     let login = crate::auth::login_for(contact);
     if let Some(l) = &login {
@@ -62,10 +67,7 @@ pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session
             address: contact.into(),
             reason: e.to_string(),
         }),
-        Ok(Ok(Err(e))) => Err(CqlError::Connect {
-            address: contact.into(),
-            reason: login_words(e.to_string(), who.as_deref()),
-        }),
+        Ok(Ok(Err(e))) => Err(login_words(contact, e.to_string(), who.as_deref())),
         Err(_) => Err(CqlError::Connect {
             address: contact.into(),
             reason: format!("no answer within {timeout:?}"),
@@ -74,18 +76,25 @@ pub async fn own_session(contact: &str, timeout: Duration) -> Result<Arc<Session
 }
 
 /// A refused login said as such, not as a driver's connection error.
-fn login_words(reason: String, user: Option<&str>) -> String {
+fn login_words(address: &str, reason: String, user: Option<&str>) -> CqlError {
     let lower = reason.to_lowercase();
     if !(lower.contains("authentication") || lower.contains("bad credentials")) {
-        return reason;
+        return CqlError::Connect {
+            address: address.into(),
+            reason,
+        };
     }
-    match user {
+    let reason = match user {
         Some(u) => format!(
             "wrong password for learner {u}, or no such learner on this cluster (ask the instructor for your credentials file: `datalab services login FILE`); the server said: {reason}"
         ),
         None => format!(
             "this Cassandra wants a login (a room's shared cluster): get your credentials file from the instructor and run `datalab services login FILE`; the server said: {reason}"
         ),
+    };
+    CqlError::Login {
+        address: address.into(),
+        reason,
     }
 }
 

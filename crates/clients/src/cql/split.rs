@@ -313,6 +313,15 @@ pub enum Command {
     Use(String),
 }
 
+/// Does this statement change the schema (`CREATE`, `ALTER`, `DROP`)?
+/// Those wait for the server's schema lock, which many learners' changes
+/// at once on a shared node queue behind.
+pub(crate) fn is_schema_change(stmt: &str) -> bool {
+    let toks = tokenize(stmt);
+    let first = toks.iter().find(|t| !matches!(t, Tok::Space(_)));
+    first.is_some_and(|t| ["create", "alter", "drop"].iter().any(|w| is_word(t, w)))
+}
+
 /// Classify a (namespaced) statement.
 pub fn parse_command(stmt: &str) -> Result<Command, String> {
     let toks: Vec<Tok> = tokenize(stmt)
@@ -407,6 +416,19 @@ fn parse_copy(toks: &[Tok]) -> Result<Command, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_changes_are_told_from_other_statements() {
+        assert!(is_schema_change(
+            "CREATE TABLE IF NOT EXISTS ada_iot.t (id int PRIMARY KEY)"
+        ));
+        assert!(is_schema_change("  drop keyspace ada_iot"));
+        // A file's comments are gone by the time a statement runs.
+        let stmts = split("-- why\nALTER TABLE t ADD x int;").unwrap();
+        assert!(is_schema_change(&stmts[0].text));
+        assert!(!is_schema_change("INSERT INTO t (id) VALUES (1)"));
+        assert!(!is_schema_change("SELECT * FROM created"));
+    }
 
     #[test]
     fn splits_on_semicolons_outside_quotes_and_comments() {

@@ -848,7 +848,7 @@ async fn during_failure(
         .await
         .map_err(|e| kafka_err(ctx, e, &f.topic))?;
     let mut env = crate::lab::step_env(&ctx.namespace, &ctx.lab_data, &ctx.workspace);
-    env.push(("DATALAB_KAFKA_BOOTSTRAP".into(), bootstrap.to_string()));
+    env.extend(crate::lab::kafka_env(bootstrap));
     let out = crate::lab::run_command(
         &f.producer,
         &ctx.workspace,

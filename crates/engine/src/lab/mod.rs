@@ -7,6 +7,6 @@ mod runner;
 
 pub(crate) use runner::spawn_in_group;
 pub use runner::{
-    CheckResult, LabRun, ProcessGroup, RunOptions, StepResult, end_group, materialize_data,
-    prepare_workspace, run_command, run_command_in_group, run_step, step_env,
+    CheckResult, LabRun, ProcessGroup, RunOptions, StepResult, end_group, kafka_env,
+    materialize_data, prepare_workspace, run_command, run_command_in_group, run_step, step_env,
 };

@@ -2,7 +2,7 @@
 
 use crate::check::{CheckContext, CommandOutput, Outcome, Status};
 use datalab_content::{Lab, Step};
-use datalab_services::{Namespace, Services, UpOptions, process};
+use datalab_services::{Endpoint, Namespace, ServiceKind, Services, UpOptions, process};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -254,6 +254,28 @@ pub fn step_env(namespace: &Namespace, lab_data: &Path, workspace: &Path) -> Vec
     ]
 }
 
+/// The variables that name `ep` to a step's scripts: its address and, for a
+/// Kafka this process has a login for (a room's shared cluster), the login
+/// (`DATALAB_KAFKA_SASL_*`, see [`kafka_env`]).
+fn endpoint_env(ep: &Endpoint) -> Vec<(String, String)> {
+    match ep.kind {
+        ServiceKind::Kafka => kafka_env(&ep.address),
+        _ => {
+            let (k, v) = ep.env_var();
+            vec![(k.to_string(), v)]
+        }
+    }
+}
+
+/// `DATALAB_KAFKA_BOOTSTRAP` and, when a login is registered for it, the
+/// variables a learner's own Kafka client presents it with. The password
+/// goes only into the child's environment, never into output.
+pub fn kafka_env(bootstrap: &str) -> Vec<(String, String)> {
+    let mut env = vec![("DATALAB_KAFKA_BOOTSTRAP".into(), bootstrap.to_string())];
+    env.extend(datalab_clients::kafka::login_env(bootstrap));
+    env
+}
+
 /// Run one step: bring up the services the lab needs, run the step's command
 /// from the workspace, then every check. Never panics and never hangs past
 /// the step's timeout plus each check's timeout.
@@ -269,10 +291,7 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
             ..Default::default()
         };
         match opts.services.ensure(*kind, &want).await {
-            Ok(ep) => {
-                let (k, v) = ep.env_var();
-                env.push((k.to_string(), v));
-            }
+            Ok(ep) => env.extend(endpoint_env(&ep)),
             Err(e) => {
                 let outcome = Outcome::from(e);
                 return StepResult {

@@ -10,7 +10,7 @@ use crate::native::{self, NodeCommand, Prepared, jvm};
 use crate::provider::{ProgressFn, ServiceDirs};
 use crate::{Namespace, ServiceError, ServiceKind, Shared, UpOptions};
 use datalab_clients::auth::Login;
-use datalab_clients::kafka::Kafka as Client;
+use datalab_clients::kafka::{Kafka as Client, KafkaError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -99,7 +99,11 @@ impl Kind for Kafka {
         let (brokers, _) = Client::new(address, timeout)
             .cluster()
             .await
-            .map_err(|e| unreachable(ServiceKind::Kafka, address, e))?;
+            .map_err(|e| match e {
+                // The broker answered and refused (the login): not "did not answer".
+                KafkaError::Failed(_) => ServiceError::Other(e.to_string()),
+                e => unreachable(ServiceKind::Kafka, address, e),
+            })?;
         Ok(PingInfo {
             nodes: brokers.len() as u32,
             ..Default::default()

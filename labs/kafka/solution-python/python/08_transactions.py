@@ -9,7 +9,9 @@ from lab import config, topic
 
 recreate("payments-tx", 1)
 
-producer = Producer(config(**{"transactional.id": f"payments-tx-{os.getpid()}"}))
+# The transactional id lies in your namespace too (a shared cluster allows
+# you only ids that start with your prefix).
+producer = Producer(config(**{"transactional.id": topic(f"payments-tx-{os.getpid()}")}))
 producer.init_transactions(10)
 
 producer.begin_transaction()

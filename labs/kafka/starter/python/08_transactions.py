@@ -5,7 +5,9 @@ from confluent_kafka import Producer
 
 from lab import config, topic
 
-producer = Producer(config(**{"transactional.id": f"payments-tx-{os.getpid()}"}))
+# The transactional id lies in your namespace too (a shared cluster allows
+# you only ids that start with your prefix).
+producer = Producer(config(**{"transactional.id": topic(f"payments-tx-{os.getpid()}")}))
 producer.init_transactions(10)
 
 producer.begin_transaction()

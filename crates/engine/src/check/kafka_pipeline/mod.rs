@@ -354,10 +354,7 @@ async fn check(spec: &ExactlyOncePipeline, ctx: &CheckContext) -> Result<String,
         ))
     })?;
     let mut env = crate::lab::step_env(&ctx.namespace, &ctx.lab_data, &ctx.workspace);
-    env.push((
-        "DATALAB_KAFKA_BOOTSTRAP".into(),
-        ep.kafka_bootstrap().to_string(),
-    ));
+    env.extend(crate::lab::kafka_env(ep.kafka_bootstrap()));
     env.extend(ctx.env.iter().cloned());
     let run = Run {
         spec,
