@@ -402,3 +402,31 @@ impl Check for HdfsBlocks {
         Outcome::pass(format!("{}: {}", self.path, seen.join(", ")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Status;
+
+    #[test]
+    fn a_cluster_that_is_gone_says_how_to_start_it() {
+        let o = call_failed("127.0.0.1:9871: Connection refused (os error 111)".into());
+        assert_eq!(o.status, Status::Error);
+        assert!(
+            o.message
+                .starts_with("hadoop is not running: start it with `datalab services up hadoop`"),
+            "{}",
+            o.message
+        );
+        let other = call_failed("http://h/x answered 500".into());
+        assert!(other.message.starts_with("hadoop: "), "{}", other.message);
+    }
+
+    #[test]
+    fn lab_paths_must_be_hdfs_uris() {
+        assert_eq!(path_of("hdfs:///lab/wc").unwrap(), "/lab/wc");
+        let o = path_of("out/wc").unwrap_err();
+        assert_eq!(o.status, Status::Error);
+        assert!(o.message.contains("lab.yaml"), "{}", o.message);
+    }
+}
