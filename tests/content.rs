@@ -59,7 +59,14 @@ fn agenda_is_the_two_day_workshop() {
             assert!(got.starts_with(w), "session {got:?} should be {w:?}");
         }
     }
-    for lab in ["kafka", "mongodb", "cassandra", "mapreduce", "spark"] {
+    for lab in [
+        "kafka",
+        "mongodb",
+        "cassandra",
+        "mapreduce",
+        "mapreduce-hadoop",
+        "spark",
+    ] {
         assert!(course.lab(lab).is_some(), "lab {lab} is on the agenda");
     }
     let session_of = |lab: &str| {
@@ -70,6 +77,7 @@ fn agenda_is_the_two_day_workshop() {
     assert!(session_of("mongodb").contains("mongodb"));
     assert!(session_of("cassandra").contains("cassandra"));
     assert!(session_of("mapreduce").contains("handling data"));
+    assert!(session_of("mapreduce-hadoop").contains("handling data"));
     assert!(session_of("spark").contains("handling data"));
 }
 

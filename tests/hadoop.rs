@@ -3,13 +3,20 @@
 //! put/ls/cat round trip with Hadoop's own FsShell and the written client
 //! config), the lab's Python word count run with `--engine hadoop` gives
 //! exactly the output of datalab's engine, a reset empties HDFS, and `down`
-//! leaves no process of it. One test, in a home of its own: the MiniCluster
-//! fixes some YARN ports, so one Hadoop runs at a time on a machine.
+//! leaves no process of it; and the `mapreduce-hadoop` lab graded on it: the
+//! solution passes every check (HDFS output, JobHistory counters, blocks),
+//! a wrong answer and the starter fail. Each test has a home of its own and
+//! holds [`ONE_HADOOP`]: the MiniCluster fixes some YARN ports, so one
+//! Hadoop runs at a time on a machine.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// Held by each test for its whole run: one Hadoop at a time.
+static ONE_HADOOP: Mutex<()> = Mutex::new(());
 
 struct Home(PathBuf);
 
@@ -120,6 +127,7 @@ fn sorted_lines(parts: &[(String, String)]) -> Vec<String> {
 
 #[test]
 fn hadoop_runs_hdfs_and_the_word_count_like_datalabs_engine() {
+    let _one = ONE_HADOOP.lock().unwrap_or_else(|e| e.into_inner());
     let home = Home(common::test_home().join("hadoop-home"));
     let _ = std::fs::remove_dir_all(&home.0);
     std::fs::create_dir_all(&home.0).unwrap();
@@ -211,6 +219,97 @@ fn hadoop_runs_hdfs_and_the_word_count_like_datalabs_engine() {
     assert_eq!(row["health"], "up", "{row}");
 
     home.ok(&["services", "down", "hadoop"], &work);
+    let left = home.java_processes();
+    assert!(left.is_empty(), "Java processes left after down: {left:?}");
+}
+
+/// `datalab grade --lab mapreduce-hadoop` of `ws` (JSON), with `more` args.
+fn grade(home: &Home, ws: &Path, more: &[&str]) -> Vec<serde_json::Value> {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let mut args = vec!["--content", repo, "grade", "--lab", "mapreduce-hadoop"];
+    args.extend(more);
+    let ws_arg = ws.display().to_string();
+    args.extend(["--format", "json", "--workspace", &ws_arg]);
+    let o = home.datalab(&args, ws);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&o.stderr)));
+    let checks = report["checks"].as_array().cloned().unwrap_or_default();
+    for c in &checks {
+        eprintln!(
+            "[{}] {} / {}: {}",
+            c["status"], c["step"], c["kind"], c["message"]
+        );
+    }
+    checks
+}
+
+/// A copy of the lab's `solution/` or `starter/`, without `data/` (the steps
+/// read `$DATALAB_LAB_DATA`), as a learner's repository is graded.
+fn workspace(home: &Home, files: &str) -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ws = home.0.join(files);
+    common::copy_dir(&repo.join("labs/mapreduce-hadoop").join(files), &ws);
+    ws
+}
+
+#[test]
+fn the_hadoop_lab_passes_with_the_solution_and_fails_with_the_starter() {
+    let _one = ONE_HADOOP.lock().unwrap_or_else(|e| e.into_inner());
+    let home = Home(common::test_home().join("hadoop-lab-home"));
+    let _ = std::fs::remove_dir_all(&home.0);
+    std::fs::create_dir_all(&home.0).unwrap();
+    let kinds = ["hdfs_output", "hadoop_counters", "hdfs_blocks"];
+
+    let solution = workspace(&home, "solution");
+    let checks = grade(&home, &solution, &[]);
+    assert_eq!(checks.len(), 5);
+    for c in &checks {
+        assert_eq!(c["passed"], true, "the solution fails {c}");
+    }
+    for kind in kinds {
+        assert!(checks.iter().any(|c| c["kind"] == kind), "no {kind} check");
+    }
+    let blocks = checks.iter().find(|c| c["kind"] == "hdfs_blocks").unwrap();
+    assert!(
+        blocks["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 blocks of 1048576 bytes"),
+        "{blocks}"
+    );
+
+    // A wrong answer about the job: the counters check fails and says
+    // where to look, without giving the number away.
+    let answers = solution.join("answers.yaml");
+    let text = std::fs::read_to_string(&answers).unwrap();
+    std::fs::write(&answers, text.replace("map_tasks: 8", "map_tasks: 7")).unwrap();
+    let checks = grade(&home, &solution, &["--step", "counters"]);
+    let wrong = checks
+        .iter()
+        .find(|c| c["passed"] == false)
+        .expect("a failed check");
+    assert_eq!(wrong["status"], "fail", "{wrong}");
+    let msg = wrong["message"].as_str().unwrap();
+    assert!(
+        msg.contains("map_tasks: 7") && msg.contains("/ws/v1/history/mapreduce/jobs/"),
+        "{msg}"
+    );
+    assert!(!msg.contains(" 8"), "the answer is given away: {msg}");
+
+    // The starter: every check fails (none errors), pointing at a file.
+    let starter = workspace(&home, "starter");
+    let checks = grade(&home, &starter, &[]);
+    assert_eq!(checks.len(), 5);
+    for c in &checks {
+        assert_eq!(c["status"], "fail", "the starter: {c}");
+        assert!(c["file"].is_string(), "no file to look at: {c}");
+    }
+    for kind in kinds {
+        assert!(checks.iter().any(|c| c["kind"] == kind), "no {kind} check");
+    }
+
+    home.ok(&["services", "down", "hadoop"], &home.0);
     let left = home.java_processes();
     assert!(left.is_empty(), "Java processes left after down: {left:?}");
 }

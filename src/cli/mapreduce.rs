@@ -92,7 +92,20 @@ pub fn run(cmd: MapreduceCommand, ctx: &Ctx) -> ExitCode {
         MapreduceCommand::Run(args) if args.engine == Engine::Hadoop => {
             super::mapreduce_hadoop::run(&args, ctx)
         }
-        MapreduceCommand::Run(args) => run_job(args),
+        MapreduceCommand::Run(args) => {
+            let paths = args.input.iter().chain([&args.output]);
+            if let Some(p) = paths
+                .into_iter()
+                .find(|p| super::mapreduce_hadoop::is_hdfs(p))
+            {
+                eprintln!(
+                    "datalab mapreduce: {} is in HDFS: pass --engine hadoop to run the job on Hadoop",
+                    p.display()
+                );
+                return ExitCode::from(2);
+            }
+            run_job(args)
+        }
     }
 }
 

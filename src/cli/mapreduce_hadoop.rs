@@ -4,7 +4,9 @@
 //! commands run as they do with datalab's engine (each as a small `sh`
 //! script shipped with `-files`, along with the local files the command
 //! names), and the output is copied back to the local `--output` when the
-//! job ends, so the same command line works with either engine. Hadoop's
+//! job ends, so the same command line works with either engine; an
+//! `hdfs://` input or output is used where it is (and the output stays in
+//! HDFS, for `datalab hdfs` and the lab's checks to read). Hadoop's
 //! progress lines and counters are shown as the client prints them.
 
 use super::Ctx;
@@ -54,13 +56,22 @@ fn run_job(a: &RunArgs, ctx: &Ctx) -> Result<(), String> {
     result?;
     if !a.quiet {
         println!(
-            "Job succeeded in {:.2}s on Hadoop ({}); output in {}",
+            "Job succeeded in {:.2}s on Hadoop ({}); output in {}{}",
             t0.elapsed().as_secs_f64(),
             job.client.endpoint.address,
-            a.output.display()
+            a.output.display(),
+            match is_hdfs(&a.output) {
+                true => " (read it with `datalab hdfs dfs -cat`)",
+                false => "",
+            }
         );
     }
     Ok(())
+}
+
+/// `hdfs://…`: a path in the cluster's HDFS rather than a local one.
+pub(super) fn is_hdfs(p: &Path) -> bool {
+    p.to_string_lossy().starts_with("hdfs://")
 }
 
 /// What cannot work before anything starts.
@@ -68,20 +79,20 @@ fn check_args(a: &RunArgs) -> Result<(), String> {
     if a.json {
         return Err("--json reports datalab's engine's counters; with --engine hadoop the counters are Hadoop's, printed at the end".into());
     }
-    if a.output.exists() && !a.overwrite {
+    if !is_hdfs(&a.output) && a.output.exists() && !a.overwrite {
         return Err(format!(
             "the output folder {} already exists; pass --overwrite to replace it, or choose another --output",
             a.output.display()
         ));
     }
-    match a.input.iter().find(|p| !p.exists()) {
+    match a.input.iter().find(|p| !is_hdfs(p) && !p.exists()) {
         Some(p) => Err(format!("the input {} does not exist", p.display())),
         None => Ok(()),
     }
 }
 
 /// Start (or reuse) the native Hadoop service.
-fn client(ctx: &Ctx, quiet: bool) -> Result<HadoopClient, String> {
+pub(super) fn client(ctx: &Ctx, quiet: bool) -> Result<HadoopClient, String> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let progress = move |m: &str| {
         if !quiet {
@@ -90,6 +101,18 @@ fn client(ctx: &Ctx, quiet: bool) -> Result<HadoopClient, String> {
     };
     rt.block_on(ctx.services.hadoop_client(&progress))
         .map_err(|e| e.to_string())
+}
+
+/// `java -cp <conf>:<jars> <main> args…`: one of Hadoop's own tools.
+pub(super) fn java(client: &HadoopClient, main: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(&client.java);
+    c.arg("-Xmx512m")
+        .arg("-cp")
+        .arg(client.client_classpath())
+        .arg(main)
+        .args(args)
+        .stdin(Stdio::null());
+    c
 }
 
 struct Job {
@@ -101,16 +124,36 @@ struct Job {
 
 impl Job {
     fn run(&self, a: &RunArgs, work: &Path) -> Result<(), String> {
-        let input = format!("{}/input", self.dir);
-        self.fs(&["-mkdir", "-p", &input])?;
-        let mut put: Vec<String> = vec!["-put".into()];
-        put.extend(a.input.iter().map(|p| p.display().to_string()));
-        put.push(input.clone());
-        self.say(&format!("uploading the input to HDFS {input}"));
-        self.fs(&put.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let input = self.upload(&a.input)?;
+        if is_hdfs(&a.output) {
+            let output = a.output.display().to_string();
+            if a.overwrite {
+                self.fs(&["-rm", "-r", "-f", "-skipTrash", &output])?;
+            }
+            return self.streaming(&streaming_args(a, work, &input, &output)?);
+        }
         let output = format!("{}/output", self.dir);
         self.streaming(&streaming_args(a, work, &input, &output)?)?;
         self.fetch(&output, &a.output, a.overwrite)
+    }
+
+    /// The job's `-input`: the `hdfs://` inputs as they are, the local ones
+    /// uploaded to the job's HDFS folder first.
+    fn upload(&self, inputs: &[PathBuf]) -> Result<String, String> {
+        let (remote, local): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            inputs.iter().partition(|p| is_hdfs(p));
+        let mut all: Vec<String> = remote.iter().map(|p| p.display().to_string()).collect();
+        if !local.is_empty() {
+            let input = format!("{}/input", self.dir);
+            self.fs(&["-mkdir", "-p", &input])?;
+            let mut put: Vec<String> = vec!["-put".into()];
+            put.extend(local.iter().map(|p| p.display().to_string()));
+            put.push(input.clone());
+            self.say(&format!("uploading the input to HDFS {input}"));
+            self.fs(&put.iter().map(String::as_str).collect::<Vec<_>>())?;
+            all.push(input);
+        }
+        Ok(all.join(","))
     }
 
     fn say(&self, line: &str) {
@@ -119,16 +162,8 @@ impl Job {
         }
     }
 
-    /// `java -cp <conf>:<jars> <main> args…`
     fn java(&self, main: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.client.java);
-        c.arg("-Xmx512m")
-            .arg("-cp")
-            .arg(self.client.client_classpath())
-            .arg(main)
-            .args(args)
-            .stdin(Stdio::null());
-        c
+        java(&self.client, main, args)
     }
 
     /// One FsShell command; its last lines when it fails.
@@ -214,7 +249,7 @@ impl Job {
 
 /// The client's lines worth showing: the job's progress and counters, and
 /// errors (log lines are `date time LEVEL [thread] logger (source) - text`).
-fn shown(line: &str) -> bool {
+pub(super) fn shown(line: &str) -> bool {
     let is_log = line
         .get(..4)
         .is_some_and(|y| y.bytes().all(|b| b.is_ascii_digit()));
@@ -249,6 +284,10 @@ fn streaming_args(
         format!("mapreduce.map.maxattempts={}", a.max_attempts),
         format!("mapreduce.reduce.maxattempts={}", a.max_attempts),
         "mapreduce.job.name=datalab streaming".to_string(),
+        // One attempt per task unless one fails: a speculative copy would
+        // run a learner's task twice and count it twice.
+        "mapreduce.map.speculative=false".to_string(),
+        "mapreduce.reduce.speculative=false".to_string(),
     ];
     if let Some(s) = a.split_size {
         props.push(format!("mapreduce.input.fileinputformat.split.maxsize={s}"));

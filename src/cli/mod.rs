@@ -3,6 +3,7 @@
 
 mod course;
 pub mod cql;
+mod hdfs;
 pub mod images;
 pub mod kafka;
 mod labs;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Run MapReduce jobs locally (mappers and reducers in any language)
     #[command(subcommand)]
     Mapreduce(mapreduce::MapreduceCommand),
+    /// HDFS of the `hadoop` service: `hdfs dfs` (ls, put, cat, …) and `hdfs fsck` (blocks, replicas)
+    #[command(subcommand)]
+    Hdfs(hdfs::HdfsCommand),
     /// Apache Spark (PySpark): install it, run jobs with spark-submit (local[*] by default)
     #[command(subcommand)]
     Spark(spark::SparkCommand),
@@ -193,6 +197,7 @@ pub fn main() -> ExitCode {
         Some(Command::Mongo(a)) => rt.block_on(mongo::run(a, &ctx)),
         Some(Command::Cql(a)) => rt.block_on(cql::run(a, &ctx)),
         Some(Command::Mapreduce(cmd)) => mapreduce::run(cmd, &ctx),
+        Some(Command::Hdfs(cmd)) => hdfs::run(cmd, &ctx),
         Some(Command::Spark(cmd)) => spark::run(cmd, &ctx, &rt),
         Some(Command::Kafka(a)) => rt.block_on(kafka::run(a, &ctx)),
         Some(Command::Room(a)) => room::run(a, &ctx, &rt),

@@ -1,10 +1,12 @@
-//! Engine-level clients for the lab services: the operations the consoles,
+//! Engine-level clients for the lab services (Kafka, MongoDB, CQL; Hadoop's
+//! WebHDFS and JobHistory over HTTP): the operations the consoles,
 //! the checks and the TUI panels share. Nothing in here prints; every call
 //! has a timeout and returns an error that says what to do.
 
 pub mod auth;
 pub mod console;
 pub mod cql;
+pub mod hadoop;
 pub mod kafka;
 pub mod mongo;
 mod namespace;

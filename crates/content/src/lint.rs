@@ -4,6 +4,7 @@
 use super::balance;
 use super::model::*;
 use super::{Content, Course, Day, Session, Unit};
+use crate::ServiceKind;
 use crate::lab::{Lab, LabDef};
 use serde::de::DeserializeOwned;
 use serde_saphyr::{Location, Spanned};
@@ -601,6 +602,9 @@ fn check_lab(sink: &mut Sink, content: &Content, id: &str, def: &LabDef) {
                 format!("step `{}` has no checks", s.id),
             );
         }
+        for m in hadoop_problems(def, s) {
+            sink.error(&rel, id.referenced, format!("step `{}`: {m}", s.id));
+        }
         let stops_nodes =
             (s.checks.iter()).any(|c| matches!(c, crate::checks::CheckSpec::CqlNodeFailure(_)));
         if stops_nodes && s.nodes.unwrap_or(1) < 3 {
@@ -614,5 +618,72 @@ fn check_lab(sink: &mut Sink, content: &Content, id: &str, def: &LabDef) {
                 ),
             );
         }
+    }
+}
+
+/// What is wrong with a step's Hadoop checks: a path that is not
+/// `hdfs:///…`, a lab that does not start `hadoop`, an answer about a fact
+/// `hdfs_blocks` does not know.
+fn hadoop_problems(def: &LabDef, s: &crate::lab::Step) -> Vec<String> {
+    use crate::checks::CheckSpec;
+    let mut out = Vec::new();
+    for c in &s.checks {
+        for p in c.hdfs_paths() {
+            let path = p
+                .strip_prefix("hdfs://")
+                .and_then(|r| r.find('/').map(|i| &r[i..]));
+            if path.is_none_or(|p| p.len() < 2) {
+                out.push(format!(
+                    "`{p}` is not an hdfs:// path (hdfs:///folder/file)"
+                ));
+            }
+        }
+        if !c.hdfs_paths().is_empty() && !def.services.contains(&ServiceKind::Hadoop) {
+            out.push(format!(
+                "{} needs `services: [hadoop]` in the lab",
+                c.kind()
+            ));
+        }
+        if let CheckSpec::HadoopCounters(k) = c {
+            let names = (k.at_least.keys().chain(k.less_than.keys()))
+                .chain(k.less_than.values())
+                .chain(k.answers.iter().flat_map(|a| a.keys.values()));
+            let known = crate::checks::hadoop::COUNTERS;
+            for name in names.filter(|n| !known.contains(&n.as_str())) {
+                out.push(format!("hadoop_counters knows no counter `{name}`"));
+            }
+        }
+        if let (CheckSpec::HdfsBlocks(_), Some(a)) = (c, c.hadoop_answers()) {
+            let facts = crate::checks::hadoop::BLOCK_FACTS;
+            for fact in a.keys.values().filter(|f| !facts.contains(&f.as_str())) {
+                out.push(format!(
+                    "hdfs_blocks knows no `{fact}` (only {})",
+                    facts.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(yaml: &str) -> Vec<String> {
+        let def: LabDef = serde_saphyr::from_str(yaml).unwrap();
+        hadoop_problems(&def, &def.steps[0])
+    }
+
+    #[test]
+    fn hadoop_checks_want_hdfs_paths_the_service_and_known_names() {
+        let ok = "title: t\nservices: [hadoop]\nsteps:\n  - id: a\n    title: a\n    instructions: a\n    checks:\n      - hdfs_blocks: { path: hdfs:///lab/f, answers: { path: a.yaml, keys: { n: blocks } } }\n";
+        assert!(problems(ok).is_empty(), "{:?}", problems(ok));
+        let bad = "title: t\nsteps:\n  - id: a\n    title: a\n    instructions: a\n    checks:\n      - hdfs_output: { path: out/wc, expect: wordcount, input: corpus }\n      - hadoop_counters: { output: hdfs:///lab/wc, at_least: { MAP_INPUT_RECORD: 1 } }\n      - hdfs_blocks: { path: hdfs:///lab/f, answers: { path: a.yaml, keys: { n: block } } }\n";
+        let p = problems(bad).join("\n");
+        assert!(p.contains("`out/wc` is not an hdfs:// path"), "{p}");
+        assert!(p.contains("hdfs_output needs `services: [hadoop]`"), "{p}");
+        assert!(p.contains("no counter `MAP_INPUT_RECORD`"), "{p}");
+        assert!(p.contains("hdfs_blocks knows no `block`"), "{p}");
     }
 }

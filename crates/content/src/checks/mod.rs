@@ -4,6 +4,7 @@
 
 pub mod cql;
 pub mod generic;
+pub mod hadoop;
 pub mod kafka;
 pub mod mapreduce;
 pub mod mongo;
@@ -21,6 +22,9 @@ pub enum CheckSpec {
     Answer(generic::Answer),
     MapreduceOutput(mapreduce::MapreduceOutput),
     MapreduceCounters(mapreduce::MapreduceCounters),
+    HdfsOutput(hadoop::HdfsOutput),
+    HadoopCounters(hadoop::HadoopCounters),
+    HdfsBlocks(hadoop::HdfsBlocks),
     MongoCount(mongo::MongoCount),
     MongoFind(mongo::MongoFind),
     MongoDocument(mongo::MongoDocument),
@@ -61,5 +65,27 @@ impl CheckSpec {
             .ok()
             .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
             .unwrap_or_else(|| "check".into())
+    }
+}
+
+impl CheckSpec {
+    /// The `hdfs://` paths a Hadoop check reads (empty for other kinds).
+    pub fn hdfs_paths(&self) -> Vec<&str> {
+        match self {
+            CheckSpec::HdfsOutput(c) => vec![&c.path],
+            CheckSpec::HadoopCounters(c) => vec![&c.output],
+            CheckSpec::HdfsBlocks(c) => vec![&c.path],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The learner's answer file a Hadoop check compares with what Hadoop
+    /// reports, and the facts it may name.
+    pub fn hadoop_answers(&self) -> Option<&hadoop::Answers> {
+        match self {
+            CheckSpec::HadoopCounters(c) => c.answers.as_ref(),
+            CheckSpec::HdfsBlocks(c) => c.answers.as_ref(),
+            _ => None,
+        }
     }
 }

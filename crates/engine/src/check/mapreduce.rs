@@ -137,16 +137,25 @@ pub(crate) fn read_output(dir: &Path) -> Result<(Table, usize, Origins), String>
         .map(|e| e.path())
         .collect();
     parts.sort();
-    let mut t = Table::new();
-    let mut lines = 0;
-    let mut origin = Origins::new();
+    let mut texts = Vec::new();
     for p in &parts {
         let name = p
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let bytes = std::fs::read(p).map_err(|e| format!("{name}: {e}"))?;
-        let text = String::from_utf8_lossy(&bytes);
+        texts.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    Ok(parse_parts(&texts))
+}
+
+/// Part files (name, text) as key → values, the number of records and
+/// which part file each key came from.
+pub(crate) fn parse_parts(parts: &[(String, String)]) -> (Table, usize, Origins) {
+    let mut t = Table::new();
+    let mut lines = 0;
+    let mut origin = Origins::new();
+    for (name, text) in parts {
         for line in text.lines() {
             if line.is_empty() {
                 continue;
@@ -160,7 +169,44 @@ pub(crate) fn read_output(dir: &Path) -> Result<(Table, usize, Origins), String>
                 .insert(name.clone());
         }
     }
-    Ok((t, lines, origin))
+    (t, lines, origin)
+}
+
+/// A job's output judged against the expected table: the pass message, or
+/// the failure's. `label` names the output; `blame` ends failure messages.
+pub(crate) fn judge(
+    label: &str,
+    want: &Table,
+    (got, origin): (&Table, &Origins),
+    blame: &str,
+) -> Result<String, String> {
+    // Every key must come from one reducer: the same key in two part
+    // files means the records were not grouped by key.
+    if let Some((k, files)) = origin.iter().find(|(_, f)| f.len() > 1) {
+        let mut f: Vec<&str> = files.iter().map(String::as_str).collect();
+        f.sort();
+        return Err(format!(
+            "key {k:?} is in several part files ({}): each key must be written by one reducer only; is the mapper's key the text before the first tab?{blame}",
+            f.join(", "),
+        ));
+    }
+    match compare(want, got) {
+        None => Ok(format!("{label}: all {} keys are right", want.len())),
+        Some(diff) => Err(format!(
+            "{label}: {}. Of {} expected keys: {}{blame}",
+            diff.first,
+            want.len(),
+            diff.counts(),
+        )),
+    }
+}
+
+/// "e.g. "the" → "412"": the first expected key, for an empty output.
+pub(crate) fn example(want: &Table) -> String {
+    want.iter()
+        .next()
+        .map(|(k, v)| format!(", e.g. {k:?} → {}", show(v)))
+        .unwrap_or_default()
 }
 
 fn show(values: &[String]) -> String {
@@ -209,16 +255,12 @@ impl Blame for MapreduceOutput {
     }
 
     fn empty_output(&self, dir: &Path, want: &Table) -> Outcome {
-        let example = want
-            .iter()
-            .next()
-            .map(|(k, v)| format!(", e.g. {k:?} → {}", show(v)))
-            .unwrap_or_default();
         self.outcome(format!(
-            "{} is empty: the job ran but wrote no records{}; expected {} keys{example}{}",
+            "{} is empty: the job ran but wrote no records{}; expected {} keys{}{}",
             self.output,
             why_empty(dir),
             want.len(),
+            example(want),
             self.blame()
         ))
     }
@@ -264,31 +306,9 @@ impl Check for MapreduceOutput {
         if lines == 0 {
             return self.empty_output(&dir, &want);
         }
-        // Every key must come from one reducer: the same key in two part
-        // files means the records were not grouped by key.
-        if let Some((k, files)) = origin.iter().find(|(_, f)| f.len() > 1) {
-            let mut f: Vec<&str> = files.iter().map(String::as_str).collect();
-            f.sort();
-            return self.outcome(format!(
-                "key {k:?} is in several part files ({}): each key must be written by one reducer only; is the mapper's key the text before the first tab?{}",
-                f.join(", "),
-                self.blame()
-            ));
-        }
-        match compare(&want, &got) {
-            None => Outcome::pass(format!(
-                "{}: all {} keys are right",
-                self.output,
-                want.len()
-            )),
-            Some(diff) => self.outcome(format!(
-                "{}: {}. Of {} expected keys: {}{}",
-                self.output,
-                diff.first,
-                want.len(),
-                diff.counts(),
-                self.blame()
-            )),
+        match judge(&self.output, &want, (&got, &origin), &self.blame()) {
+            Ok(m) => Outcome::pass(m),
+            Err(m) => self.outcome(m),
         }
     }
 }

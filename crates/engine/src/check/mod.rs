@@ -13,11 +13,13 @@
 //! To add a kind: write a params struct (`#[derive(Deserialize)]`,
 //! `deny_unknown_fields`), implement [`Check`] for it, and add a variant to
 //! `CheckSpec` (datalab-content) plus a line in [`check_of`]. Service checks live
-//! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`, `spark.rs`).
+//! in their own files (`kafka.rs`, `mongo.rs`, `cql.rs`, `mapreduce.rs`, `hadoop.rs`,
+//! `spark.rs`).
 
 pub(crate) mod cql;
 pub mod cql_outage;
 pub mod generic;
+pub(crate) mod hadoop;
 pub(crate) mod kafka;
 pub mod kafka_pipeline;
 pub(crate) mod mapreduce;
@@ -167,6 +169,9 @@ pub fn check_of(spec: &CheckSpec) -> &dyn Check {
         CheckSpec::Answer(c) => c,
         CheckSpec::MapreduceOutput(c) => c,
         CheckSpec::MapreduceCounters(c) => c,
+        CheckSpec::HdfsOutput(c) => c,
+        CheckSpec::HadoopCounters(c) => c,
+        CheckSpec::HdfsBlocks(c) => c,
         CheckSpec::MongoCount(c) => c,
         CheckSpec::MongoFind(c) => c,
         CheckSpec::MongoDocument(c) => c,

@@ -16,9 +16,9 @@ use crate::definition::ServiceDef;
 use crate::native::{self, NodeCommand, Prepared, jvm};
 use crate::provider::{ProgressFn, ServiceDirs};
 use crate::{Endpoint, Namespace, ServiceError, ServiceKind, Services, UpOptions};
+use datalab_clients::hadoop::{JHS_WEB_PORT, get_json, http};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub(super) struct Hadoop;
 
@@ -26,7 +26,7 @@ const KIND: ServiceKind = ServiceKind::Hadoop;
 /// Ports the MiniCluster fixes whatever it is told.
 const RM_SCHEDULER_PORT: u16 = 8030;
 const RM_WEB_PORT: u16 = 8088;
-const JHS_WEB_PORT: u16 = 19888;
+// The JobHistory web port (19888) is fixed too: `JHS_WEB_PORT`.
 /// Where MapReduce jobs stage their files (cluster and clients must agree,
 /// or JobHistory does not list the jobs).
 const STAGING: &str = "/staging";
@@ -53,50 +53,6 @@ fn web_of(namenode: &str) -> Option<(String, String)> {
     let (host, port) = namenode.rsplit_once(':')?;
     let web = port.parse::<u16>().ok()?.checked_add(1)?;
     Some((host.to_string(), format!("{host}:{web}")))
-}
-
-/// One HTTP/1.0 request; the status code and the body.
-async fn http(
-    method: &str,
-    host_port: &str,
-    path: &str,
-    timeout: Duration,
-) -> Result<(u16, String), String> {
-    let call = async {
-        let mut s = tokio::net::TcpStream::connect(host_port)
-            .await
-            .map_err(|e| e.to_string())?;
-        let req = format!(
-            "{method} {path} HTTP/1.0\r\nHost: {host_port}\r\nAccept: application/json\r\n\r\n"
-        );
-        s.write_all(req.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await.map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&buf).to_string();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let code = (head.split_whitespace().nth(1))
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| format!("not an HTTP answer from {host_port}"))?;
-        Ok((code, body.to_string()))
-    };
-    tokio::time::timeout(timeout, call)
-        .await
-        .map_err(|_| format!("{host_port} did not answer in time"))?
-}
-
-/// GET `url` on `host_port` and parse JSON, or say why not.
-async fn get_json(
-    host_port: &str,
-    path: &str,
-    timeout: Duration,
-) -> Result<serde_json::Value, String> {
-    let (code, body) = http("GET", host_port, path, timeout).await?;
-    if code != 200 {
-        return Err(format!("http://{host_port}{path} answered {code}"));
-    }
-    serde_json::from_str(&body).map_err(|e| format!("http://{host_port}{path}: {e}"))
 }
 
 /// The entries of an HDFS folder over WebHDFS: (name, owner).
