@@ -42,7 +42,12 @@ impl Home {
 
     fn ok(&self, args: &[&str], cwd: &Path) -> String {
         let o = self.run(args, cwd);
-        assert!(o.status.success(), "datalab {args:?} failed:\n{}", text(&o));
+        assert!(
+            o.status.success(),
+            "datalab {args:?} failed ({}):\n{}",
+            o.status,
+            text(&o)
+        );
         text(&o)
     }
 

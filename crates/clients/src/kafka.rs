@@ -406,6 +406,14 @@ impl Kafka {
     }
 
     fn config(&self) -> ClientConfig {
+        // Before librdkafka first touches OpenSSL: initialise it without its
+        // atexit cleanup. Admin clients live for the process (see `admin`)
+        // and disposed ones finish on their own threads, so at exit a
+        // librdkafka thread may still be hashing a SCRAM login or reading
+        // random bytes while OpenSSL frees its state: the process then died
+        // after its work was done (seen once in CI: `services up --shared`
+        // printed success and exited non-zero).
+        openssl_sys::init();
         let mut c = ClientConfig::new();
         let ms = self.timeout.as_millis().to_string();
         c.set("bootstrap.servers", &self.bootstrap)
