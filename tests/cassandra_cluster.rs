@@ -119,23 +119,7 @@ async fn node_failure_step_and_full_grades_on_three_nodes() {
 
     // A wrong prediction fails, pointing at the answer file, with what
     // really happened; the nodes are back afterwards all the same.
-    std::fs::write(
-        ws.path().join("outage.yaml"),
-        "one_node_down: {ONE: succeeds, QUORUM: fails, ALL: fails}\n\
-         two_nodes_down: {ONE: succeeds, QUORUM: fails, ALL: fails}\n",
-    )
-    .unwrap();
-    let r = g.step(step).await;
-    let c = &r.checks[0];
-    assert_eq!(c.outcome.status, Status::Fail, "{}", explain(&r));
-    assert!(
-        c.outcome
-            .message
-            .contains("you said QUORUM fails with one node down, but it succeeded"),
-        "{}",
-        c.outcome.message
-    );
-    assert_eq!(c.outcome.file.as_deref(), Some("outage.yaml".as_ref()));
+    wrong_quorum_prediction_fails(&g, ws.path(), step).await;
     assert_whole(&services, &ns).await;
 
     // ALL predicted to survive two nodes down: the message quotes the error.

@@ -8,7 +8,6 @@ mod common;
 #[path = "nosql/mod.rs"]
 mod nosql;
 
-use datalab_engine::check::Status;
 use datalab_services::{Endpoint, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use nosql::*;
 use std::path::Path;
@@ -115,23 +114,7 @@ async fn node_failure_step_on_three_containers_then_nothing_left() {
     assert_eq!(node_ips(&after), node_ips(&e), "the same addresses");
 
     // A wrong prediction fails, pointing at the answer file.
-    std::fs::write(
-        ws.path().join("outage.yaml"),
-        "one_node_down: {ONE: succeeds, QUORUM: fails, ALL: fails}\n\
-         two_nodes_down: {ONE: succeeds, QUORUM: fails, ALL: fails}\n",
-    )
-    .unwrap();
-    let r = g.step(step).await;
-    let c = &r.checks[0];
-    assert_eq!(c.outcome.status, Status::Fail, "{}", explain(&r));
-    assert!(
-        c.outcome
-            .message
-            .contains("you said QUORUM fails with one node down, but it succeeded"),
-        "{}",
-        c.outcome.message
-    );
-    assert_eq!(c.outcome.file.as_deref(), Some("outage.yaml".as_ref()));
+    wrong_quorum_prediction_fails(&g, ws.path(), step).await;
 
     services.down(&[]).await.expect("services down");
     let data_dir = &services.config.data_dir;
