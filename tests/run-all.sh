@@ -8,6 +8,8 @@
 #      ~/.cache/datalab/venv, pip only when a requirement is missing);
 #   2c. Debian's chromium and chromium-driver for the projector page's
 #      browser test (tests/browser-setup.sh: apt-get only when missing);
+#   2c'. the release set-up: cargo-dist's plan, its shell installer, and that
+#      installer run against a mirror on 127.0.0.1 (tests/release-installer.sh);
 #   2d. the Spark Kafka connector's jars (`datalab spark install`), before
 #      the native tests;
 #   3. every test against the NATIVE provider (real Kafka, Cassandra and the
@@ -58,6 +60,8 @@ step "chromium + chromedriver for the projector page's browser test"
 bash tests/browser-setup.sh
 
 if [ "$suite" != docker ]; then
+  step "release: dist plan, the shell installer, an install from a mirror"
+  bash tests/release-installer.sh "$bin"
   step "native services: fetch into $DATALAB_CACHE"
   DATALAB_HOME="$native_home" "$bin" services install
   step "spark: PySpark in the venv (done above) and the Kafka connector's jars"
