@@ -133,10 +133,18 @@ fn a_shared_cluster_keeps_each_learner_to_their_own_namespace() {
         ],
         dir,
     );
-    for name in ["ada", "bob"] {
-        printed += &teacher.ok(&["services", "credentials", name], dir);
-    }
+    // Handed out at once (as a script would): both names are recorded.
+    let handed: Vec<String> = std::thread::scope(|s| {
+        let teacher = &teacher;
+        let jobs: Vec<_> = ["ada", "bob"]
+            .map(|name| s.spawn(move || teacher.ok(&["services", "credentials", name], dir)))
+            .into_iter()
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    printed += &handed.concat();
     teacher.refused(&["services", "credentials", "ada_2"], dir, "overlaps");
+    teacher.refused(&["services", "credentials", "bob_x"], dir, "overlaps");
     let (ada_file, bob_file) = (
         dir.join("ada.credentials.yaml"),
         dir.join("bob.credentials.yaml"),

@@ -245,6 +245,9 @@ impl Services {
 
     fn claim_name(&self, name: &str) -> Result<(), ServiceError> {
         let path = self.learners_file();
+        // Two `services credentials` at once (a script handing out logins
+        // in parallel) must not each write the list without the other's.
+        let _lock = lock_file(&path.with_extension("lock"))?;
         let mut names = self.learner_names();
         if let Some(clash) = names.iter().find(|n| overlaps(n, name)) {
             return Err(ServiceError::Other(format!(
@@ -295,6 +298,18 @@ impl Services {
 }
 
 const LEARNER_ACCESS: &str = include_str!("../../../containers/kafka/LearnerAccess.java");
+
+/// An exclusive `flock` on `path`, held until the value is dropped.
+fn lock_file(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, ServiceError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| ServiceError::Other(format!("cannot open {}: {e}", path.display())))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| ServiceError::Other(format!("cannot lock {}: {e}", path.display())))
+}
 
 /// Two different learners whose namespace prefixes nest.
 fn overlaps(a: &str, b: &str) -> bool {
