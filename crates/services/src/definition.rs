@@ -33,8 +33,11 @@ pub struct ServiceDef {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Images {
-    /// The official image, `repository:tag`.
-    pub(crate) official: String,
+    /// The official image, `repository:tag`; none when no registry ships
+    /// one that runs what datalab runs (Hadoop's MiniCluster): then only the
+    /// local build serves, and nothing is pulled.
+    #[serde(default)]
+    pub(crate) official: Option<String>,
     /// The image `services build-images` builds from `containers/docker/<kind>/`.
     pub(crate) local: String,
 }
