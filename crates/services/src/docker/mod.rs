@@ -252,7 +252,9 @@ impl DockerProvider {
         let wiring = kinds::of(kind).docker_wiring(n);
         let network = match wiring {
             Wiring::Published => None,
-            Wiring::Named | Wiring::Seeded => Some(self.create_network(docker, kind).await?),
+            Wiring::Named | Wiring::Seeded | Wiring::Routed => {
+                Some(self.create_network(docker, kind).await?)
+            }
         };
         Ok(Plan {
             image,
@@ -353,7 +355,7 @@ impl DockerProvider {
                 let reason = format!("it has no address on the network {net}");
                 return Err(self.failed(docker, def.kind, plan, i, reason).await);
             };
-            if plan.wiring == Wiring::Seeded {
+            if matches!(plan.wiring, Wiring::Seeded | Wiring::Routed) {
                 address = format!("{ip}:{}", def.port);
             }
             extra.insert("ip".into(), ip);
@@ -412,7 +414,7 @@ impl Provider for DockerProvider {
         &self,
         def: &ServiceDef,
         opts: &UpOptions,
-        _dirs: &ServiceDirs,
+        dirs: &ServiceDirs,
         progress: &ProgressFn,
     ) -> Result<Running, ServiceError> {
         let (kind, k) = (def.kind, kinds::of(def.kind));
@@ -434,7 +436,11 @@ impl Provider for DockerProvider {
         let address = k.address(&hosts);
         progress(&format!("waiting for {title} to answer at {address}"));
         let deadline = started + Duration::from_secs(def.ready.timeout.max(10));
-        let info = match wait_protocol(kind, &address, n, deadline, self.timeout).await {
+        let ready = async {
+            let info = wait_protocol(kind, &address, n, deadline, self.timeout).await?;
+            k.docker_ready(&address, dirs).map(|_| info)
+        };
+        let info = match ready.await {
             Ok(info) => info,
             Err(e) => {
                 remove_leftovers(&docker, Some(kind), &self.home()).await;
