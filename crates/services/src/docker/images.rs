@@ -163,3 +163,27 @@ pub(super) async fn resolve_image(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(image: &str) -> ServiceDef {
+        let yaml = format!(
+            "kind: hadoop\nversion: '1'\nimage: {image}\nport: 8020\nready: {{timeout: 1}}\n"
+        );
+        serde_saphyr::from_str(&yaml).unwrap()
+    }
+
+    #[test]
+    fn a_kind_without_an_official_image_uses_its_local_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, cache) = (dir.path().join("data"), dir.path().join("cache"));
+        let local = def("{local: datalab/hadoop:1}");
+        assert_eq!(chosen_image(&local, &data, &cache).0, "datalab/hadoop:1");
+        let both = def("{official: apache/x:1, local: datalab/x:1}");
+        assert_eq!(chosen_image(&both, &data, &cache).0, "apache/x:1");
+        record_image(&data, &cache, ServiceKind::Hadoop, "mine:2").unwrap();
+        assert_eq!(chosen_image(&local, &data, &cache).0, "mine:2");
+    }
+}
