@@ -15,7 +15,7 @@ pub struct ServiceDef {
     pub(crate) kind: ServiceKind,
     /// Upstream server version this definition runs.
     pub(crate) version: String,
-    /// Absent for kinds with no docker image yet (Hadoop).
+    /// Absent for kinds with no docker image yet.
     #[serde(default)]
     pub(crate) image: Option<Images>,
     /// The port clients use inside the container (9092, 27017, 9042).

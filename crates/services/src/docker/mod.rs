@@ -1,5 +1,5 @@
-//! The docker provider: Kafka, MongoDB and Cassandra as containers, started
-//! through testcontainers 0.27 (`GenericImage` + `ImageExt`,
+//! The docker provider: Kafka, MongoDB, Cassandra and Hadoop as containers,
+//! started through testcontainers 0.27 (`GenericImage` + `ImageExt`,
 //! `AsyncRunner::start`) and managed afterwards through the Docker API
 //! (testcontainers' `bollard` re-export).
 //!
@@ -24,6 +24,11 @@
 //!   containers' addresses on the network (port 9042), which the host routes
 //!   to; a stopped node keeps its address when it starts again
 //!   ([`network::pin_address`]). One node keeps its published port.
+//! - Hadoop: one container on a network of its own whose servers (NameNode,
+//!   DataNode, ResourceManager, JobHistory) advertise its address there;
+//!   clients dial that address, and the kind writes Hadoop's client
+//!   configuration for the host once the container answers
+//!   ([`kinds::Kind::docker_ready`]).
 //!
 //! The locally built images (`containers/docker/<kind>/`) take the official
 //! images' ports and environment, so both run through the same code here.
