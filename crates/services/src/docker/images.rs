@@ -186,4 +186,14 @@ mod tests {
         record_image(&data, &cache, ServiceKind::Hadoop, "mine:2").unwrap();
         assert_eq!(chosen_image(&local, &data, &cache).0, "mine:2");
     }
+
+    #[tokio::test]
+    async fn docker_can_run_an_official_image_or_a_built_one_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, cache) = (dir.path().join("data"), dir.path().join("cache"));
+        let none = def("{local: datalab/not-built-by-anyone:0}");
+        assert!(!super::super::can_run(&none, &data, &cache).await);
+        let official = def("{official: apache/x:1, local: datalab/x:1}");
+        assert!(super::super::can_run(&official, &data, &cache).await);
+    }
 }

@@ -130,6 +130,24 @@ async fn connect_for(kind: ServiceKind) -> Result<Docker, ServiceError> {
     })
 }
 
+/// Can the docker provider run `def` without a build first: it has an
+/// official image (pulled if absent) or its image is on this machine. A kind
+/// without an official image (Hadoop) needs `services build-images` first,
+/// so `auto` runs it natively until then.
+pub(crate) async fn can_run(def: &ServiceDef, data_dir: &Path, cache_dir: &Path) -> bool {
+    let Some(images) = def.image.as_ref() else {
+        return false;
+    };
+    if images.official.is_some() {
+        return true;
+    }
+    let Ok(docker) = connect().await else {
+        return false;
+    };
+    let (image, _) = images::chosen_image(def, data_dir, cache_dir);
+    images::image_present(&docker, &image).await
+}
+
 /// FNV-1a: a short stable tag for a data dir (container and network names).
 fn home_tag(home: &Path) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
