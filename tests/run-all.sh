@@ -78,6 +78,6 @@ if [ "$suite" != native ] && [ -f containers/docker/setup.sh ]; then
   DATALAB_HOME="$docker_home" "$bin" services build-images
   step "tests against the docker provider (testcontainers)"
   DATALAB_PROVIDER=docker DATALAB_HOME="$docker_home" DATALAB_TEST_HOME="$docker_home" \
-    cargo test --locked --no-fail-fast --test services_docker --test cassandra_docker --test services_native --test mongodb_compat -- --test-threads=1
+    cargo test --locked --no-fail-fast --test services_docker --test cassandra_docker --test hadoop_docker --test services_native --test mongodb_compat -- --test-threads=1
 fi
 step "done"

@@ -1,5 +1,5 @@
-//! `datalab services build-images [KIND...]`: build the Kafka, Cassandra and
-//! MongoDB-stand-in images from `containers/docker/` with no image registry
+//! `datalab services build-images [KIND...]`: build the Kafka, Cassandra,
+//! MongoDB-stand-in and Hadoop images from `containers/docker/` with no image registry
 //! and record them as the images the docker provider uses.
 
 use super::Ctx;
@@ -8,10 +8,10 @@ use datalab_services::definition;
 use datalab_services::docker;
 use std::process::ExitCode;
 
-/// Build the images of `kinds` (all three when empty). Prints one line per
+/// Build the images of `kinds` (every kind with an image when empty). Prints one line per
 /// image with the time it took; a failure says what to run.
 pub async fn build_images(kinds: Vec<ServiceKind>, ctx: &Ctx) -> ExitCode {
-    // None named: every kind that has an image (hadoop runs natively only).
+    // None named: every kind that has an image.
     let every = kinds.is_empty();
     let kinds = if every {
         ServiceKind::ALL.to_vec()

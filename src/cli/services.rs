@@ -51,7 +51,7 @@ pub enum ServicesCommand {
     Reset { kind: Option<ServiceKind> },
     /// Download everything the services need, so the course then works offline
     Install { kinds: Vec<ServiceKind> },
-    /// Build the Kafka, Cassandra and MongoDB-stand-in images from containers/docker/ (no registry needed)
+    /// Build the Kafka, Cassandra, MongoDB-stand-in and Hadoop images from containers/docker/ (no registry needed)
     BuildImages { kinds: Vec<ServiceKind> },
     /// Show a service's recent log lines
     Logs {

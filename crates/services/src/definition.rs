@@ -15,7 +15,7 @@ pub struct ServiceDef {
     pub(crate) kind: ServiceKind,
     /// Upstream server version this definition runs.
     pub(crate) version: String,
-    /// Absent for kinds with no docker image yet (Hadoop).
+    /// Absent for kinds with no docker image yet.
     #[serde(default)]
     pub(crate) image: Option<Images>,
     /// The port clients use inside the container (9092, 27017, 9042).
@@ -33,8 +33,11 @@ pub struct ServiceDef {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Images {
-    /// The official image, `repository:tag`.
-    pub(crate) official: String,
+    /// The official image, `repository:tag`; none when no registry ships
+    /// one that runs what datalab runs (Hadoop's MiniCluster): then only the
+    /// local build serves, and nothing is pulled.
+    #[serde(default)]
+    pub(crate) official: Option<String>,
     /// The image `services build-images` builds from `containers/docker/<kind>/`.
     pub(crate) local: String,
 }

@@ -176,7 +176,11 @@ impl Services {
     /// provider), else native.
     /// Kinds without a docker image (Hadoop) always run natively.
     async fn resolve_auto(&self, def: &ServiceDef) -> ProviderKind {
-        if def.image.is_some() && self.docker().is_some() && docker_answers().await {
+        let (data, cache) = (&self.config.data_dir, &self.config.cache_dir);
+        if self.docker().is_some()
+            && docker_answers().await
+            && super::docker::can_run(def, data, cache).await
+        {
             ProviderKind::Docker
         } else {
             ProviderKind::Native

@@ -3,7 +3,7 @@
 //! local build when absent); pulled only when nowhere on this machine.
 
 use super::short;
-use crate::definition::ServiceDef;
+use crate::definition::{Images, ServiceDef};
 use crate::provider::ProgressFn;
 use crate::{ServiceError, ServiceKind, process};
 use futures::StreamExt;
@@ -76,8 +76,14 @@ pub(crate) fn chosen_image(
             return (img.clone(), format!("recorded in {}", path.display()));
         }
     }
-    let official = def.image.as_ref().map(|i| i.official.clone());
-    (official.unwrap_or_default(), "the official image".into())
+    match def.image.as_ref() {
+        Some(Images {
+            official: Some(official),
+            ..
+        }) => (official.clone(), "the official image".into()),
+        Some(i) => (i.local.clone(), "the local build".into()),
+        None => (String::new(), "no image".into()),
+    }
 }
 
 pub(super) fn split_image(image: &str) -> (String, String) {
@@ -127,15 +133,23 @@ pub(super) async fn resolve_image(
     if image_present(docker, &image).await {
         return Ok(image);
     }
-    if image == images.official && image_present(docker, &images.local).await {
+    let official = images.official.as_deref();
+    if official == Some(image.as_str()) && image_present(docker, &images.local).await {
         progress(&format!(
             "{} is not on this machine; using the locally built {}",
             image, images.local
         ));
         return Ok(images.local.clone());
     }
-    progress(&format!("pulling {image} ({why})"));
-    match try_pull(docker, &image).await {
+    // No registry ships a kind without an official image: only a local
+    // build serves (an image named by DATALAB_IMAGE_<KIND> is still pulled).
+    let pulled = if official.is_none() && image == images.local {
+        Err("no registry ships it".to_string())
+    } else {
+        progress(&format!("pulling {image} ({why})"));
+        try_pull(docker, &image).await
+    };
+    match pulled {
         Ok(()) => Ok(image),
         Err(reason) => Err(ServiceError::Unavailable {
             kind: def.kind,
@@ -147,5 +161,39 @@ pub(super) async fn resolve_image(
                 def.kind
             ),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(image: &str) -> ServiceDef {
+        let yaml = format!(
+            "kind: hadoop\nversion: '1'\nimage: {image}\nport: 8020\nready: {{timeout: 1}}\n"
+        );
+        serde_saphyr::from_str(&yaml).unwrap()
+    }
+
+    #[test]
+    fn a_kind_without_an_official_image_uses_its_local_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, cache) = (dir.path().join("data"), dir.path().join("cache"));
+        let local = def("{local: datalab/hadoop:1}");
+        assert_eq!(chosen_image(&local, &data, &cache).0, "datalab/hadoop:1");
+        let both = def("{official: apache/x:1, local: datalab/x:1}");
+        assert_eq!(chosen_image(&both, &data, &cache).0, "apache/x:1");
+        record_image(&data, &cache, ServiceKind::Hadoop, "mine:2").unwrap();
+        assert_eq!(chosen_image(&local, &data, &cache).0, "mine:2");
+    }
+
+    #[tokio::test]
+    async fn docker_can_run_an_official_image_or_a_built_one_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (data, cache) = (dir.path().join("data"), dir.path().join("cache"));
+        let none = def("{local: datalab/not-built-by-anyone:0}");
+        assert!(!super::super::can_run(&none, &data, &cache).await);
+        let official = def("{official: apache/x:1, local: datalab/x:1}");
+        assert!(super::super::can_run(&official, &data, &cache).await);
     }
 }

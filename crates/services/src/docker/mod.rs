@@ -1,5 +1,5 @@
-//! The docker provider: Kafka, MongoDB and Cassandra as containers, started
-//! through testcontainers 0.27 (`GenericImage` + `ImageExt`,
+//! The docker provider: Kafka, MongoDB, Cassandra and Hadoop as containers,
+//! started through testcontainers 0.27 (`GenericImage` + `ImageExt`,
 //! `AsyncRunner::start`) and managed afterwards through the Docker API
 //! (testcontainers' `bollard` re-export).
 //!
@@ -24,6 +24,11 @@
 //!   containers' addresses on the network (port 9042), which the host routes
 //!   to; a stopped node keeps its address when it starts again
 //!   ([`network::pin_address`]). One node keeps its published port.
+//! - Hadoop: one container on a network of its own whose servers (NameNode,
+//!   DataNode, ResourceManager, JobHistory) advertise its address there;
+//!   clients dial that address, and the kind writes Hadoop's client
+//!   configuration for the host once the container answers
+//!   ([`kinds::Kind::docker_ready`]).
 //!
 //! The locally built images (`containers/docker/<kind>/`) take the official
 //! images' ports and environment, so both run through the same code here.
@@ -123,6 +128,24 @@ async fn connect_for(kind: ServiceKind) -> Result<Docker, ServiceError> {
         reason,
         fix: SETUP_FIX.into(),
     })
+}
+
+/// Can the docker provider run `def` without a build first: it has an
+/// official image (pulled if absent) or its image is on this machine. A kind
+/// without an official image (Hadoop) needs `services build-images` first,
+/// so `auto` runs it natively until then.
+pub(crate) async fn can_run(def: &ServiceDef, data_dir: &Path, cache_dir: &Path) -> bool {
+    let Some(images) = def.image.as_ref() else {
+        return false;
+    };
+    if images.official.is_some() {
+        return true;
+    }
+    let Ok(docker) = connect().await else {
+        return false;
+    };
+    let (image, _) = images::chosen_image(def, data_dir, cache_dir);
+    images::image_present(&docker, &image).await
 }
 
 /// FNV-1a: a short stable tag for a data dir (container and network names).
@@ -252,7 +275,9 @@ impl DockerProvider {
         let wiring = kinds::of(kind).docker_wiring(n);
         let network = match wiring {
             Wiring::Published => None,
-            Wiring::Named | Wiring::Seeded => Some(self.create_network(docker, kind).await?),
+            Wiring::Named | Wiring::Seeded | Wiring::Routed => {
+                Some(self.create_network(docker, kind).await?)
+            }
         };
         Ok(Plan {
             image,
@@ -353,7 +378,7 @@ impl DockerProvider {
                 let reason = format!("it has no address on the network {net}");
                 return Err(self.failed(docker, def.kind, plan, i, reason).await);
             };
-            if plan.wiring == Wiring::Seeded {
+            if matches!(plan.wiring, Wiring::Seeded | Wiring::Routed) {
                 address = format!("{ip}:{}", def.port);
             }
             extra.insert("ip".into(), ip);
@@ -412,7 +437,7 @@ impl Provider for DockerProvider {
         &self,
         def: &ServiceDef,
         opts: &UpOptions,
-        _dirs: &ServiceDirs,
+        dirs: &ServiceDirs,
         progress: &ProgressFn,
     ) -> Result<Running, ServiceError> {
         let (kind, k) = (def.kind, kinds::of(def.kind));
@@ -434,7 +459,11 @@ impl Provider for DockerProvider {
         let address = k.address(&hosts);
         progress(&format!("waiting for {title} to answer at {address}"));
         let deadline = started + Duration::from_secs(def.ready.timeout.max(10));
-        let info = match wait_protocol(kind, &address, n, deadline, self.timeout).await {
+        let ready = async {
+            let info = wait_protocol(kind, &address, n, deadline, self.timeout).await?;
+            k.docker_ready(&address, dirs).map(|_| info)
+        };
+        let info = match ready.await {
             Ok(info) => info,
             Err(e) => {
                 remove_leftovers(&docker, Some(kind), &self.home()).await;

@@ -81,6 +81,10 @@ pub(crate) enum Wiring {
     /// tell drivers about each other by address (Cassandra's
     /// `system.peers`) and a published port cannot stand for that.
     Seeded,
+    /// A network of its own for one container whose servers advertise its
+    /// address on it (Hadoop: the NameNode hands out the DataNode's); clients
+    /// dial that address, which the host routes to, like [`Wiring::Seeded`].
+    Routed,
 }
 
 /// The plain facts of a kind.
@@ -175,6 +179,14 @@ pub(crate) trait Kind: Send + Sync {
     fn docker_wiring(&self, nodes: u32) -> Wiring {
         let _ = nodes;
         Wiring::Published
+    }
+
+    /// Once a docker start answers at `address`: what the host's own clients
+    /// need besides the address (Hadoop's client configuration), written
+    /// under `dirs`. Default: nothing.
+    fn docker_ready(&self, address: &str, dirs: &ServiceDirs) -> Result<(), ServiceError> {
+        let _ = (address, dirs);
+        Ok(())
     }
 
     /// What a docker container runs, in words, from its ping.
