@@ -392,6 +392,45 @@ impl DockerProvider {
         })
     }
 
+    /// Containers that started but never answered: the error with each
+    /// one's last log lines (why a node or broker gave up is there, and the
+    /// containers are about to go), and every container of the start removed.
+    async fn not_ready(
+        &self,
+        docker: &Docker,
+        kind: ServiceKind,
+        plan: &Plan,
+        e: ServiceError,
+    ) -> ServiceError {
+        let mut logs = String::new();
+        for name in &plan.names {
+            let Some(id) = id_by_name(docker, name).await else {
+                continue;
+            };
+            let tail = container_logs(docker, &id, 15).await;
+            if !tail.trim().is_empty() {
+                logs.push_str(&format!(
+                    "\n  last log lines of {name}:\n{}",
+                    tail.trim_end()
+                ));
+            }
+        }
+        remove_leftovers(docker, Some(kind), &self.home()).await;
+        match e {
+            ServiceError::Unreachable {
+                kind,
+                address,
+                reason,
+            } => ServiceError::Unreachable {
+                kind,
+                address,
+                reason: format!("{reason}{logs}"),
+            },
+            ServiceError::Other(m) => other(format!("{m}{logs}")),
+            e => e,
+        }
+    }
+
     /// A container that did not come up: its last log lines, and every
     /// container of the start removed.
     async fn failed(
@@ -465,10 +504,7 @@ impl Provider for DockerProvider {
         };
         let info = match ready.await {
             Ok(info) => info,
-            Err(e) => {
-                remove_leftovers(&docker, Some(kind), &self.home()).await;
-                return Err(e);
-            }
+            Err(e) => return Err(self.not_ready(&docker, kind, &plan, e).await),
         };
         let flavor = match k.docker_flavor(&info, n) {
             Some(f) => format!("{f} (docker image {image})"),
