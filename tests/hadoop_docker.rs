@@ -90,19 +90,19 @@ fn parts(dir: &Path) -> Vec<(String, String)> {
     names.iter().map(|n| (n.clone(), text(n))).collect()
 }
 
-/// The lab's word count on `engine`, one reducer; its part files.
-fn word_count(home: &Home, engine: &str) -> Vec<(String, String)> {
+/// The lab's word count on `engine`, one reducer; its part files and what
+/// the command printed.
+fn word_count(home: &Home, engine: &str) -> (Vec<(String, String)>, String) {
     let lab = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("labs/mapreduce");
     let out = home.0.join(format!("wc-{engine}"));
     let out_arg = out.display().to_string();
     let t = Instant::now();
-    home.ok(
+    let o = home.datalab(
         &[
             "mapreduce",
             "run",
             "--engine",
             engine,
-            "--quiet",
             "--overwrite",
             "--reducers",
             "1",
@@ -117,9 +117,15 @@ fn word_count(home: &Home, engine: &str) -> Vec<(String, String)> {
         ],
         &lab,
     );
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{engine} word count failed:\n{printed}");
     eprintln!("word count on {engine}: {:.1} s", t.elapsed().as_secs_f64());
     assert!(out.join("_SUCCESS").exists(), "{engine}: no _SUCCESS");
-    parts(&out)
+    (parts(&out), printed)
 }
 
 #[test]
@@ -151,8 +157,17 @@ fn hadoop_container_runs_the_word_count_like_datalabs_engine_then_nothing_left()
     assert_eq!(row["health"], "up", "{row}");
     assert_eq!(row["provider"], "docker", "{row}");
 
-    let datalab = word_count(&home, "datalab");
-    let hadoop = word_count(&home, "hadoop");
+    let (datalab, _) = word_count(&home, "datalab");
+    let (hadoop, printed) = word_count(&home, "hadoop");
+    // Progress while the job runs, not only at its end: the client reaches
+    // the job's ApplicationMaster in the container (the name table the
+    // client configuration carries).
+    assert!(
+        printed
+            .lines()
+            .any(|l| l.trim_start().starts_with("map ") && !l.contains("map 100% reduce 100%")),
+        "no progress before the job ended:\n{printed}"
+    );
     assert!(
         datalab
             .iter()

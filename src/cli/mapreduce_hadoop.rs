@@ -107,6 +107,7 @@ pub(super) fn client(ctx: &Ctx, quiet: bool) -> Result<HadoopClient, String> {
 pub(super) fn java(client: &HadoopClient, main: &str, args: &[&str]) -> Command {
     let mut c = Command::new(&client.java);
     c.arg("-Xmx512m")
+        .args(client.jvm_args())
         .arg("-cp")
         .arg(client.client_classpath())
         .arg(main)

@@ -114,6 +114,8 @@ pub(super) struct NodeSpec {
     pub(super) env: BTreeMap<String, String>,
     pub(super) labels: BTreeMap<String, String>,
     pub(super) network: Option<String>,
+    /// The container's own host name, when the kind fixes one.
+    pub(super) hostname: Option<String>,
     pub(super) ready_log: Option<String>,
     pub(super) timeout: Duration,
     pub(super) memory_mb: Option<u64>,
@@ -152,6 +154,9 @@ pub(super) async fn start_node_container(
         });
     if let Some(net) = &spec.network {
         req = req.with_network(net.clone());
+    }
+    if let Some(h) = &spec.hostname {
+        req = req.with_hostname(h.clone());
     }
     for (k, v) in &spec.env {
         req = req.with_env_var(k.clone(), v.clone());

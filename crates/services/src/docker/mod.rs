@@ -314,6 +314,7 @@ impl DockerProvider {
             env: kinds::of(def.kind).docker_env(def, &node),
             labels: self.labels(def.kind, index),
             network: plan.network.clone(),
+            hostname: kinds::of(def.kind).docker_hostname().map(String::from),
             ready_log: def.ready.log.clone(),
             timeout: Duration::from_secs(def.ready.timeout.max(10)),
             memory_mb: def.limits.memory_mb,

@@ -205,6 +205,10 @@ impl Kind for Hadoop {
         super::Wiring::Routed
     }
 
+    fn docker_hostname(&self) -> Option<&'static str> {
+        Some(DOCKER_HOSTNAME)
+    }
+
     /// The client configuration, as natively, naming the container's address
     /// and the image's fixed ports (`containers/docker/hadoop/`).
     fn docker_ready(&self, address: &str, dirs: &ServiceDirs) -> Result<(), ServiceError> {
@@ -220,7 +224,10 @@ impl Kind for Hadoop {
             rm: DOCKER_RM,
             jhs: DOCKER_JHS,
         };
-        write_client_conf(&conf_dir(dirs), &ports, Runs::Docker)
+        write_client_conf(&conf_dir(dirs), &ports, Runs::Docker)?;
+        // The job's tracking addresses name the container's host name; the
+        // host's resolver does not know it, the client JVM reads this file.
+        native::write(&conf_dir(dirs).join(HOSTS_FILE), &hosts_file(host))
     }
 
     async fn native_prepare(
@@ -238,6 +245,8 @@ impl Kind for Hadoop {
         let _ = std::fs::remove_dir_all(dirs.data.with_file_name("target"));
         let ports = Ports::pick()?;
         write_client_conf(&conf_dir(dirs), &ports, Runs::Native)?;
+        // A docker run's name table, if one came before in this home.
+        let _ = std::fs::remove_file(conf_dir(dirs).join(HOSTS_FILE));
         let command = cluster_command(def, dirs, &java, cp, &ports)?;
         Ok(Prepared {
             commands: vec![command],
@@ -313,6 +322,43 @@ fn site_xml(props: &[(&str, String)], cluster: &str) -> String {
 enum Runs {
     Native,
     Docker,
+}
+
+/// The docker container's host name, and the file in the client
+/// configuration folder that tells the client JVM its address
+/// (`-Djdk.net.hosts.file`, [`HadoopClient::jvm_args`]).
+const DOCKER_HOSTNAME: &str = "hadoop";
+const HOSTS_FILE: &str = "hosts";
+
+/// The client JVM's whole name table (`-Djdk.net.hosts.file` replaces the
+/// resolver). The MiniCluster's NodeManager calls itself `localhost`, so a
+/// job's ApplicationMaster is announced as `localhost:<port>`: for this
+/// client, which reaches nothing else by that name, `localhost` is the
+/// container (and so is its host name); this machine's own host name, which
+/// Hadoop's client looks up, keeps its address.
+fn hosts_file(container: &str) -> String {
+    let mut text = String::new();
+    if let Some(me) = own_host_name() {
+        use std::net::ToSocketAddrs;
+        let ip = (me.as_str(), 0)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .map_or("127.0.0.1".to_string(), |a| a.ip().to_string());
+        text.push_str(&format!("{ip} {me}\n"));
+    }
+    text.push_str(&format!("{container} {DOCKER_HOSTNAME} localhost\n"));
+    text
+}
+
+/// This machine's host name (`gethostname`).
+fn own_host_name() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at
+    // most that many bytes.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let end = buf.iter().position(|&b| b == 0)?;
+    (rc == 0 && end > 0).then(|| String::from_utf8_lossy(&buf[..end]).into_owned())
 }
 
 /// The image's configuration folder and jars (`containers/docker/hadoop/`).
@@ -476,6 +522,17 @@ impl HadoopClient {
         format!("{}:{}", self.conf_dir.display(), self.classpath)
     }
 
+    /// JVM options of the client tools: a docker Hadoop's name table, so
+    /// the job's tracking addresses (the container's host name) resolve and
+    /// progress shows while the job runs.
+    pub fn jvm_args(&self) -> Vec<String> {
+        let hosts = self.conf_dir.join(HOSTS_FILE);
+        match hosts.is_file() {
+            true => vec![format!("-Djdk.net.hosts.file={}", hosts.display())],
+            false => vec![],
+        }
+    }
+
     /// The JobHistory server's web address (`host:port`).
     pub fn history_web(&self) -> String {
         let host = namenode(&self.endpoint.address)
@@ -572,6 +629,7 @@ mod tests {
             .docker_ready("hdfs://172.20.0.2:8020", &dirs)
             .unwrap();
         let read = |f: &str| std::fs::read_to_string(conf_dir(&dirs).join(f)).unwrap();
+        assert!(read(HOSTS_FILE).contains("172.20.0.2 hadoop localhost\n"));
         assert!(read("core-site.xml").contains("<value>hdfs://172.20.0.2:8020</value>"));
         assert!(read("hdfs-site.xml").contains("<value>172.20.0.2:8021</value>"));
         let yarn = read("yarn-site.xml");

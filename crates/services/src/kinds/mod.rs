@@ -181,6 +181,13 @@ pub(crate) trait Kind: Send + Sync {
         Wiring::Published
     }
 
+    /// The host name a container of this kind gets, when its servers hand
+    /// their own host name to clients (Hadoop's job tracking addresses), so
+    /// the host can be told what it stands for. Default: Docker's choice.
+    fn docker_hostname(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Once a docker start answers at `address`: what the host's own clients
     /// need besides the address (Hadoop's client configuration), written
     /// under `dirs`. Default: nothing.
