@@ -17,7 +17,7 @@ use rdkafka::admin::{
     AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic,
     ResourceSpecifier, TopicReplication,
 };
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{Client, ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+mod offsets;
 mod readers;
 use readers::Reader;
 
@@ -902,7 +903,7 @@ impl Kafka {
         let topic = topic.to_string();
         self.blocking(self.timeout * 3, move |k| {
             let r = Reader::take(&k, true, &reader_group(&topic))?;
-            let marks = k.watermarks_blocking(r.consumer(), &topic)?;
+            let marks = k.watermarks_blocking(r.consumer().client(), &topic)?;
             r.give_back();
             Ok(marks)
         })
@@ -923,8 +924,8 @@ impl Kafka {
             let committed = Reader::take(&k, true, &group)?;
             let deadline = Instant::now() + limit;
             let settled = loop {
-                let hw = k.watermarks_blocking(uncommitted.consumer(), &topic)?;
-                let lso = k.watermarks_blocking(committed.consumer(), &topic)?;
+                let hw = k.watermarks_blocking(uncommitted.consumer().client(), &topic)?;
+                let lso = k.watermarks_blocking(committed.consumer().client(), &topic)?;
                 if hw == lso {
                     break true;
                 }
@@ -940,8 +941,8 @@ impl Kafka {
         .await
     }
 
-    fn partitions_of(&self, c: &BaseConsumer, topic: &str) -> Result<Vec<i32>> {
-        let md = self.metadata_of(c.client())?;
+    fn partitions_of<C: ClientContext>(&self, c: &Client<C>, topic: &str) -> Result<Vec<i32>> {
+        let md = self.metadata_of(c)?;
         let t = md
             .topics()
             .iter()
@@ -953,7 +954,11 @@ impl Kafka {
         Ok(ps)
     }
 
-    fn watermarks_blocking(&self, c: &BaseConsumer, topic: &str) -> Result<Vec<(i32, i64, i64)>> {
+    fn watermarks_blocking<C: ClientContext>(
+        &self,
+        c: &Client<C>,
+        topic: &str,
+    ) -> Result<Vec<(i32, i64, i64)>> {
         let mut out = Vec::new();
         for p in self.partitions_of(c, topic)? {
             let (lo, hi) = c.fetch_watermarks(topic, p, self.timeout).map_err(|e| match e {
@@ -1149,7 +1154,7 @@ impl Kafka {
             return self.read_once(topic, opts);
         }
         let c = self.reader(topic, opts)?;
-        let partitions = self.partitions_of(&c, topic)?;
+        let partitions = self.partitions_of(c.client(), topic)?;
         start_reading(&c, topic, &partitions, opts)?;
         let out = self.read_until_done(&c, topic, &partitions, opts)?;
         if opts.group.is_some() && opts.commit && !out.is_empty() {
@@ -1175,7 +1180,7 @@ impl Kafka {
     fn read_once(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
         let r = Reader::take(self, opts.read_committed, &reader_group(topic))?;
         let c = r.consumer();
-        let partitions = self.partitions_of(c, topic)?;
+        let partitions = self.partitions_of(c.client(), topic)?;
         start_reading(c, topic, &partitions, opts)?;
         let out = self.read_until_done(c, topic, &partitions, opts)?;
         r.give_back();
@@ -1331,9 +1336,10 @@ impl Kafka {
     }
 
     fn describe_group_blocking(&self, group: &str, topics: &[String]) -> Result<GroupInfo> {
-        let c = self.consumer(&[("group.id", group)])?;
-        let md = self.metadata_of(c.client())?;
-        let (state, protocol, members) = self.group_members(c.client(), group)?;
+        let admin = self.admin()?;
+        let c = admin.inner();
+        let md = self.metadata_of(c)?;
+        let (state, protocol, members) = self.group_members(c, group)?;
         let explicit = !topics.is_empty();
         let assigned: BTreeSet<String> = members
             .iter()
@@ -1345,23 +1351,21 @@ impl Kafka {
             let names = md.topics().iter().map(|t| t.name().to_string());
             wanted.extend(names.filter(|n| !n.starts_with("__")));
         }
-        let mut tpl = TopicPartitionList::new();
+        let mut partitions = Vec::new();
         for t in md.topics().iter().filter(|t| wanted.contains(t.name())) {
             for p in t.partitions() {
-                tpl.add_partition(t.name(), p.id());
+                partitions.push((t.name().to_string(), p.id()));
             }
         }
         let mut offsets = Vec::new();
-        for (topic, parts) in self.committed_by_topic(&c, group, tpl)? {
+        for (topic, parts) in self.committed_by_topic(c, group, &partitions)? {
             let keep =
                 explicit || assigned.contains(&topic) || parts.iter().any(|(_, o)| o.is_some());
             if keep {
-                offsets.extend(self.lags(&c, &topic, parts)?);
+                offsets.extend(self.lags(c, &topic, parts)?);
             }
         }
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
-        // Never subscribed: it holds no membership, so it can go in the background.
-        dispose(c);
         Ok(GroupInfo {
             group: group.to_string(),
             state,
@@ -1416,55 +1420,45 @@ impl Kafka {
     }
 
     /// The group's committed offsets of the partitions in `tpl`, by topic.
-    fn committed_by_topic(
+    fn committed_by_topic<C: ClientContext>(
         &self,
-        c: &BaseConsumer,
+        c: &Client<C>,
         group: &str,
-        tpl: TopicPartitionList,
+        partitions: &[(String, i32)],
     ) -> Result<Committed> {
         let mut by_topic = Committed::new();
-        if tpl.count() == 0 {
+        if partitions.is_empty() {
             return Ok(by_topic);
         }
         // A group's coordinator moves or is still loading the offsets
         // topic on a fresh or busy broker: ask again for a while.
         let deadline = Instant::now() + self.timeout * 3;
         let committed = loop {
-            match c.committed_offsets(tpl.clone(), self.timeout) {
-                // librdkafka reports it as either kind of error.
-                Err(RdError::OffsetFetch(code) | RdError::MetadataFetch(code))
-                    if coordinator_moving(code) && Instant::now() < deadline =>
-                {
+            match offsets::committed(c, group, partitions, self.timeout) {
+                Err(code) if coordinator_moving(code) && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(200));
                 }
                 other => break other,
             }
         }
-        .map_err(|e| match e {
-            RdError::OffsetFetch(
-                RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut,
-            ) => self.unreachable(),
+        .map_err(|code| match code {
+            RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut => {
+                self.unreachable()
+            }
             other => KafkaError::Failed(format!(
                 "cannot read the committed offsets of group {group}: {other}"
             )),
         })?;
-        for e in committed.elements() {
-            let off = match e.offset() {
-                Offset::Offset(n) => Some(n),
-                _ => None,
-            };
-            by_topic
-                .entry(e.topic().to_string())
-                .or_default()
-                .push((e.partition(), off));
+        for (topic, partition, offset) in committed {
+            by_topic.entry(topic).or_default().push((partition, offset));
         }
         Ok(by_topic)
     }
 
     /// Committed offset, end and lag per partition of one topic.
-    fn lags(
+    fn lags<C: ClientContext>(
         &self,
-        c: &BaseConsumer,
+        c: &Client<C>,
         topic: &str,
         parts: Vec<(i32, Option<i64>)>,
     ) -> Result<Vec<GroupOffset>> {
