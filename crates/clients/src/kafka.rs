@@ -69,6 +69,14 @@ fn coordinator_moving(code: RDKafkaErrorCode) -> bool {
     )
 }
 
+/// A request that got no answer in time (the broker may only be busy).
+fn timed_out(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut
+    )
+}
+
 /// With a login (a shared cluster), the broker leaves out of its metadata
 /// the topics the learner may not see.
 fn hidden_hint() -> &'static str {
@@ -807,11 +815,14 @@ impl Kafka {
     /// members. `Ok(false)` when there was no such group.
     pub(crate) async fn delete_group(&self, group: &str) -> Result<bool> {
         let group = group.to_string();
-        self.blocking(self.timeout * 3, move |k| {
+        self.blocking(self.timeout * 4, move |k| {
             let admin = k.admin()?;
             k.metadata_of(admin.inner())?;
             // Right after a broker restart the group coordinator may still be
-            // loading or moving: those answers are retried until the deadline.
+            // loading or moving, and on a fresh cluster the first group
+            // operations wait for the offsets topic to be made and loaded
+            // (30 learners reaching the groups step at once timed out):
+            // those answers are retried until the deadline.
             let deadline = std::time::Instant::now() + k.timeout * 2;
             let res = loop {
                 let res =
@@ -819,7 +830,7 @@ impl Kafka {
                         .map_err(|e| k.map_admin_err(e))?;
                 let transient = res
                     .iter()
-                    .any(|r| matches!(r, Err((_, code)) if coordinator_moving(*code)));
+                    .any(|r| matches!(r, Err((_, code)) if coordinator_moving(*code) || timed_out(*code)));
                 if !transient || std::time::Instant::now() >= deadline {
                     break res;
                 }
