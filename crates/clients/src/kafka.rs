@@ -1278,6 +1278,12 @@ impl Kafka {
                 Some(Err(RdError::PartitionEOF(p))) => {
                     at_end.insert(p);
                 }
+                // A connection that dropped (a kept reader's broker was
+                // stopped and started again): librdkafka connects again by
+                // itself, and the deadline still bounds the read.
+                Some(Err(RdError::MessageConsumption(
+                    RDKafkaErrorCode::BrokerTransportFailure,
+                ))) => {}
                 Some(Err(e)) => {
                     return Err(KafkaError::Failed(format!("reading {topic} failed: {e}")));
                 }

@@ -50,7 +50,12 @@ impl Reader {
             .ok()
             .and_then(|mut p| p.get_mut(&key).and_then(Vec::pop));
         let consumer = match kept {
-            Some(c) => c,
+            Some(c) => {
+                // What it heard while idle: a broker that went away and
+                // came back (the failover step) left an error event.
+                drain(&c);
+                c
+            }
             None => {
                 let settings = reader_settings(read_committed, group);
                 let pairs: Vec<(&str, &str)> =
@@ -77,11 +82,7 @@ impl Reader {
             return super::dispose(c);
         }
         // Whatever was fetched or reported for the old assignment.
-        for _ in 0..10_000 {
-            if c.poll(Duration::ZERO).is_none() {
-                break;
-            }
-        }
+        drain(&c);
         let Ok(mut p) = pool().lock() else {
             return super::dispose(c);
         };
@@ -101,6 +102,15 @@ impl Drop for Reader {
     fn drop(&mut self) {
         if let Some(c) = self.consumer.take() {
             super::dispose(c);
+        }
+    }
+}
+
+/// Drop the records and events waiting in a consumer's queue.
+fn drain(c: &BaseConsumer) {
+    for _ in 0..10_000 {
+        if c.poll(Duration::ZERO).is_none() {
+            break;
         }
     }
 }
