@@ -9,13 +9,15 @@
 //! to run.
 //!
 //! rdkafka's metadata, watermark and group calls block, so each operation
-//! runs on a blocking thread with its own short-lived client.
+//! runs on a blocking thread. Admin calls and reads that join no group use
+//! clients kept for the process (`admin`, [`readers`]); a group member or
+//! a producer is made for its operation.
 
 use rdkafka::admin::{
     AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic,
     ResourceSpecifier, TopicReplication,
 };
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{Client, ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
@@ -28,6 +30,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+mod offsets;
+mod readers;
+use readers::Reader;
 
 /// Destroy a client that holds no group membership on another thread: its
 /// teardown waits for librdkafka's threads and need not delay the answer.
@@ -60,6 +66,14 @@ fn coordinator_moving(code: RDKafkaErrorCode) -> bool {
         RDKafkaErrorCode::NotCoordinator
             | RDKafkaErrorCode::CoordinatorLoadInProgress
             | RDKafkaErrorCode::CoordinatorNotAvailable
+    )
+}
+
+/// A request that got no answer in time (the broker may only be busy).
+fn timed_out(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut
     )
 }
 
@@ -801,11 +815,14 @@ impl Kafka {
     /// members. `Ok(false)` when there was no such group.
     pub(crate) async fn delete_group(&self, group: &str) -> Result<bool> {
         let group = group.to_string();
-        self.blocking(self.timeout * 3, move |k| {
+        self.blocking(self.timeout * 4, move |k| {
             let admin = k.admin()?;
             k.metadata_of(admin.inner())?;
             // Right after a broker restart the group coordinator may still be
-            // loading or moving: those answers are retried until the deadline.
+            // loading or moving, and on a fresh cluster the first group
+            // operations wait for the offsets topic to be made and loaded
+            // (30 learners reaching the groups step at once timed out):
+            // those answers are retried until the deadline.
             let deadline = std::time::Instant::now() + k.timeout * 2;
             let res = loop {
                 let res =
@@ -813,7 +830,7 @@ impl Kafka {
                         .map_err(|e| k.map_admin_err(e))?;
                 let transient = res
                     .iter()
-                    .any(|r| matches!(r, Err((_, code)) if coordinator_moving(*code)));
+                    .any(|r| matches!(r, Err((_, code)) if coordinator_moving(*code) || timed_out(*code)));
                 if !transient || std::time::Instant::now() >= deadline {
                     break res;
                 }
@@ -890,14 +907,16 @@ impl Kafka {
         deleted.await.unwrap_or_default()
     }
 
-    /// Low and high watermarks of every partition of a topic.
+    /// Low and high watermarks of every partition of a topic; the high one
+    /// is the last stable offset (read_committed: the end of what a
+    /// read_committed consumer may read).
     pub async fn watermarks(&self, topic: &str) -> Result<Vec<(i32, i64, i64)>> {
         let topic = topic.to_string();
         self.blocking(self.timeout * 3, move |k| {
-            let c = k.consumer(&[])?;
-            let r = k.watermarks_blocking(&c, &topic);
-            dispose(c);
-            r
+            let r = Reader::take(&k, true, &reader_group(&topic))?;
+            let marks = k.watermarks_blocking(r.consumer().client(), &topic)?;
+            r.give_back();
+            Ok(marks)
         })
         .await
     }
@@ -910,29 +929,31 @@ impl Kafka {
     pub async fn settle_transactions(&self, topic: &str, limit: Duration) -> Result<bool> {
         let topic = topic.to_string();
         self.blocking(limit + self.timeout * 3, move |k| {
-            let uncommitted = k.consumer(&[])?;
-            let committed = k.consumer(&[("isolation.level", "read_committed")])?;
+            let group = reader_group(&topic);
+            // Taken together, so that new ones log in at the same time.
+            let uncommitted = Reader::take(&k, false, &group)?;
+            let committed = Reader::take(&k, true, &group)?;
             let deadline = Instant::now() + limit;
             let settled = loop {
-                let hw = k.watermarks_blocking(&uncommitted, &topic)?;
-                let lso = k.watermarks_blocking(&committed, &topic)?;
+                let hw = k.watermarks_blocking(uncommitted.consumer().client(), &topic)?;
+                let lso = k.watermarks_blocking(committed.consumer().client(), &topic)?;
                 if hw == lso {
                     break true;
                 }
                 if Instant::now() > deadline {
                     break false;
                 }
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::sleep(Duration::from_millis(20));
             };
-            dispose(uncommitted);
-            dispose(committed);
+            uncommitted.give_back();
+            committed.give_back();
             Ok(settled)
         })
         .await
     }
 
-    fn partitions_of(&self, c: &BaseConsumer, topic: &str) -> Result<Vec<i32>> {
-        let md = self.metadata_of(c.client())?;
+    fn partitions_of<C: ClientContext>(&self, c: &Client<C>, topic: &str) -> Result<Vec<i32>> {
+        let md = self.metadata_of(c)?;
         let t = md
             .topics()
             .iter()
@@ -944,7 +965,11 @@ impl Kafka {
         Ok(ps)
     }
 
-    fn watermarks_blocking(&self, c: &BaseConsumer, topic: &str) -> Result<Vec<(i32, i64, i64)>> {
+    fn watermarks_blocking<C: ClientContext>(
+        &self,
+        c: &Client<C>,
+        topic: &str,
+    ) -> Result<Vec<(i32, i64, i64)>> {
         let mut out = Vec::new();
         for p in self.partitions_of(c, topic)? {
             let (lo, hi) = c.fetch_watermarks(topic, p, self.timeout).map_err(|e| match e {
@@ -1136,8 +1161,11 @@ impl Kafka {
     }
 
     fn consume_blocking(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
+        if opts.group.is_none() && opts.stay.is_none() {
+            return self.read_once(topic, opts);
+        }
         let c = self.reader(topic, opts)?;
-        let partitions = self.partitions_of(&c, topic)?;
+        let partitions = self.partitions_of(c.client(), topic)?;
         start_reading(&c, topic, &partitions, opts)?;
         let out = self.read_until_done(&c, topic, &partitions, opts)?;
         if opts.group.is_some() && opts.commit && !out.is_empty() {
@@ -1158,8 +1186,21 @@ impl Kafka {
         Ok(out)
     }
 
-    /// A consumer configured for `opts`: isolation, where to start, and
-    /// how long an empty fetch is held.
+    /// Every partition of `topic` read directly to its current end, with a
+    /// kept consumer ([`readers`]).
+    fn read_once(&self, topic: &str, opts: &ConsumeOptions) -> Result<Vec<Record>> {
+        let r = Reader::take(self, opts.read_committed, &reader_group(topic))?;
+        let c = r.consumer();
+        let partitions = self.partitions_of(c.client(), topic)?;
+        start_reading(c, topic, &partitions, opts)?;
+        let out = self.read_until_done(c, topic, &partitions, opts)?;
+        r.give_back();
+        Ok(out)
+    }
+
+    /// A group member, or a consumer that stays, configured for `opts`:
+    /// isolation, where to start, how often it heartbeats and how long an
+    /// empty fetch is held.
     fn reader(&self, topic: &str, opts: &ConsumeOptions) -> Result<BaseConsumer> {
         let isolation = if opts.read_committed {
             "read_committed"
@@ -1171,22 +1212,21 @@ impl Kafka {
         } else {
             "latest"
         };
-        let one_shot = opts.group.is_none() && opts.stay.is_none();
-        let reader_group = format!("{topic}.datalab-reader");
+        let reader_group = reader_group(topic);
         let extra: Vec<(&str, &str)> = vec![
             ("isolation.level", isolation),
             ("auto.offset.reset", reset),
             ("session.timeout.ms", "6000"),
-            ("heartbeat.interval.ms", "1000"),
+            // A member hears that the group rebalances (another member
+            // joined) in its next heartbeat's answer, and the group waits
+            // for it to join again: at 1 s the second of two consumers
+            // started together was assigned ~0.5 s later on average.
+            ("heartbeat.interval.ms", "200"),
             // How long the broker holds a fetch that has no new data: a
-            // one-shot read ends at the partition EOF the empty fetch after
-            // the last record reports, so it waits this long once; a group
             // member that stays fetches this often while idle.
-            ("fetch.wait.max.ms", if one_shot { "1" } else { "10" }),
+            ("fetch.wait.max.ms", "10"),
             // librdkafka wants a group id even for assign(); without a
-            // group nothing is joined or committed under it. Named after
-            // the topic, so it lies in the topic's namespace (a shared
-            // cluster lets a learner use only their own groups).
+            // group nothing is joined or committed under it.
             ("group.id", opts.group.as_deref().unwrap_or(&reader_group)),
         ];
         self.consumer(&extra)
@@ -1238,6 +1278,12 @@ impl Kafka {
                 Some(Err(RdError::PartitionEOF(p))) => {
                     at_end.insert(p);
                 }
+                // A connection that dropped (a kept reader's broker was
+                // stopped and started again): librdkafka connects again by
+                // itself, and the deadline still bounds the read.
+                Some(Err(RdError::MessageConsumption(
+                    RDKafkaErrorCode::BrokerTransportFailure,
+                ))) => {}
                 Some(Err(e)) => {
                     return Err(KafkaError::Failed(format!("reading {topic} failed: {e}")));
                 }
@@ -1287,10 +1333,30 @@ impl Kafka {
         .await
     }
 
+    /// A consumer group's state and members with their assignment, without
+    /// offsets (`offsets` is empty): one request on the kept admin client,
+    /// cheap enough to ask again and again while a group rebalances.
+    pub async fn group_members_of(&self, group: &str) -> Result<GroupInfo> {
+        let group = group.to_string();
+        self.blocking(self.timeout * 4, move |k| {
+            let admin = k.admin()?;
+            let (state, protocol, members) = k.group_members(admin.inner(), &group)?;
+            Ok(GroupInfo {
+                group,
+                state,
+                protocol,
+                members,
+                offsets: Vec::new(),
+            })
+        })
+        .await
+    }
+
     fn describe_group_blocking(&self, group: &str, topics: &[String]) -> Result<GroupInfo> {
-        let c = self.consumer(&[("group.id", group)])?;
-        let md = self.metadata_of(c.client())?;
-        let (state, protocol, members) = self.group_members(&c, group)?;
+        let admin = self.admin()?;
+        let c = admin.inner();
+        let md = self.metadata_of(c)?;
+        let (state, protocol, members) = self.group_members(c, group)?;
         let explicit = !topics.is_empty();
         let assigned: BTreeSet<String> = members
             .iter()
@@ -1302,23 +1368,21 @@ impl Kafka {
             let names = md.topics().iter().map(|t| t.name().to_string());
             wanted.extend(names.filter(|n| !n.starts_with("__")));
         }
-        let mut tpl = TopicPartitionList::new();
+        let mut partitions = Vec::new();
         for t in md.topics().iter().filter(|t| wanted.contains(t.name())) {
             for p in t.partitions() {
-                tpl.add_partition(t.name(), p.id());
+                partitions.push((t.name().to_string(), p.id()));
             }
         }
         let mut offsets = Vec::new();
-        for (topic, parts) in self.committed_by_topic(&c, group, tpl)? {
+        for (topic, parts) in self.committed_by_topic(c, group, &partitions)? {
             let keep =
                 explicit || assigned.contains(&topic) || parts.iter().any(|(_, o)| o.is_some());
             if keep {
-                offsets.extend(self.lags(&c, &topic, parts)?);
+                offsets.extend(self.lags(c, &topic, parts)?);
             }
         }
         offsets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
-        // Never subscribed: it holds no membership, so it can go in the background.
-        dispose(c);
         Ok(GroupInfo {
             group: group.to_string(),
             state,
@@ -1330,21 +1394,32 @@ impl Kafka {
 
     /// The group's state, protocol and members ("Dead" and none when the
     /// broker does not know it).
-    fn group_members(
+    fn group_members<C: rdkafka::client::ClientContext>(
         &self,
-        c: &BaseConsumer,
+        c: &rdkafka::client::Client<C>,
         group: &str,
     ) -> Result<(String, String, Vec<GroupMember>)> {
-        let list = c
-            .fetch_group_list(Some(group), self.timeout)
-            .map_err(|e| match e {
-                RdError::GroupListFetch(
-                    RDKafkaErrorCode::OperationTimedOut
-                    | RDKafkaErrorCode::RequestTimedOut
-                    | RDKafkaErrorCode::AllBrokersDown,
-                ) => self.unreachable(),
-                other => KafkaError::Failed(format!("cannot describe group {group}: {other}")),
-            })?;
+        // As for committed offsets: a fresh or busy broker's coordinator may
+        // still be loading or moving; ask again for a while.
+        let deadline = Instant::now() + self.timeout * 2;
+        let list = loop {
+            match c.fetch_group_list(Some(group), self.timeout) {
+                Err(RdError::GroupListFetch(code))
+                    if coordinator_moving(code) && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => break other,
+            }
+        }
+        .map_err(|e| match e {
+            RdError::GroupListFetch(
+                RDKafkaErrorCode::OperationTimedOut
+                | RDKafkaErrorCode::RequestTimedOut
+                | RDKafkaErrorCode::AllBrokersDown,
+            ) => self.unreachable(),
+            other => KafkaError::Failed(format!("cannot describe group {group}: {other}")),
+        })?;
         let Some(g) = list.groups().iter().find(|g| g.name() == group) else {
             return Ok(("Dead".to_string(), String::new(), Vec::new()));
         };
@@ -1362,55 +1437,45 @@ impl Kafka {
     }
 
     /// The group's committed offsets of the partitions in `tpl`, by topic.
-    fn committed_by_topic(
+    fn committed_by_topic<C: ClientContext>(
         &self,
-        c: &BaseConsumer,
+        c: &Client<C>,
         group: &str,
-        tpl: TopicPartitionList,
+        partitions: &[(String, i32)],
     ) -> Result<Committed> {
         let mut by_topic = Committed::new();
-        if tpl.count() == 0 {
+        if partitions.is_empty() {
             return Ok(by_topic);
         }
         // A group's coordinator moves or is still loading the offsets
         // topic on a fresh or busy broker: ask again for a while.
         let deadline = Instant::now() + self.timeout * 3;
         let committed = loop {
-            match c.committed_offsets(tpl.clone(), self.timeout) {
-                // librdkafka reports it as either kind of error.
-                Err(RdError::OffsetFetch(code) | RdError::MetadataFetch(code))
-                    if coordinator_moving(code) && Instant::now() < deadline =>
-                {
+            match offsets::committed(c, group, partitions, self.timeout) {
+                Err(code) if coordinator_moving(code) && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(200));
                 }
                 other => break other,
             }
         }
-        .map_err(|e| match e {
-            RdError::OffsetFetch(
-                RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut,
-            ) => self.unreachable(),
+        .map_err(|code| match code {
+            RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut => {
+                self.unreachable()
+            }
             other => KafkaError::Failed(format!(
                 "cannot read the committed offsets of group {group}: {other}"
             )),
         })?;
-        for e in committed.elements() {
-            let off = match e.offset() {
-                Offset::Offset(n) => Some(n),
-                _ => None,
-            };
-            by_topic
-                .entry(e.topic().to_string())
-                .or_default()
-                .push((e.partition(), off));
+        for (topic, partition, offset) in committed {
+            by_topic.entry(topic).or_default().push((partition, offset));
         }
         Ok(by_topic)
     }
 
     /// Committed offset, end and lag per partition of one topic.
-    fn lags(
+    fn lags<C: ClientContext>(
         &self,
-        c: &BaseConsumer,
+        c: &Client<C>,
         topic: &str,
         parts: Vec<(i32, Option<i64>)>,
     ) -> Result<Vec<GroupOffset>> {
@@ -1432,6 +1497,15 @@ impl Kafka {
             })
             .collect())
     }
+}
+
+/// The group id a consumer that joins no group carries (librdkafka wants
+/// one even for assign()): named after the topic, so it lies in the
+/// topic's namespace (a shared cluster lets a learner use only their own
+/// groups). A kept reader carries the one of the first topic it read, in
+/// the same namespace as every topic its login may read.
+fn reader_group(topic: &str) -> String {
+    format!("{topic}.datalab-reader")
 }
 
 /// Per topic, (partition, committed offset if any).

@@ -10,18 +10,19 @@
 //! cassandra: host:9042
 //! ```
 //!
-//! datalab never starts or stops them: `start` health-probes the endpoint,
-//! `stop` does nothing.
+//! datalab never starts or stops them: `start` health-probes the endpoint
+//! (at most once every few seconds per process), `stop` does nothing.
 
 use super::definition::ServiceDef;
-use super::kinds::{self, Kind};
+use super::kinds::{self, Kind, PingInfo};
 use super::probe;
 use super::provider::{NodeHandle, ProgressFn, Provider, Running, ServiceDirs};
 use super::{Endpoint, ProviderKind, ServiceError, ServiceKind, UpOptions};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// `<home>/services.yaml`: an optional `provider:` and one endpoint per kind
 /// name.
@@ -74,6 +75,33 @@ impl ServicesFile {
 
     pub(crate) fn get(&self, kind: ServiceKind) -> Option<&str> {
         self.endpoints.get(kind.name()).map(String::as_str)
+    }
+}
+
+/// How long a successful probe of an external endpoint stands in this
+/// process. Every check asks for its endpoint, and the probe (a TCP look
+/// and a metadata request) was ~45 ms of each Kafka check under a shared
+/// room's load; a service that went down since is still reported by the
+/// check's own request, only in its words.
+const PROBE_STANDS: Duration = Duration::from_secs(10);
+
+type Pings = HashMap<(ServiceKind, String), (Instant, PingInfo)>;
+
+fn pings() -> &'static Mutex<Pings> {
+    static PINGS: OnceLock<Mutex<Pings>> = OnceLock::new();
+    PINGS.get_or_init(Default::default)
+}
+
+/// The answer of a probe of `address` made less than [`PROBE_STANDS`] ago.
+fn recent_ping(kind: ServiceKind, address: &str) -> Option<PingInfo> {
+    let p = pings().lock().ok()?;
+    let (at, info) = p.get(&(kind, address.to_string()))?;
+    (at.elapsed() < PROBE_STANDS).then(|| info.clone())
+}
+
+fn remember_ping(kind: ServiceKind, address: &str, info: &PingInfo) {
+    if let Ok(mut p) = pings().lock() {
+        p.insert((kind, address.to_string()), (Instant::now(), info.clone()));
     }
 }
 
@@ -142,8 +170,15 @@ impl Provider for ExternalProvider {
     ) -> Result<Running, ServiceError> {
         let (kind, k) = (def.kind, kinds::of(def.kind));
         let address = self.configured(k)?;
-        progress(&format!("checking external {kind} at {address}"));
-        let info = probe::ping(kind, &address, self.timeout).await?;
+        let info = match recent_ping(kind, &address) {
+            Some(info) => info,
+            None => {
+                progress(&format!("checking external {kind} at {address}"));
+                let info = probe::ping(kind, &address, self.timeout).await?;
+                remember_ping(kind, &address, &info);
+                info
+            }
+        };
         let nodes = info.nodes.max(1);
         let wanted = k.nodes(opts);
         if nodes < wanted {

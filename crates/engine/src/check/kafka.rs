@@ -562,7 +562,7 @@ impl Check for GroupSplit {
             let topic = ctx.namespace.topic(&self.topic);
             loop {
                 let g = k
-                    .describe_group(&group, std::slice::from_ref(&topic))
+                    .group_members_of(&group)
                     .await
                     .map_err(|e| kafka_err(ctx, e, &self.topic))?;
                 match judge_split(&g, &topic, t.partitions.len(), self.members) {
@@ -575,7 +575,7 @@ impl Check for GroupSplit {
                             self.group, self.within
                         )));
                     }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
             }
         }
@@ -737,8 +737,11 @@ impl Check for Isolation {
             k.settle_transactions(&full, std::time::Duration::from_secs(15))
                 .await
                 .map_err(|e| kafka_err(ctx, e, &self.topic))?;
-            let rc = records(ctx, &k, &self.topic, true).await?.len();
-            let ru = records(ctx, &k, &self.topic, false).await?.len();
+            let (rc, ru) = tokio::join!(
+                records(ctx, &k, &self.topic, true),
+                records(ctx, &k, &self.topic, false)
+            );
+            let (rc, ru) = (rc?.len(), ru?.len());
             if rc != self.committed {
                 return Err(Outcome::fail(format!(
                     "a read_committed consumer sees {} of {}, expected {} (the committed transaction)",
