@@ -10,8 +10,6 @@ mod nosql;
 
 use datalab_services::{Endpoint, ProviderKind, ServiceKind, Services, ServicesConfig, UpOptions};
 use nosql::*;
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,25 +21,6 @@ fn enabled() -> bool {
         "cassandra_docker: skipped: the provider is not docker (set DATALAB_PROVIDER=docker)"
     );
     false
-}
-
-/// `docker <what> ls -q` of what is labelled with `data_dir` as its home.
-fn labelled(what: &str, data_dir: &Path) -> Vec<String> {
-    let mut cmd = Command::new("docker");
-    cmd.arg(what).args(["ls", "-q"]);
-    if what == "container" {
-        cmd.arg("--all");
-    }
-    let out = cmd
-        .arg("--filter")
-        .arg(format!("label=datalab.home={}", data_dir.display()))
-        .output()
-        .expect("docker ls");
-    assert!(out.status.success(), "docker {what} ls failed: {out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
 }
 
 /// The container address every node has on its network, in node order.
@@ -74,8 +53,8 @@ async fn three_nodes(services: &Services) -> Endpoint {
         "clients dial the containers' network addresses: {ips:?}"
     );
     let data_dir = &services.config.data_dir;
-    assert_eq!(labelled("container", data_dir).len(), 3);
-    assert_eq!(labelled("network", data_dir).len(), 1);
+    assert_eq!(common::docker_labelled("container", data_dir).len(), 3);
+    assert_eq!(common::docker_labelled("network", data_dir).len(), 1);
     e
 }
 
@@ -119,8 +98,8 @@ async fn node_failure_step_on_three_containers_then_nothing_left() {
     services.down(&[]).await.expect("services down");
     let data_dir = &services.config.data_dir;
     let (containers, networks) = (
-        labelled("container", data_dir),
-        labelled("network", data_dir),
+        common::docker_labelled("container", data_dir),
+        common::docker_labelled("network", data_dir),
     );
     assert!(
         containers.is_empty() && networks.is_empty(),

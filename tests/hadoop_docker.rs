@@ -52,22 +52,7 @@ impl Home {
 
     /// `docker <what> ls -q` of what is labelled with this home.
     fn labelled(&self, what: &str) -> Vec<String> {
-        let mut cmd = Command::new("docker");
-        cmd.arg(what).args(["ls", "-q"]);
-        if what == "container" {
-            cmd.arg("--all");
-        }
-        let home = self.0.join("services");
-        let out = cmd
-            .arg("--filter")
-            .arg(format!("label=datalab.home={}", home.display()))
-            .output()
-            .expect("docker ls");
-        assert!(out.status.success(), "docker {what} ls failed: {out:?}");
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
+        common::docker_labelled(what, &self.0.join("services"))
     }
 }
 

@@ -144,3 +144,22 @@ pub fn put_datalab_on_path() {
     // SAFETY: set before step commands start; every test sets the same value.
     unsafe { std::env::set_var("PATH", std::env::join_paths(parts).unwrap()) };
 }
+
+/// `docker <what> ls -q` of what is labelled with `data_dir` as its home.
+pub fn docker_labelled(what: &str, data_dir: &std::path::Path) -> Vec<String> {
+    let mut cmd = std::process::Command::new("docker");
+    cmd.arg(what).args(["ls", "-q"]);
+    if what == "container" {
+        cmd.arg("--all");
+    }
+    let out = cmd
+        .arg("--filter")
+        .arg(format!("label=datalab.home={}", data_dir.display()))
+        .output()
+        .expect("docker ls");
+    assert!(out.status.success(), "docker {what} ls failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}

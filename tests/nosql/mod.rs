@@ -269,21 +269,30 @@ pub async fn wrong_files_fail(lab: &Lab, tag: &str, cases: &[(usize, &str, &str,
 /// QUORUM fails with one node down: the check fails, says what really
 /// happened and points at the answer file.
 pub async fn wrong_quorum_prediction_fails(g: &Grader, workspace: &Path, step: usize) {
-    std::fs::write(
-        workspace.join("outage.yaml"),
+    wrong_outage_prediction_fails(
+        g,
+        workspace,
+        step,
         "one_node_down: {ONE: succeeds, QUORUM: fails, ALL: fails}\n\
          two_nodes_down: {ONE: succeeds, QUORUM: fails, ALL: fails}\n",
+        "you said QUORUM fails with one node down, but it succeeded",
     )
-    .unwrap();
+    .await;
+}
+
+/// The node-failure step graded with `answers` as its `outage.yaml`: the
+/// check fails with a message containing `says`, pointing at that file.
+pub async fn wrong_outage_prediction_fails(
+    g: &Grader,
+    workspace: &Path,
+    step: usize,
+    answers: &str,
+    says: &str,
+) {
+    std::fs::write(workspace.join("outage.yaml"), answers).unwrap();
     let r = g.step(step).await;
     let c = &r.checks[0];
     assert_eq!(c.outcome.status, Status::Fail, "{}", explain(&r));
-    assert!(
-        c.outcome
-            .message
-            .contains("you said QUORUM fails with one node down, but it succeeded"),
-        "{}",
-        c.outcome.message
-    );
+    assert!(c.outcome.message.contains(says), "{}", c.outcome.message);
     assert_eq!(c.outcome.file.as_deref(), Some("outage.yaml".as_ref()));
 }
