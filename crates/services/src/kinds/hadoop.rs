@@ -353,12 +353,9 @@ fn hosts_file(container: &str) -> String {
 
 /// This machine's host name (`gethostname`).
 fn own_host_name() -> Option<String> {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname writes at
-    // most that many bytes.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    let end = buf.iter().position(|&b| b == 0)?;
-    (rc == 0 && end > 0).then(|| String::from_utf8_lossy(&buf[..end]).into_owned())
+    let name = nix::unistd::gethostname().ok()?;
+    let name = name.to_string_lossy().into_owned();
+    (!name.is_empty()).then_some(name)
 }
 
 /// The image's configuration folder and jars (`containers/docker/hadoop/`).
