@@ -191,3 +191,105 @@ fn a_dead_port_gives_a_clear_message_and_no_hang() {
     let o = kafka(&dead, "dead", &["produce", "x"], Some("a\n"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did not answer within"));
 }
+
+/// `datalab kafka` with the output going to `log` (a detached consumer
+/// keeps the command's output open: a pipe would not close until it ends).
+fn kafka_logged(bootstrap: &str, learner: &str, args: &[&str], log: &std::path::Path) -> i32 {
+    let f = std::fs::File::create(log).unwrap();
+    Command::new(common::datalab_bin())
+        .args(["--learner", learner, "kafka"])
+        .args(args)
+        .env("DATALAB_KAFKA_BOOTSTRAP", bootstrap)
+        .env_remove("DATALAB_NAMESPACE")
+        .stdin(Stdio::null())
+        .stdout(f.try_clone().unwrap())
+        .stderr(f)
+        .status()
+        .unwrap()
+        .code()
+        .unwrap_or(-1)
+}
+
+/// `consume --group G --detach` returns once its consumer is a member with
+/// partitions: the group shows it the moment the command returns, and the
+/// consumer goes on in the background until told to stop. A consumer that
+/// fails before it joins makes the command fail with its message; without
+/// a group, or in a panel, `--detach` is refused.
+#[tokio::test]
+async fn detach_returns_once_the_member_has_partitions() {
+    let b = bootstrap().await;
+    let me = format!("detach{}", std::process::id());
+    ok(&kafka(
+        &b,
+        &me,
+        &["topics", "create", "jobs", "--partitions", "2"],
+        None,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("worker.log");
+    let args = [
+        "consume", "jobs", "--group", "crew", "--stay", "60", "--detach",
+    ];
+    let code = kafka_logged(&b, &me, &args, &log);
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(code, 0, "{said}");
+    assert!(
+        said.contains("is a member of group crew with partition(s) 0, 1"),
+        "{said}"
+    );
+    let v = json(&kafka(
+        &b,
+        &me,
+        &["--json", "groups", "describe", "crew"],
+        None,
+    ));
+    assert_eq!(v["members"].as_array().map(Vec::len), Some(1), "{v}");
+
+    // The consumer is still running: stop it as a lab step would (SIGTERM),
+    // and it leaves the group.
+    let pid: i32 = said
+        .split("consumer ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {said}"));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("the detached consumer runs");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = json(&kafka(
+            &b,
+            &me,
+            &["--json", "groups", "describe", "crew"],
+            None,
+        ));
+        if v["members"].as_array().is_none_or(Vec::is_empty) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still a member: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let code = kafka_logged(
+        &b,
+        &me,
+        &["consume", "nope", "--group", "crew", "--detach"],
+        &log,
+    );
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(code, 1, "{said}");
+    assert!(
+        said.contains("nope")
+            && said.contains("the consumer ended (exit status: 1) before it had partitions"),
+        "{said}"
+    );
+    let o = kafka(&b, &me, &["consume", "jobs", "--detach"], None);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--group"),
+        "{o:?}"
+    );
+}

@@ -10,9 +10,10 @@
 //! shows the short name again.
 
 use super::Ctx;
+use super::kafka_detach as detach;
 use datalab_clients::console::Io;
 pub use datalab_clients::console::kafka::KafkaArgs;
-use datalab_clients::console::kafka::execute;
+use datalab_clients::console::kafka::{execute, time_limit};
 use datalab_clients::kafka::Kafka;
 use datalab_services::{ServiceKind, UpOptions};
 use std::io::Read;
@@ -35,8 +36,19 @@ async fn connect(ctx: &Ctx, timeout: Duration) -> Result<Kafka, String> {
     Ok(Kafka::new(ep.kafka_bootstrap(), timeout))
 }
 
+/// Set in a detached consumer's environment: the file it writes its first
+/// partitions to, which the command that started it waits for.
+pub(super) const DETACHED: &str = "DATALAB_KAFKA_DETACHED";
+
 pub async fn run(a: KafkaArgs, ctx: &Ctx) -> ExitCode {
     let timeout = Duration::from_secs(a.timeout.max(1));
+    let ready_file = std::env::var_os(DETACHED).map(PathBuf::from);
+    if let Some(group) = a.command.detaches()
+        && ready_file.is_none()
+    {
+        let limit = time_limit(&a.command, timeout);
+        return detach::start(group, limit).await;
+    }
     let kafka = match connect(ctx, timeout).await {
         Ok(k) => k,
         Err(e) => {
@@ -48,6 +60,7 @@ pub async fn run(a: KafkaArgs, ctx: &Ctx) -> ExitCode {
         cwd: PathBuf::from("."),
         stdin: None,
         stop: Some(stop_on_signal()),
+        joined: ready_file.map(detach::tell_when_joined),
     };
     if a.command.reads_stdin() {
         let mut s = String::new();

@@ -6,6 +6,7 @@ pub mod cql;
 mod hdfs;
 pub mod images;
 pub mod kafka;
+mod kafka_detach;
 mod labs;
 pub mod mapreduce;
 mod mapreduce_hadoop;

@@ -281,6 +281,8 @@ pub(crate) struct ConsumeOptions {
     /// Set from elsewhere (a signal handler) to stop early: the consumer
     /// then commits as asked and leaves its group properly.
     pub(crate) stop: Option<Arc<AtomicBool>>,
+    /// Set once, to the partitions a group member first gets (`--detach`).
+    pub(crate) joined: Option<Arc<OnceLock<Vec<i32>>>>,
 }
 
 /// A consumed record.
@@ -1254,6 +1256,7 @@ impl Kafka {
             if out.len() >= max || stopped {
                 break;
             }
+            tell_joined(c, partitions, opts);
             let now = Instant::now();
             if let Some(stay) = opts.stay {
                 if now >= started + stay || now >= deadline {
@@ -1591,6 +1594,18 @@ fn start_reading(
 }
 
 /// The partitions this consumer reads now (a group's current assignment).
+/// The first partitions a group member is assigned, told once to whoever
+/// waits for them (a `consume --detach`).
+fn tell_joined(c: &BaseConsumer, partitions: &[i32], opts: &ConsumeOptions) {
+    let Some(joined) = opts.joined.as_ref().filter(|j| j.get().is_none()) else {
+        return;
+    };
+    let mine = assigned_partitions(c, partitions, opts);
+    if !mine.is_empty() {
+        let _ = joined.set(mine.into_iter().collect());
+    }
+}
+
 fn assigned_partitions(
     c: &BaseConsumer,
     partitions: &[i32],

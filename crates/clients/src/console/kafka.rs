@@ -144,6 +144,11 @@ pub struct ConsumeArgs {
     /// Print `key<TAB>value` lines (for scripts), instead of a table
     #[arg(long, conflicts_with = "json")]
     pub(crate) tsv: bool,
+    /// Return once this member has partitions, and go on consuming in the
+    /// background (command line only; its output goes where this command's
+    /// goes: redirect it to a file)
+    #[arg(long, requires = "group")]
+    pub(crate) detach: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -184,6 +189,14 @@ impl From<KafkaError> for Fail {
 }
 
 impl KafkaCommand {
+    /// The group a `consume --group G --detach` joins before it returns.
+    pub fn detaches(&self) -> Option<&str> {
+        match self {
+            KafkaCommand::Consume(c) if c.detach => c.group.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether the command reads its records from stdin.
     pub fn reads_stdin(&self) -> bool {
         matches!(self, KafkaCommand::Produce(p) if p.file.is_none() && p.values.is_empty())
@@ -547,6 +560,12 @@ async fn consume(
     io: &Io,
     out: &mut Output,
 ) -> Result<(), Fail> {
+    if c.detach && io.joined.is_none() {
+        return Err(Fail::Usage(Bad::in_word(
+            "--detach",
+            "--detach is for the command line; here a consumer already runs beside the prompt",
+        )));
+    }
     let opts = ConsumeOptions {
         group: c.group.as_deref().map(|g| ns.group(g)),
         from_beginning: c.from_beginning,
@@ -555,6 +574,7 @@ async fn consume(
         commit: !c.no_commit,
         stay: c.stay.map(Duration::from_secs),
         stop: io.stop.clone(),
+        joined: io.joined.clone(),
     };
     let records = k.consume(&ns.topic(&c.topic), &opts).await?;
     if json {
@@ -762,5 +782,31 @@ mod tests {
         assert!(e("consume t --max x").starts_with("1:17: invalid value 'x'"));
         assert!(e("consume t --nope").starts_with("1:11: unexpected argument '--nope'"));
         assert!(matches!(parse_line("topics --help"), Err(Failure::Help(_))));
+    }
+
+    /// `--detach` needs a group, and only the command line can detach: a
+    /// panel (no `joined` cell in its Io) is told so before anything runs.
+    #[tokio::test]
+    async fn detach_is_for_a_group_on_the_command_line() {
+        assert!(parse_line("consume t --detach").is_err());
+        let args = parse_line("consume t --group g --detach").unwrap();
+        assert_eq!(args.command.detaches(), Some("g"));
+        let dead = Kafka::new("127.0.0.1:9", Duration::from_secs(1));
+        let Err(Failure::Usage(b)) = execute(
+            args.command,
+            &dead,
+            &Namespace::none(),
+            false,
+            &Io::default(),
+        )
+        .await
+        else {
+            panic!("a panel's --detach was not refused");
+        };
+        assert!(
+            b.message.contains("--detach is for the command line"),
+            "{}",
+            b.message
+        );
     }
 }

@@ -23,8 +23,8 @@ pub use line::{LineError, Word, words};
 pub use table::{Table, plural, text_table, truncate};
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 /// What a command printed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -162,10 +162,13 @@ impl std::fmt::Display for Failure {
 
 /// Where a command runs: relative `--file` paths are taken from `cwd`;
 /// `stdin` is the text a command without inline input reads (the CLI reads
-/// its stdin; a panel has none); `stop` ends a long command early.
+/// its stdin; a panel has none); `stop` ends a long command early;
+/// `joined` is where a group consumer started with `--detach` tells the
+/// command that started it which partitions it got (the CLI only).
 #[derive(Clone, Debug, Default)]
 pub struct Io {
     pub cwd: PathBuf,
     pub stdin: Option<String>,
     pub stop: Option<Arc<AtomicBool>>,
+    pub joined: Option<Arc<OnceLock<Vec<i32>>>>,
 }

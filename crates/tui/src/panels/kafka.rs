@@ -198,8 +198,8 @@ impl KafkaPanel {
         let ns = ctx.namespace.clone();
         let io = Io {
             cwd: ctx.workspace.to_path_buf(),
-            stdin: None,
             stop: Some(self.stop.clone()),
+            ..Io::default()
         };
         let tx = self.tx.clone();
         let text = text.to_string();
