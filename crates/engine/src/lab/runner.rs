@@ -279,6 +279,15 @@ pub fn kafka_env(bootstrap: &str) -> Vec<(String, String)> {
 /// Run one step: bring up the services the lab needs, run the step's command
 /// from the workspace, then every check. Never panics and never hangs past
 /// the step's timeout plus each check's timeout.
+/// Connect and log in the clients the checks will use while the step's
+/// command runs (Kafka's; see `Kafka::warm_up`), in the background.
+fn warm_up(ep: &Endpoint, timeout: Duration) {
+    if ep.kind == ServiceKind::Kafka {
+        let k = datalab_clients::kafka::Kafka::new(ep.kafka_bootstrap(), timeout);
+        tokio::spawn(async move { k.warm_up().await });
+    }
+}
+
 pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult {
     let started = Instant::now();
     let step: &Step = &lab.def.steps[index];
@@ -291,7 +300,10 @@ pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult 
             ..Default::default()
         };
         match opts.services.ensure(*kind, &want).await {
-            Ok(ep) => env.extend(endpoint_env(&ep)),
+            Ok(ep) => {
+                warm_up(&ep, opts.check_timeout);
+                env.extend(endpoint_env(&ep));
+            }
             Err(e) => {
                 let outcome = Outcome::from(e);
                 return StepResult {
