@@ -1,7 +1,8 @@
 //! The Kafka client's kept readers and transaction settling against a real
 //! broker: a reader kept for the process reads a deleted and re-created
 //! topic afresh, two reads at once each get the whole topic, and waiting
-//! for transactions to settle waits while one is still open.
+//! for transactions to settle waits while one is still open, and a warm-up
+//! leaves clients that read (and hides no dead broker).
 
 mod common;
 
@@ -126,4 +127,41 @@ async fn settling_waits_for_an_open_transaction() {
     assert!(settled.unwrap(), "not settled after the commit");
     assert_eq!(values(&k, &t, true).await, ["t1", "t2"]);
     k.delete_topics(&[t]).await.unwrap();
+}
+
+/// Warming up (what the lab runner does while a step's command runs)
+/// leaves clients that read correctly afterwards, both isolation levels;
+/// against an address where nothing answers it returns (bounded by the
+/// client's timeout) and a read there still says the broker did not answer.
+#[tokio::test]
+async fn a_warm_up_leaves_clients_that_read_and_never_hides_a_dead_broker() {
+    let (k, bootstrap) = kafka().await;
+    k.warm_up().await;
+    k.warm_up().await; // once per process: the second returns at once
+    let t = topic("warm");
+    create(&k, &t).await;
+    send(&producer(&bootstrap, None), &t, &["a", "b"]).await;
+    for read_committed in [false, true] {
+        let got: Vec<String> = k
+            .read_all(&t, read_committed)
+            .await
+            .expect("read after the warm-up")
+            .into_iter()
+            .map(|r| r.value)
+            .collect();
+        assert_eq!(got, ["a", "b"], "read_committed {read_committed}");
+    }
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = Kafka::new(format!("127.0.0.1:{port}"), Duration::from_secs(2));
+    dead.warm_up().await;
+    let e = dead
+        .read_all("x", false)
+        .await
+        .expect_err("nothing answers");
+    assert!(e.to_string().contains("did not answer within"), "{e}");
 }
