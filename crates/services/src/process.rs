@@ -195,6 +195,52 @@ pub(crate) async fn stop(pid: u32, marker: &str, grace: Duration) {
     .await;
 }
 
+/// End every process whose command line names `marker` (a service's
+/// directory) but that is outside its server's process group: YARN's
+/// NodeManager starts each task and ApplicationMaster JVM in a session of
+/// its own, so one that outlives the NodeManager (a slow shutdown cut short
+/// by SIGKILL) survives the group's stop. SIGTERM, then SIGKILL after
+/// `grace`. An empty marker names nothing.
+pub(crate) async fn stop_marked(marker: &str, grace: Duration) {
+    if marker.is_empty() {
+        return;
+    }
+    let marker = marker.to_string();
+    let _ = tokio::task::spawn_blocking(move || stop_marked_blocking(&marker, grace)).await;
+}
+
+fn stop_marked_blocking(marker: &str, grace: Duration) {
+    use nix::sys::signal::{Signal, kill};
+    let marked = || -> Vec<u32> {
+        let me = std::process::id();
+        fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|&pid| pid != me && alive(pid, marker))
+            .collect()
+    };
+    let signal = |pids: &[u32], sig: Signal| {
+        for &pid in pids {
+            let _ = kill(nix::unistd::Pid::from_raw(pid as i32), sig);
+        }
+    };
+    let left = marked();
+    if left.is_empty() {
+        return;
+    }
+    signal(&left, Signal::SIGTERM);
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if marked().is_empty() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    signal(&marked(), Signal::SIGKILL);
+}
+
 /// All `*.pid` files under `dir` (one level of subdirectories deep:
 /// `<data_dir>/<kind>/run/*.pid`).
 pub(crate) fn pid_files(dir: &Path) -> Vec<PathBuf> {
@@ -284,6 +330,38 @@ pub(crate) fn random_cluster_id() -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A process whose command line names the marker (as YARN's task JVMs
+    /// name the service's directory) is ended; one that does not is left
+    /// alone, and an empty marker ends nothing.
+    #[tokio::test]
+    async fn stop_marked_ends_what_names_the_service_directory_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("services/hadoop").display().to_string();
+        // `$0` is the name: a shell that loops on short sleeps (its
+        // command line keeps the name; nothing long outlives it).
+        let start = |name: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", "while :; do sleep 1; done", name])
+                .spawn()
+                .unwrap()
+        };
+        let mut ours = start(&format!("{marker}/data/node-0/container"));
+        let mut other = start("unrelated");
+        stop_marked("", Duration::from_secs(1)).await;
+        assert!(
+            ours.try_wait().unwrap().is_none(),
+            "an empty marker ended a process"
+        );
+        stop_marked(&marker, Duration::from_secs(10)).await;
+        assert!(ours.wait().unwrap().code().is_none(), "ended by a signal");
+        assert!(
+            other.try_wait().unwrap().is_none(),
+            "an unrelated process was ended"
+        );
+        let _ = other.kill();
+        let _ = other.wait();
+    }
 
     #[test]
     fn a_cluster_id_never_looks_like_an_option() {

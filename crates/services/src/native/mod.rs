@@ -333,6 +333,17 @@ impl Provider for NativeProvider {
 
     async fn stop(&self, running: &Running) -> Result<(), ServiceError> {
         futures::future::join_all(running.nodes.iter().map(|n| stop_one(running, n))).await;
+        // Whatever the servers started in sessions of their own (YARN's
+        // task JVMs) and left behind; only once every node is down, since
+        // the nodes of one service share its directory.
+        let markers: std::collections::BTreeSet<String> = running
+            .nodes
+            .iter()
+            .map(|n| marker_of(running, n))
+            .collect();
+        for m in markers {
+            process::stop_marked(&m, Duration::from_secs(10)).await;
+        }
         Ok(())
     }
 
