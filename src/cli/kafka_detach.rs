@@ -5,9 +5,9 @@
 //! the check that follows watches a group that is already split instead of
 //! waiting for the workers to start, log in and join.
 //!
-//! The consumer is this same command run again (minus nothing: the
-//! environment variable [`super::kafka::DETACHED`] tells it it is the
-//! detached one); it writes its first partitions to a file this command
+//! The consumer is this same command run again, with the same arguments;
+//! the environment variable [`super::kafka::DETACHED`] tells it it is the
+//! detached one. It writes its first partitions to a file this command
 //! waits for. It stays in this command's process group, so a lab step that
 //! ends its background processes ends it too, and its output goes where
 //! this command's goes.

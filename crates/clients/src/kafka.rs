@@ -467,11 +467,12 @@ impl Kafka {
     /// Log in ahead of the first check: the kept admin client and a kept
     /// reader of each isolation level (read_uncommitted, what most checks
     /// read; read_committed, the exactly-once step's other view) each fetch
-    /// the cluster's metadata, so all three are connected and logged in. A fresh
-    /// client logs in twice (bootstrap address, then the broker it names),
-    /// 0.2–1.5 s on a busy shared cluster; the lab runner calls this while
-    /// a step's command runs, so the checks after it find warm clients.
-    /// Once per process, address and timeout; errors are left to the checks.
+    /// the cluster's metadata, so all three are connected and logged in.
+    /// A fresh client logs in twice (bootstrap address, then the broker it
+    /// names), 0.2–1.5 s on a busy shared cluster; the lab runner calls
+    /// this while a step's command runs, so the checks after it find warm
+    /// clients. Once per process, address and timeout; errors are left to
+    /// the checks.
     pub async fn warm_up(&self) {
         static WARMED: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
         let key = format!("{}|{}", self.bootstrap, self.timeout.as_millis());
@@ -1625,7 +1626,6 @@ fn start_reading(
         .map_err(|e| KafkaError::Failed(format!("cannot read {topic}: {e}")))
 }
 
-/// The partitions this consumer reads now (a group's current assignment).
 /// The first partitions a group member is assigned, told once to whoever
 /// waits for them (a `consume --detach`).
 fn tell_joined(c: &BaseConsumer, partitions: &[i32], opts: &ConsumeOptions) {
@@ -1638,6 +1638,7 @@ fn tell_joined(c: &BaseConsumer, partitions: &[i32], opts: &ConsumeOptions) {
     }
 }
 
+/// The partitions this consumer reads now (a group's current assignment).
 fn assigned_partitions(
     c: &BaseConsumer,
     partitions: &[i32],

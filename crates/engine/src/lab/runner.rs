@@ -276,9 +276,6 @@ pub fn kafka_env(bootstrap: &str) -> Vec<(String, String)> {
     env
 }
 
-/// Run one step: bring up the services the lab needs, run the step's command
-/// from the workspace, then every check. Never panics and never hangs past
-/// the step's timeout plus each check's timeout.
 /// Connect and log in the clients the checks will use while the step's
 /// command runs (Kafka's; see `Kafka::warm_up`), in the background.
 fn warm_up(ep: &Endpoint, timeout: Duration) {
@@ -288,6 +285,9 @@ fn warm_up(ep: &Endpoint, timeout: Duration) {
     }
 }
 
+/// Run one step: bring up the services the lab needs, run the step's command
+/// from the workspace, then every check. Never panics and never hangs past
+/// the step's timeout plus each check's timeout.
 pub async fn run_step(lab: &Lab, index: usize, opts: &RunOptions) -> StepResult {
     let started = Instant::now();
     let step: &Step = &lab.def.steps[index];
