@@ -147,9 +147,26 @@ pub fn end_group_blocking(
     settle: Duration,
     running: impl Fn() -> bool,
 ) {
-    use nix::sys::signal::{Signal, killpg};
     let pg = nix::unistd::Pid::from_raw(pgid as i32);
-    if killpg(pg, Signal::SIGTERM).is_err() && !running() {
+    terminate(
+        |sig| nix::sys::signal::killpg(pg, sig).is_ok(),
+        grace,
+        settle,
+        running,
+    );
+}
+
+/// SIGTERM through `send`, wait up to `grace` while `running()`, then
+/// SIGKILL and wait up to `settle`. Returns at once when the SIGTERM reached
+/// nothing (`send` false) and nothing runs.
+fn terminate(
+    send: impl Fn(nix::sys::signal::Signal) -> bool,
+    grace: Duration,
+    settle: Duration,
+    running: impl Fn() -> bool,
+) {
+    use nix::sys::signal::Signal;
+    if !send(Signal::SIGTERM) && !running() {
         return;
     }
     let wait_while_running = |limit: Duration| {
@@ -165,7 +182,7 @@ pub fn end_group_blocking(
     if wait_while_running(grace) {
         return;
     }
-    let _ = killpg(pg, Signal::SIGKILL);
+    send(Signal::SIGKILL);
     wait_while_running(settle);
 }
 
@@ -200,7 +217,7 @@ pub(crate) async fn stop(pid: u32, marker: &str, grace: Duration) {
 /// NodeManager starts each task and ApplicationMaster JVM in a session of
 /// its own, so one that outlives the NodeManager (a slow shutdown cut short
 /// by SIGKILL) survives the group's stop. SIGTERM, then SIGKILL after
-/// `grace`. An empty marker names nothing.
+/// `grace`, then up to 5 s for them to go. An empty marker names nothing.
 pub(crate) async fn stop_marked(marker: &str, grace: Duration) {
     if marker.is_empty() {
         return;
@@ -210,7 +227,6 @@ pub(crate) async fn stop_marked(marker: &str, grace: Duration) {
 }
 
 fn stop_marked_blocking(marker: &str, grace: Duration) {
-    use nix::sys::signal::{Signal, kill};
     let marked = || -> Vec<u32> {
         let me = std::process::id();
         fs::read_dir("/proc")
@@ -221,24 +237,14 @@ fn stop_marked_blocking(marker: &str, grace: Duration) {
             .filter(|&pid| pid != me && alive(pid, marker))
             .collect()
     };
-    let signal = |pids: &[u32], sig: Signal| {
-        for &pid in pids {
-            let _ = kill(nix::unistd::Pid::from_raw(pid as i32), sig);
+    let send = |sig| {
+        let pids = marked();
+        for &pid in &pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig);
         }
+        !pids.is_empty()
     };
-    let left = marked();
-    if left.is_empty() {
-        return;
-    }
-    signal(&left, Signal::SIGTERM);
-    let deadline = std::time::Instant::now() + grace;
-    while std::time::Instant::now() < deadline {
-        if marked().is_empty() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    signal(&marked(), Signal::SIGKILL);
+    terminate(send, grace, Duration::from_secs(5), || !marked().is_empty());
 }
 
 /// All `*.pid` files under `dir` (one level of subdirectories deep:
